@@ -1,0 +1,173 @@
+package policy
+
+import (
+	"github.com/discreet-crm/discreet"
+)
+
+// ContactAccess is what viewer v gets of contact c: full, or the stub
+// (existence, owner, team). Admins and the owner always get full; others as
+// the org's contact access for their role says.
+func ContactAccess(v discreet.User, c discreet.Contact, s discreet.OrgSettings) discreet.Access {
+	if v.Role == discreet.RoleAdmin || c.Owner == v.Email {
+		return discreet.AccessFull
+	}
+	switch s.ScopeOf(v.Role) {
+	case discreet.ScopeAll:
+		return discreet.AccessFull
+	case discreet.ScopeTeam:
+		if v.InTeam(c.Team) {
+			return discreet.AccessFull
+		}
+	}
+	return discreet.AccessStub
+}
+
+// CanManageContact reports whether v may change a contact's fields or owner:
+// its owner, a manager of its team, or an admin.
+func CanManageContact(v discreet.User, c discreet.Contact) bool {
+	switch {
+	case v.Role == discreet.RoleAdmin, c.Owner == v.Email:
+		return true
+	case v.Role == discreet.RoleManager:
+		return v.InTeam(c.Team)
+	}
+	return false
+}
+
+// CanManageEmail reports whether v may change an email's visibility or unlog
+// it: its owner or an admin.
+func CanManageEmail(v discreet.User, e discreet.Email) bool {
+	return v.Role == discreet.RoleAdmin || e.Owner == v.Email
+}
+
+// CanReadEmail reports whether v may read email e. access tells v's access
+// to each of e's contacts; a public email is readable by anyone with full
+// access to one of them.
+func CanReadEmail(v discreet.User, e discreet.Email, s discreet.OrgSettings, access func(contact string) discreet.Access) bool {
+	if canReadWithoutContacts(v, e, s) {
+		return true
+	}
+	if e.Visibility != discreet.VisibilityPublic || access == nil {
+		return false
+	}
+	for _, c := range e.Contacts {
+		if access(c) == discreet.AccessFull {
+			return true
+		}
+	}
+	return false
+}
+
+// CanReadOnTimeline is CanReadEmail as seen on the timeline of one contact,
+// where the viewer's access to that contact is known: a public email shows
+// when the viewer has full access to this contact. It is the rule that
+// audience keys implement.
+func CanReadOnTimeline(v discreet.User, e discreet.Email, s discreet.OrgSettings, onContact discreet.Access) bool {
+	if canReadWithoutContacts(v, e, s) {
+		return true
+	}
+	return e.Visibility == discreet.VisibilityPublic && onContact == discreet.AccessFull
+}
+
+func canReadWithoutContacts(v discreet.User, e discreet.Email, s discreet.OrgSettings) bool {
+	switch {
+	case v.Email == "":
+		return false
+	case e.Owner == v.Email, e.IsInternal(v.Email):
+		return true
+	case v.Role == discreet.RoleAdmin:
+		return e.Visibility != discreet.VisibilityPrivate || s.AdminsReadPrivate
+	case e.Visibility == discreet.VisibilityTeam, e.Visibility == discreet.VisibilityPublic:
+		return v.InTeam(e.Team)
+	}
+	return false
+}
+
+// Audience keys let a store answer "emails of contact C that viewer V may
+// read, newest first" with one indexed query: each timeline entry carries
+// EmailAudience(e), the viewer presents ViewerAudience(v, access to C), and
+// an entry is visible when the two share a key (Firestore's
+// array-contains-any).
+const (
+	keyUser   = "u:" // owner or internal participant
+	keyTeam   = "t:" // a team member, for team and public emails
+	keyPublic = "x:public"
+	keyShared = "x:shared" // team or public: what admins always read
+	keyAll    = "x:all"    // everything: admins when adminsReadPrivate
+)
+
+// MaxAudienceKeys is Firestore's limit on array-contains-any values; a
+// viewer never presents more.
+const MaxAudienceKeys = 30
+
+// MaxTeamsPerUser keeps every viewer's audience within MaxAudienceKeys.
+const MaxTeamsPerUser = MaxAudienceKeys - 4
+
+// EmailAudience is the set of keys email e is visible to, on any of its
+// contacts' timelines. It depends only on the email, so it is written once
+// at log time and again when the visibility changes.
+func EmailAudience(e discreet.Email) []string {
+	keys := make([]string, 0, 4+len(e.Internal))
+	keys = append(keys, keyAll, keyUser+e.Owner)
+	for _, a := range e.Internal {
+		if a != e.Owner {
+			keys = append(keys, keyUser+a)
+		}
+	}
+	if e.Visibility == discreet.VisibilityTeam || e.Visibility == discreet.VisibilityPublic {
+		keys = append(keys, keyShared)
+		if e.Team != "" {
+			keys = append(keys, keyTeam+e.Team)
+		}
+	}
+	if e.Visibility == discreet.VisibilityPublic {
+		keys = append(keys, keyPublic)
+	}
+	return keys
+}
+
+// ViewerAudience is the set of keys v holds on the timeline of a contact to
+// which v has access onContact. At most MaxAudienceKeys keys.
+func ViewerAudience(v discreet.User, s discreet.OrgSettings, onContact discreet.Access) []string {
+	if v.Email == "" {
+		return nil
+	}
+	if v.Role == discreet.RoleAdmin {
+		if s.AdminsReadPrivate {
+			return []string{keyAll}
+		}
+		return []string{keyUser + v.Email, keyShared}
+	}
+	keys := make([]string, 0, 2+len(v.Teams))
+	keys = append(keys, keyUser+v.Email)
+	if onContact == discreet.AccessFull {
+		keys = append(keys, keyPublic)
+	}
+	for _, t := range v.Teams {
+		if len(keys) == MaxAudienceKeys {
+			break
+		}
+		if t != "" {
+			keys = append(keys, keyTeam+t)
+		}
+	}
+	return keys
+}
+
+// SharesKey reports whether two audience key sets intersect.
+func SharesKey(email, viewer []string) bool {
+	for _, a := range email {
+		for _, b := range viewer {
+			if a == b {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CanReadAudit reports whether v may read an audit record: admins read all,
+// a user the records about their own emails.
+func CanReadAudit(v discreet.User, r discreet.AuditRecord) bool {
+	return v.Role == discreet.RoleAdmin || (r.EmailOwner != "" && r.EmailOwner == v.Email)
+}
