@@ -8,7 +8,7 @@ import (
 // (existence, owner, team). Admins and the owner always get full; others as
 // the org's contact access for their role says.
 func ContactAccess(v discreet.User, c discreet.Contact, s discreet.OrgSettings) discreet.Access {
-	if v.Role == discreet.RoleAdmin || c.Owner == v.Email {
+	if v.Role == discreet.RoleAdmin || isUser(v, c.Owner) {
 		return discreet.AccessFull
 	}
 	switch s.ScopeOf(v.Role) {
@@ -26,7 +26,7 @@ func ContactAccess(v discreet.User, c discreet.Contact, s discreet.OrgSettings) 
 // its owner, a manager of its team, or an admin.
 func CanManageContact(v discreet.User, c discreet.Contact) bool {
 	switch {
-	case v.Role == discreet.RoleAdmin, c.Owner == v.Email:
+	case v.Role == discreet.RoleAdmin, isUser(v, c.Owner):
 		return true
 	case v.Role == discreet.RoleManager:
 		return v.InTeam(c.Team)
@@ -37,7 +37,13 @@ func CanManageContact(v discreet.User, c discreet.Contact) bool {
 // CanManageEmail reports whether v may change an email's visibility or unlog
 // it: its owner or an admin.
 func CanManageEmail(v discreet.User, e discreet.Email) bool {
-	return v.Role == discreet.RoleAdmin || e.Owner == v.Email
+	return v.Role == discreet.RoleAdmin || isUser(v, e.Owner)
+}
+
+// isUser reports whether addr names v; a user without an address (a
+// zero value) is nobody, never the owner of an ownerless record.
+func isUser(v discreet.User, addr string) bool {
+	return v.Email != "" && v.Email == addr
 }
 
 // CanReadEmail reports whether v may read email e. access tells v's access
@@ -76,7 +82,8 @@ func canReadWithoutContacts(v discreet.User, e discreet.Email, s discreet.OrgSet
 	case e.Owner == v.Email, e.IsInternal(v.Email):
 		return true
 	case v.Role == discreet.RoleAdmin:
-		return e.Visibility != discreet.VisibilityPrivate || s.AdminsReadPrivate
+		// An unknown visibility reads as private: fail closed.
+		return s.AdminsReadPrivate || e.Visibility == discreet.VisibilityTeam || e.Visibility == discreet.VisibilityPublic
 	case e.Visibility == discreet.VisibilityTeam, e.Visibility == discreet.VisibilityPublic:
 		return v.InTeam(e.Team)
 	}
@@ -169,5 +176,5 @@ func SharesKey(email, viewer []string) bool {
 // CanReadAudit reports whether v may read an audit record: admins read all,
 // a user the records about their own emails.
 func CanReadAudit(v discreet.User, r discreet.AuditRecord) bool {
-	return v.Role == discreet.RoleAdmin || (r.EmailOwner != "" && r.EmailOwner == v.Email)
+	return v.Role == discreet.RoleAdmin || isUser(v, r.EmailOwner)
 }

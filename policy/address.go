@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -30,18 +33,18 @@ var idnaProfile = idna.New(
 // two labels.
 func NormalizeDomain(d string) (string, error) {
 	d = strings.TrimSpace(d)
-	d = strings.TrimSuffix(d, ".")
+	d = strings.TrimSuffix(d, ".") // the root label of a fully qualified name
 	if d == "" {
 		return "", errors.New("the domain is empty")
 	}
-	if strings.ContainsAny(d, " \t\r\n") {
+	if strings.IndexFunc(d, unicode.IsSpace) >= 0 {
 		return "", fmt.Errorf("the domain %q contains a space", d)
 	}
 	if strings.HasPrefix(d, "[") {
 		return "", fmt.Errorf("the domain %q is an address literal, not a name", d)
 	}
 	a, err := idnaProfile.ToASCII(d)
-	if err != nil {
+	if err != nil || a == "" || strings.HasSuffix(a, ".") {
 		return "", fmt.Errorf("the domain %q has a bad label", d)
 	}
 	if !strings.Contains(a, ".") {
@@ -50,55 +53,85 @@ func NormalizeDomain(d string) (string, error) {
 	return a, nil
 }
 
+// canonicalDomain folds domains that are one mailbox namespace:
+// googlemail.com is gmail.com.
+func canonicalDomain(d string) string {
+	if d == "googlemail.com" {
+		return "gmail.com"
+	}
+	return d
+}
+
 // NormalizeAddress returns the canonical form of an email address: display
-// name and angle brackets dropped, lower case, domain in punycode, +tag
-// stripped, and for gmail.com/googlemail.com the dots of the local part
-// removed and the domain gmail.com.
+// name, comments and angle brackets dropped, lower case, domain in punycode,
+// +tag stripped, and for gmail.com/googlemail.com the dots of the local part
+// removed and the domain gmail.com. A local part that is not a dot-atom
+// comes back quoted, so the result normalizes to itself.
 func NormalizeAddress(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", errors.New("the address is empty")
 	}
-	spec := s
-	if strings.ContainsAny(s, "<\"(") || strings.Count(s, "@") == 1 && strings.ContainsAny(s, " \t") {
-		a, err := mail.ParseAddress(s)
-		if err != nil {
-			return "", fmt.Errorf("%q is not an email address", s)
-		}
-		spec = a.Address
+	if !strings.ContainsAny(s, "<>\"()") {
+		return normalizeBare(s)
 	}
-	return normalizeSpec(spec)
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not an email address (%s)", s, strings.TrimPrefix(err.Error(), "mail: "))
+	}
+	return normalizeSpec(a.Address)
 }
 
-// normalizeSpec normalizes a bare local@domain.
+// normalizeBare normalizes local@domain written without quotes, brackets or
+// comments, saying precisely what is wrong with it.
+func normalizeBare(s string) (string, error) {
+	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+		return "", fmt.Errorf("%q contains a space", s)
+	}
+	switch strings.Count(s, "@") {
+	case 0:
+		return "", fmt.Errorf("%q has no '@'", s)
+	case 1:
+	default:
+		return "", fmt.Errorf("%q has more than one '@'", s)
+	}
+	local := s[:strings.IndexByte(s, '@')]
+	if local != "" && !isDotAtom(local) {
+		return "", fmt.Errorf("%q: the local part %q may hold only letters, digits, single dots between them and !#$%%&'*+-/=?^_`{|}~", s, local)
+	}
+	return normalizeSpec(s)
+}
+
+// normalizeSpec normalizes local@domain as net/mail returns it: the local
+// part unquoted, so it may hold any character a quoted string can.
 func normalizeSpec(spec string) (string, error) {
 	at := strings.LastIndexByte(spec, '@')
 	if at < 0 {
 		return "", fmt.Errorf("%q has no '@'", spec)
 	}
 	local, domain := spec[:at], spec[at+1:]
-	if strings.Contains(local, "@") && !strings.HasPrefix(local, "\"") {
-		return "", fmt.Errorf("%q has more than one '@'", spec)
-	}
-	if local == "" {
+	switch {
+	case local == "":
 		return "", fmt.Errorf("%q has an empty local part", spec)
-	}
-	if domain == "" {
+	case domain == "":
 		return "", fmt.Errorf("%q has an empty domain", spec)
-	}
-	if strings.ContainsAny(local, " \t\r\n") && !strings.HasPrefix(local, "\"") {
+	case strings.Contains(local, "@"):
+		return "", fmt.Errorf("%q has more than one '@'", spec)
+	case !utf8.ValidString(local):
+		return "", fmt.Errorf("%q is not valid UTF-8", spec)
+	case strings.IndexFunc(local, unicode.IsSpace) >= 0:
 		return "", fmt.Errorf("%q contains a space", spec)
+	case strings.IndexFunc(local, unicode.IsControl) >= 0:
+		return "", fmt.Errorf("%q contains a control character", spec)
 	}
 	d, err := NormalizeDomain(domain)
 	if err != nil {
 		return "", fmt.Errorf("%q: %w", spec, err)
 	}
+	d = canonicalDomain(d)
 	local = strings.ToLower(local)
 	if i := strings.IndexByte(local, '+'); i > 0 {
 		local = local[:i]
-	}
-	if d == "googlemail.com" {
-		d = "gmail.com"
 	}
 	if d == "gmail.com" {
 		local = strings.ReplaceAll(local, ".", "")
@@ -115,9 +148,6 @@ func quoteLocal(local string) string {
 	if isDotAtom(local) {
 		return local
 	}
-	if strings.HasPrefix(local, "\"") && strings.HasSuffix(local, "\"") && len(local) > 1 {
-		return local
-	}
 	var b strings.Builder
 	b.WriteByte('"')
 	for _, r := range local {
@@ -130,13 +160,18 @@ func quoteLocal(local string) string {
 	return b.String()
 }
 
+// isDotAtom reports whether s is an RFC 5322 dot-atom (RFC 6532: UTF-8
+// letters allowed), the form a local part takes without quotes.
 func isDotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") || !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r >= 0x80 {
-			continue // RFC 6532 UTF-8
+		if r >= utf8.RuneSelf {
+			if unicode.IsSpace(r) || unicode.IsControl(r) {
+				return false
+			}
+			continue
 		}
 		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
 			continue
@@ -170,7 +205,10 @@ var ParticipantFields = []string{"From", "Sender", "Reply-To", "To", "Cc", "Bcc"
 // ParseAddressList parses one header's address list (display names, quoted
 // local parts, commas inside quotes, groups, comments). A list that net/mail
 // cannot read whole is split and read item by item, so one bad address is
-// reported in place and never hides the others.
+// reported in place and never hides the others. A malformed item yields one
+// participant (Err set, Raw kept) per address-shaped text found in it, so
+// the Never Log List is checked against all of them; when none is found it
+// yields one participant with no Address.
 func ParseAddressList(field, header string) []Participant {
 	if strings.TrimSpace(header) == "" {
 		return nil
@@ -187,21 +225,12 @@ func ParseAddressList(field, header string) []Participant {
 		if item == "" {
 			continue
 		}
-		if a, err := mail.ParseAddress(item); err == nil {
+		a, err := mail.ParseAddress(item)
+		if err == nil {
 			out = append(out, participant(field, item, a.Address))
 			continue
 		}
-		if gl, err := mail.ParseAddressList(item); err == nil { // a group
-			for _, a := range gl {
-				out = append(out, participant(field, a.String(), a.Address))
-			}
-			continue
-		}
-		p := Participant{Field: field, Raw: item, Err: fmt.Errorf("%q is not an email address", item)}
-		if addr, ok := salvage(item); ok {
-			p.Address = addr
-		}
-		out = append(out, p)
+		out = append(out, malformed(field, item, fmt.Errorf("%q is not an email address (%s)", item, strings.TrimPrefix(err.Error(), "mail: ")))...)
 	}
 	return out
 }
@@ -210,36 +239,55 @@ func participant(field, raw, spec string) Participant {
 	addr, err := normalizeSpec(spec)
 	if err != nil {
 		p := Participant{Field: field, Raw: raw, Err: err}
-		p.Address, _ = salvage(spec)
+		if s := salvage(spec); len(s) > 0 {
+			p.Address = s[0]
+		}
 		return p
 	}
 	return Participant{Field: field, Raw: raw, Address: addr}
 }
 
-// salvage finds something shaped like local@domain in a malformed item, so
-// the Never Log List is still checked against it.
-func salvage(s string) (string, bool) {
-	for _, tok := range strings.FieldsFunc(s, func(r rune) bool {
-		return strings.ContainsRune(" \t\r\n<>()[],;:\"'", r)
-	}) {
-		if i := strings.LastIndexByte(tok, '@'); i > 0 && i < len(tok)-1 {
-			local := tok[:i]
-			if j := strings.LastIndexByte(local, '@'); j >= 0 {
-				local = local[j+1:]
-			}
-			if local == "" {
-				continue
-			}
-			if addr, err := normalizeSpec(local + "@" + tok[i+1:]); err == nil {
-				return addr, true
-			}
-		}
+// malformed reports an unreadable item with every address salvaged from it.
+func malformed(field, item string, err error) []Participant {
+	addrs := salvage(item)
+	if len(addrs) == 0 {
+		return []Participant{{Field: field, Raw: item, Err: err}}
 	}
-	return "", false
+	out := make([]Participant, 0, len(addrs))
+	for _, a := range addrs {
+		out = append(out, Participant{Field: field, Raw: item, Address: a, Err: err})
+	}
+	return out
 }
 
-// splitAddressList splits on commas outside quotes, angle brackets,
-// comments and groups.
+// salvage finds everything shaped like local@domain in a malformed item, so
+// the Never Log List is still checked against it.
+func salvage(s string) []string {
+	var out []string
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune("<>()[],;:\"'", r)
+	}) {
+		i := strings.LastIndexByte(tok, '@')
+		if i <= 0 || i == len(tok)-1 {
+			continue
+		}
+		local := tok[:i]
+		if j := strings.LastIndexByte(local, '@'); j >= 0 {
+			local = local[j+1:]
+		}
+		if local == "" {
+			continue
+		}
+		if addr, err := normalizeSpec(local + "@" + tok[i+1:]); err == nil && !slices.Contains(out, addr) {
+			out = append(out, addr)
+		}
+	}
+	return out
+}
+
+// splitAddressList splits on commas and semicolons outside quotes, angle
+// brackets and comments, and drops group names ("Team:"), so the members of
+// a group are read as items of their own.
 func splitAddressList(s string) []string {
 	var out []string
 	var quoted, escaped bool
@@ -267,7 +315,12 @@ func splitAddressList(s string) []string {
 			angle++
 		case c == '>' && angle > 0:
 			angle--
-		case (c == ',' || c == ';') && angle == 0:
+		case angle > 0:
+		case c == ':' && !strings.Contains(s[start:i], "@"):
+			// A group name is a phrase: it holds no address, so nothing is
+			// lost by dropping it.
+			start = i + 1
+		case c == ',' || c == ';':
 			out = append(out, strings.TrimSpace(s[start:i]))
 			start = i + 1
 		}

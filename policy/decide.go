@@ -24,25 +24,40 @@ type Input struct {
 }
 
 // Decide is the log decision of PRODUCT.md, in its order: never_log_list,
-// toggled_off, internal_only, logged.
+// toggled_off, internal_only, logged. Every participant is checked against
+// the org list before any against the personal list, so the admin's entry
+// is the one reported when both match.
 func Decide(in Input) discreet.Decision {
-	var d discreet.Decision
+	var malformed []string
 	for _, p := range in.Participants {
-		if p.Err != nil {
-			d.Malformed = append(d.Malformed, p.Raw)
+		if p.Err != nil && !slices.Contains(malformed, p.Raw) {
+			malformed = append(malformed, p.Raw)
 		}
-		if p.Address == "" {
+	}
+	// The Never Log List beats everything and is checked against every
+	// participant, salvaged malformed ones included.
+	for _, l := range [...]struct {
+		list *NeverLogList
+		name string
+	}{{in.Org, "org"}, {in.Personal, "personal"}} {
+		if l.list.Len() == 0 {
 			continue
 		}
-		// The Never Log List beats everything and is checked against every
-		// participant, salvaged malformed ones included.
-		if e, ok := in.Org.Match(p.Address); ok {
-			return blocked(e, "org", p.Address, d.Malformed)
+		for _, p := range in.Participants {
+			if e, ok := l.list.Match(p.Address); ok {
+				return discreet.Decision{
+					Reason:    discreet.ReasonNeverLogList,
+					Entry:     e.String(),
+					List:      l.name,
+					Address:   p.Address,
+					Malformed: malformed,
+				}
+			}
 		}
-		if e, ok := in.Personal.Match(p.Address); ok {
-			return blocked(e, "personal", p.Address, d.Malformed)
-		}
-		if p.Err != nil || slices.Contains(d.Contacts, p.Address) || slices.Contains(d.Internal, p.Address) {
+	}
+	d := discreet.Decision{Malformed: malformed}
+	for _, p := range in.Participants {
+		if p.Err != nil || p.Address == "" || slices.Contains(d.Contacts, p.Address) || slices.Contains(d.Internal, p.Address) {
 			continue
 		}
 		if in.Internal.Covers(p.Address) {
@@ -74,16 +89,6 @@ func Decide(in Input) discreet.Decision {
 	slices.Sort(d.Contacts)
 	slices.Sort(d.Internal)
 	return d
-}
-
-func blocked(e Entry, list, addr string, malformed []string) discreet.Decision {
-	return discreet.Decision{
-		Reason:    discreet.ReasonNeverLogList,
-		Entry:     e.String(),
-		List:      list,
-		Address:   addr,
-		Malformed: malformed,
-	}
 }
 
 // DirectionOf is outbound when the sender is a colleague, else inbound.

@@ -1,8 +1,8 @@
 package policy
 
 import (
-	"net/mail"
 	"strings"
+	"unicode"
 )
 
 // Kind is what a Never Log entry matches.
@@ -29,46 +29,53 @@ func (e Entry) String() string {
 }
 
 // ParseEntry reads one Never Log pattern: an address ("anna@example.com",
-// display names allowed), or a domain ("@example.com", "*@example.com",
-// "example.com"). The error says what is wrong.
+// display names and comments allowed), or a domain ("@example.com",
+// "*@example.com", "example.com"). An address entry's Value is exactly what
+// NormalizeAddress makes of the same text, so it matches that mailbox
+// however it is written. The error says what is wrong.
 func ParseEntry(s string) (Entry, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return Entry{}, invalid("the pattern is empty")
 	}
-	if strings.ContainsAny(s, "<>") {
-		a, err := mail.ParseAddress(s)
+	if strings.ContainsAny(s, "<>\"()") {
+		// Display names, quotes and comments only ever surround one mailbox.
+		addr, err := NormalizeAddress(s)
 		if err != nil {
-			return Entry{}, invalid("%q is not an email address", s)
+			return Entry{}, invalid("%v", err)
 		}
-		s = a.Address
+		if strings.Contains(addr, "*") {
+			return Entry{}, invalid("%q: '*' is only allowed as the leading '*@'", s)
+		}
+		return Entry{Kind: KindAddress, Value: addr}, nil
 	}
-	if strings.ContainsAny(s, " \t\r\n") {
+	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
 		return Entry{}, invalid("%q contains a space", s)
 	}
 	domainForm := false
+	rest := s
 	switch {
 	case strings.HasPrefix(s, "*@"):
-		s, domainForm = s[2:], true
+		rest, domainForm = s[2:], true
 	case strings.HasPrefix(s, "@"):
-		s, domainForm = s[1:], true
+		rest, domainForm = s[1:], true
 	}
-	if strings.Contains(s, "*") {
+	if strings.Contains(rest, "*") {
 		return Entry{}, invalid("%q: '*' is only allowed as the leading '*@'", s)
 	}
-	switch n := strings.Count(s, "@"); {
+	switch n := strings.Count(rest, "@"); {
 	case n > 1 || n == 1 && domainForm:
 		return Entry{}, invalid("%q has more than one '@'", s)
 	case n == 1:
-		addr, err := normalizeSpec(s)
+		addr, err := normalizeBare(rest)
 		if err != nil {
 			return Entry{}, invalid("%v", err)
 		}
 		return Entry{Kind: KindAddress, Value: addr}, nil
 	}
-	d, err := NormalizeDomain(s)
+	d, err := NormalizeDomain(rest)
 	if err != nil {
-		return Entry{}, invalid("%v", err)
+		return Entry{}, invalid("%q: %v", s, err)
 	}
-	return Entry{Kind: KindDomain, Value: d}, nil
+	return Entry{Kind: KindDomain, Value: canonicalDomain(d)}, nil
 }

@@ -88,7 +88,7 @@ func NewDomains(domains []string) (*Domains, error) {
 		if err != nil {
 			return nil, invalid("internalDomains: %v", err)
 		}
-		ds.set[n] = struct{}{}
+		ds.set[canonicalDomain(n)] = struct{}{}
 	}
 	return ds, nil
 }
