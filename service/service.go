@@ -7,9 +7,15 @@ package service
 import (
 	"context"
 	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/store"
 )
 
@@ -28,163 +34,368 @@ type Config struct {
 
 // Service is the one place that decides.
 type Service struct {
-	cfg Config
+	cfg    Config
+	store  store.Store
+	log    *slog.Logger
+	admins map[string]bool // normalized BootstrapAdmins
+
+	neverLog  neverLogCache
+	readAudit readAuditDedup
 }
 
-// New returns a Service.
-func New(cfg Config) *Service { return &Service{cfg: cfg} }
+// New returns a Service. Config.Now defaults to time.Now, NewID to random
+// UUIDs and Logger to slog.Default().
+func New(cfg Config) *Service {
+	if cfg.Store == nil {
+		panic("service: Config.Store is nil")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = uuid.NewString
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger, admins: map[string]bool{}}
+	for _, a := range cfg.BootstrapAdmins {
+		n, err := policy.NormalizeAddress(a)
+		if err != nil {
+			s.log.Warn("ignoring a bootstrap admin that is not an address", "address", a, "err", err)
+			continue
+		}
+		s.admins[n] = true
+	}
+	return s
+}
 
-var errTODO = discreet.Errorf(discreet.EUnavailable, "not implemented yet")
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// Page sizes of every listing.
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+func pageLimit(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return defaultPageSize, nil
+	case limit < 0 || limit > maxPageSize:
+		return 0, discreet.FieldError("limit", "must be between 1 and %d", maxPageSize)
+	}
+	return limit, nil
+}
+
+func requireUser(actor discreet.User) error {
+	if actor.Email == "" {
+		return discreet.Errorf(discreet.EUnauthenticated, "sign in first")
+	}
+	return nil
+}
+
+func requireAdmin(actor discreet.User, what string) error {
+	if err := requireUser(actor); err != nil {
+		return err
+	}
+	if actor.Role != discreet.RoleAdmin {
+		return discreet.Errorf(discreet.EPermission, "only admins may %s", what)
+	}
+	return nil
+}
+
+func isNotFound(err error) bool { return discreet.ErrorCode(err) == discreet.ENotFound }
+
+// audit appends one record; a change that cannot be audited is reported as
+// failed, never silently kept unaudited.
+func (s *Service) audit(ctx context.Context, r discreet.AuditRecord) error {
+	r.ID = s.cfg.NewID()
+	r.At = s.now()
+	if err := s.store.AppendAudit(ctx, r); err != nil {
+		s.log.ErrorContext(ctx, "audit append failed", "action", r.Action, "actor", r.Actor, "err", err)
+		return err
+	}
+	return nil
+}
+
+var errNotMember = discreet.Errorf(discreet.EUnauthenticated, "not a member of this organization")
 
 // SignIn turns a verified Google identity into a user: an existing user, or
 // a new rep with no team when the address is in an internal domain (admin
 // when listed in BootstrapAdmins). Anyone else is unauthenticated.
 func (s *Service) SignIn(ctx context.Context, email string) (discreet.User, error) {
-	return discreet.User{}, errTODO
+	addr, err := policy.NormalizeAddress(email)
+	if err != nil {
+		return discreet.User{}, errNotMember
+	}
+	bootstrap := s.admins[addr]
+	u, err := s.store.User(ctx, addr)
+	switch {
+	case err == nil:
+		return s.promote(ctx, u, bootstrap)
+	case !isNotFound(err):
+		return discreet.User{}, err
+	}
+	if !bootstrap {
+		org, err := s.store.OrgSettings(ctx)
+		if err != nil {
+			return discreet.User{}, err
+		}
+		domains, err := policy.NewDomains(org.InternalDomains)
+		if err != nil {
+			return discreet.User{}, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
+		}
+		if !domains.Covers(addr) {
+			return discreet.User{}, errNotMember
+		}
+	}
+	role := discreet.RoleRep
+	if bootstrap {
+		role = discreet.RoleAdmin
+	}
+	u, created, err := s.store.CreateUser(ctx, discreet.User{Email: addr, Role: role, Teams: []string{}, CreatedAt: s.now()})
+	if err != nil {
+		return discreet.User{}, err
+	}
+	if created {
+		s.log.InfoContext(ctx, "user created on first sign-in", "user", addr, "role", role)
+		return u, nil
+	}
+	return s.promote(ctx, u, bootstrap) // another sign-in won the race
+}
+
+// promote makes a bootstrap admin an admin if they are not one yet.
+func (s *Service) promote(ctx context.Context, u discreet.User, bootstrap bool) (discreet.User, error) {
+	if !bootstrap || u.Role == discreet.RoleAdmin {
+		return u, nil
+	}
+	prev := u.Role
+	u.Role = discreet.RoleAdmin
+	if err := s.store.PutUser(ctx, u); err != nil {
+		return discreet.User{}, err
+	}
+	if err := s.audit(ctx, discreet.AuditRecord{Actor: u.Email, Action: discreet.AuditUser, Target: u.Email,
+		Detail: map[string]string{"role": string(u.Role), "previousRole": string(prev), "reason": "bootstrap admin"}}); err != nil {
+		return discreet.User{}, err
+	}
+	return u, nil
 }
 
 // Me returns the caller, their teams and settings, and the org settings.
-func (s *Service) Me(ctx context.Context, actor discreet.User) (Me, error) { return Me{}, errTODO }
+func (s *Service) Me(ctx context.Context, actor discreet.User) (Me, error) {
+	if err := requireUser(actor); err != nil {
+		return Me{}, err
+	}
+	u, err := s.store.User(ctx, actor.Email)
+	if err != nil {
+		return Me{}, err
+	}
+	all, err := s.store.Teams(ctx)
+	if err != nil {
+		return Me{}, err
+	}
+	teams := []discreet.Team{}
+	for _, id := range u.Teams {
+		if i := slices.IndexFunc(all, func(t discreet.Team) bool { return t.ID == id }); i >= 0 {
+			teams = append(teams, all[i])
+		}
+	}
+	us, err := s.store.UserSettings(ctx, u.Email)
+	if err != nil {
+		return Me{}, err
+	}
+	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return Me{}, err
+	}
+	return Me{User: u, Teams: teams, Settings: us, Org: org}, nil
+}
+
+var teamIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+const maxNameLen = 200
 
 // PutTeam creates or renames a team (admin).
 func (s *Service) PutTeam(ctx context.Context, actor discreet.User, t discreet.Team) (discreet.Team, error) {
-	return t, errTODO
+	if err := requireAdmin(actor, "create or rename teams"); err != nil {
+		return discreet.Team{}, err
+	}
+	t.ID = strings.TrimSpace(t.ID)
+	t.Name = strings.TrimSpace(t.Name)
+	if !teamIDPattern.MatchString(t.ID) {
+		return discreet.Team{}, discreet.FieldError("id", "use 1 to 63 lower-case letters, digits, '-' or '_', like \"de\"")
+	}
+	if t.Name == "" {
+		return discreet.Team{}, discreet.FieldError("name", "the team needs a name, like \"Germany\"")
+	}
+	if len(t.Name) > maxNameLen {
+		return discreet.Team{}, discreet.FieldError("name", "at most %d bytes", maxNameLen)
+	}
+	if err := s.store.PutTeam(ctx, t); err != nil {
+		return discreet.Team{}, err
+	}
+	if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditTeam, Target: t.ID,
+		Detail: map[string]string{"name": t.Name}}); err != nil {
+		return discreet.Team{}, err
+	}
+	return t, nil
 }
 
 // Teams lists teams (any user).
 func (s *Service) Teams(ctx context.Context, actor discreet.User) ([]discreet.Team, error) {
-	return nil, errTODO
+	if err := requireUser(actor); err != nil {
+		return nil, err
+	}
+	ts, err := s.store.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ts, func(a, b discreet.Team) int { return strings.Compare(a.ID, b.ID) })
+	if ts == nil {
+		ts = []discreet.Team{}
+	}
+	return ts, nil
 }
 
 // PutUser provisions a user: role and teams (admin).
 func (s *Service) PutUser(ctx context.Context, actor discreet.User, u discreet.User) (discreet.User, error) {
-	return u, errTODO
+	if err := requireAdmin(actor, "provision users"); err != nil {
+		return discreet.User{}, err
+	}
+	addr, err := policy.NormalizeAddress(u.Email)
+	if err != nil {
+		return discreet.User{}, discreet.FieldError("email", "%v", err)
+	}
+	u.Email = addr
+	u.Name = strings.TrimSpace(u.Name)
+	if len(u.Name) > maxNameLen {
+		return discreet.User{}, discreet.FieldError("name", "at most %d bytes", maxNameLen)
+	}
+	if !u.Role.Valid() {
+		return discreet.User{}, discreet.FieldError("role", "must be admin, manager or rep")
+	}
+	teams := make([]string, 0, len(u.Teams))
+	for _, t := range u.Teams {
+		t = strings.TrimSpace(t)
+		if !slices.Contains(teams, t) {
+			teams = append(teams, t)
+		}
+	}
+	if len(teams) > policy.MaxTeamsPerUser {
+		return discreet.User{}, discreet.FieldError("teams", "a user may be in at most %d teams", policy.MaxTeamsPerUser)
+	}
+	if len(teams) > 0 {
+		all, err := s.store.Teams(ctx)
+		if err != nil {
+			return discreet.User{}, err
+		}
+		for _, t := range teams {
+			if !slices.ContainsFunc(all, func(x discreet.Team) bool { return x.ID == t }) {
+				return discreet.User{}, discreet.FieldError("teams", "there is no team %q; create it first", t)
+			}
+		}
+	}
+	u.Teams = teams
+	prev, err := s.store.User(ctx, addr)
+	switch {
+	case err == nil:
+		u.CreatedAt = prev.CreatedAt
+	case isNotFound(err):
+		u.CreatedAt = s.now()
+	default:
+		return discreet.User{}, err
+	}
+	if err := s.store.PutUser(ctx, u); err != nil {
+		return discreet.User{}, err
+	}
+	if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditUser, Target: u.Email,
+		Detail: map[string]string{"role": string(u.Role), "teams": strings.Join(u.Teams, ",")}}); err != nil {
+		return discreet.User{}, err
+	}
+	return u, nil
 }
 
 // User returns one user (any user: name, role, teams).
 func (s *Service) User(ctx context.Context, actor discreet.User, email string) (discreet.User, error) {
-	return discreet.User{}, errTODO
+	if err := requireUser(actor); err != nil {
+		return discreet.User{}, err
+	}
+	addr, err := policy.NormalizeAddress(email)
+	if err != nil {
+		return discreet.User{}, discreet.FieldError("email", "%v", err)
+	}
+	u, err := s.store.User(ctx, addr)
+	if isNotFound(err) {
+		return discreet.User{}, discreet.Errorf(discreet.ENotFound, "there is no user %s", addr)
+	}
+	return u, err
 }
+
+const usersCursorScope = "users"
 
 // Users lists users, paged.
 func (s *Service) Users(ctx context.Context, actor discreet.User, limit int, cursor string) (Page[discreet.User], error) {
-	return Page[discreet.User]{}, errTODO
-}
-
-// NeverLog lists the org's Never Log List, paged (admin).
-func (s *Service) NeverLog(ctx context.Context, actor discreet.User, limit int, cursor string) (Page[discreet.NeverLogEntry], error) {
-	return Page[discreet.NeverLogEntry]{}, errTODO
-}
-
-// AddNeverLog adds a pattern to the org's list (admin), reports how many
-// logged emails it covers and purges them when asked.
-func (s *Service) AddNeverLog(ctx context.Context, actor discreet.User, req AddNeverLogRequest) (NeverLogAdded, error) {
-	return NeverLogAdded{}, errTODO
-}
-
-// RemoveNeverLog removes an entry from the org's list (admin).
-func (s *Service) RemoveNeverLog(ctx context.Context, actor discreet.User, id string) error {
-	return errTODO
-}
-
-// ImportNeverLog adds one pattern per line ('#' comments, blank lines and a
-// "pattern[,note]" CSV form allowed), all or nothing (admin).
-func (s *Service) ImportNeverLog(ctx context.Context, actor discreet.User, text string) (ImportResult, error) {
-	return ImportResult{}, errTODO
-}
-
-// ExportNeverLog returns the whole org list (admin).
-func (s *Service) ExportNeverLog(ctx context.Context, actor discreet.User) ([]discreet.NeverLogEntry, error) {
-	return nil, errTODO
-}
-
-// CheckNeverLog says, per address, whether the org's or the caller's own
-// list blocks it (any user).
-func (s *Service) CheckNeverLog(ctx context.Context, actor discreet.User, addresses []string) ([]CheckResult, error) {
-	return nil, errTODO
-}
-
-// PurgeNeverLog counts (dryRun) or deletes the logged emails an org entry
-// covers, and audits the purge (admin).
-func (s *Service) PurgeNeverLog(ctx context.Context, actor discreet.User, id string, dryRun bool) (PurgeResult, error) {
-	return PurgeResult{}, errTODO
-}
-
-// LogEmail runs the log decision for a message the caller took part in and
-// logs it when permitted.
-func (s *Service) LogEmail(ctx context.Context, actor discreet.User, req LogRequest) (LogResult, error) {
-	return LogResult{}, errTODO
-}
-
-// Email returns a logged email the caller may read; not_found otherwise.
-// Reads of private and team emails by non-owners are audited.
-func (s *Service) Email(ctx context.Context, actor discreet.User, id string) (EmailView, error) {
-	return EmailView{}, errTODO
-}
-
-// SetVisibility changes an email's visibility (owner, admin).
-func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id string, v discreet.Visibility) (EmailView, error) {
-	return EmailView{}, errTODO
-}
-
-// Unlog deletes a logged email (owner, admin).
-func (s *Service) Unlog(ctx context.Context, actor discreet.User, id string) error { return errTODO }
-
-// SearchContacts finds contacts by address or domain prefix; each result
-// full or stub.
-func (s *Service) SearchContacts(ctx context.Context, actor discreet.User, q string, limit int) ([]ContactView, error) {
-	return nil, errTODO
-}
-
-// Contact returns a contact, full or stub; not_found only when nobody
-// logged it.
-func (s *Service) Contact(ctx context.Context, actor discreet.User, email string) (ContactView, error) {
-	return ContactView{}, errTODO
-}
-
-// SetContactOwner reassigns a contact (owner, its team's manager, admin).
-func (s *Service) SetContactOwner(ctx context.Context, actor discreet.User, email, owner string) (ContactView, error) {
-	return ContactView{}, errTODO
-}
-
-// Timeline returns a page of a contact's timeline as the caller sees it.
-func (s *Service) Timeline(ctx context.Context, actor discreet.User, email string, limit int, cursor string) (TimelineView, error) {
-	return TimelineView{}, errTODO
-}
-
-// ComposeState tells the compose card the Log default for these
-// recipients and the first Never Log match.
-func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipients []string) (ComposeState, error) {
-	return ComposeState{}, errTODO
-}
-
-// PutIntent stores a compose choice for the sent-mail capture.
-func (s *Service) PutIntent(ctx context.Context, actor discreet.User, req IntentRequest) (discreet.Intent, error) {
-	return discreet.Intent{}, errTODO
-}
-
-// OrgSettings returns the org settings (any user).
-func (s *Service) OrgSettings(ctx context.Context, actor discreet.User) (discreet.OrgSettings, error) {
-	return discreet.OrgSettings{}, errTODO
-}
-
-// PutOrgSettings replaces the org settings (admin), audited.
-func (s *Service) PutOrgSettings(ctx context.Context, actor discreet.User, o discreet.OrgSettings) (discreet.OrgSettings, error) {
-	return o, errTODO
-}
-
-// MySettings returns the caller's settings and personal Never Log entries.
-func (s *Service) MySettings(ctx context.Context, actor discreet.User) (MySettings, error) {
-	return MySettings{}, errTODO
-}
-
-// PutMySettings replaces the caller's settings and personal entries.
-func (s *Service) PutMySettings(ctx context.Context, actor discreet.User, m MySettings) (MySettings, error) {
-	return m, errTODO
+	if err := requireUser(actor); err != nil {
+		return Page[discreet.User]{}, err
+	}
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return Page[discreet.User]{}, err
+	}
+	after := ""
+	if cursor != "" {
+		if after, err = store.DecodeCursor(cursor, usersCursorScope); err != nil {
+			return Page[discreet.User]{}, err
+		}
+	}
+	us, err := s.store.Users(ctx, after, limit+1)
+	if err != nil {
+		return Page[discreet.User]{}, err
+	}
+	p := Page[discreet.User]{Items: us}
+	if len(us) > limit {
+		p.Items = us[:limit]
+		p.Next = store.EncodeCursor(usersCursorScope, p.Items[limit-1].Email)
+	}
+	if p.Items == nil {
+		p.Items = []discreet.User{}
+	}
+	return p, nil
 }
 
 // Audit lists audit records: all for admins, those about their own emails
 // for others.
 func (s *Service) Audit(ctx context.Context, actor discreet.User, limit int, cursor string) (Page[discreet.AuditRecord], error) {
-	return Page[discreet.AuditRecord]{}, errTODO
+	if err := requireUser(actor); err != nil {
+		return Page[discreet.AuditRecord]{}, err
+	}
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return Page[discreet.AuditRecord]{}, err
+	}
+	q := store.AuditQuery{Limit: limit, Cursor: cursor}
+	if actor.Role != discreet.RoleAdmin {
+		q.EmailOwner = actor.Email
+	}
+	rs, next, err := s.store.Audit(ctx, q)
+	if err != nil {
+		return Page[discreet.AuditRecord]{}, cursorError(err, cursor)
+	}
+	items := make([]discreet.AuditRecord, 0, len(rs))
+	for _, r := range rs {
+		if policy.CanReadAudit(actor, r) { // the store filters; this keeps a store bug from leaking
+			items = append(items, r)
+		}
+	}
+	return Page[discreet.AuditRecord]{Items: items, Next: next}, nil
+}
+
+// cursorError names the cursor as the field at fault when the store
+// rejected a caller's cursor.
+func cursorError(err error, cursor string) error {
+	if cursor != "" && discreet.ErrorCode(err) == discreet.EInvalid {
+		return discreet.FieldError("cursor", "the cursor is not valid here; start again from the first page")
+	}
+	return err
 }

@@ -1,0 +1,586 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/message"
+	"github.com/discreet-crm/discreet/policy"
+)
+
+// errEmailNotFound is the one answer for an email that does not exist and
+// for one the caller may not read, so the two cannot be told apart.
+var errEmailNotFound = discreet.Errorf(discreet.ENotFound, "there is no logged email with this id")
+
+// LogEmail runs the log decision for a message the caller took part in and
+// logs it when permitted.
+func (s *Service) LogEmail(ctx context.Context, actor discreet.User, req LogRequest) (LogResult, error) {
+	if err := requireUser(actor); err != nil {
+		return LogResult{}, err
+	}
+	if req.Visibility != "" && !req.Visibility.Valid() {
+		return LogResult{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	if req.Source == "" {
+		req.Source = discreet.SourceButton
+	}
+	if req.Source != discreet.SourceButton && req.Source != discreet.SourceCompose && req.Source != discreet.SourceSync {
+		return LogResult{}, discreet.FieldError("source", "must be button, compose or sync")
+	}
+	raw := req.Raw
+	if len(raw) == 0 {
+		if req.GmailMessageID == "" {
+			return LogResult{}, discreet.FieldError("raw", "give the raw message or a Gmail message id")
+		}
+		if s.cfg.Gmail == nil {
+			return LogResult{}, discreet.Errorf(discreet.EUnavailable, "Gmail fetching is not configured")
+		}
+		var err error
+		if raw, err = s.cfg.Gmail.Raw(ctx, req.Gmail, req.GmailMessageID); err != nil {
+			if discreet.ErrorCode(err) == discreet.EInternal {
+				return LogResult{}, discreet.Wrap(err, discreet.EUnavailable, "could not read the message from Gmail")
+			}
+			return LogResult{}, err
+		}
+	}
+	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return LogResult{}, err
+	}
+	msg, err := parse(raw, org)
+	if err != nil {
+		return LogResult{}, err
+	}
+	return s.logMessage(ctx, actor, org, logInput{
+		msg: msg, raw: raw, gmailID: req.GmailMessageID,
+		toggle: req.Log, visibility: req.Visibility, source: req.Source,
+	})
+}
+
+// CaptureSent logs a message the user sent, as their compose intent for it
+// says (source compose) or, without one, as their defaults say (source
+// sync). It takes the same path as LogEmail.
+func (s *Service) CaptureSent(ctx context.Context, user discreet.User, raw []byte, gmailMessageID string) (LogResult, error) {
+	if err := requireUser(user); err != nil {
+		return LogResult{}, err
+	}
+	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return LogResult{}, err
+	}
+	msg, err := parse(raw, org)
+	if err != nil {
+		return LogResult{}, err
+	}
+	var recipients []string
+	for _, f := range []string{"to", "cc", "bcc"} {
+		recipients = append(recipients, msg.Addresses(f)...)
+	}
+	slices.Sort(recipients)
+	recipients = slices.Compact(recipients)
+	in := logInput{msg: msg, raw: raw, gmailID: gmailMessageID, source: discreet.SourceSync}
+	if len(recipients) > 0 {
+		intent, err := s.store.ConsumeIntent(ctx, user.Email, recipients, msg.Subject, s.now())
+		switch {
+		case err == nil:
+			in.toggle, in.visibility, in.source = &intent.Log, intent.Visibility, discreet.SourceCompose
+		case !isNotFound(err):
+			return LogResult{}, err
+		}
+	}
+	return s.logMessage(ctx, user, org, in)
+}
+
+func parse(raw []byte, org discreet.OrgSettings) (*message.Message, error) {
+	msg, err := message.Parse(raw, message.Options{MaxBodyBytes: org.MaxBodyBytes, StoreBody: org.StoreBodies})
+	if err != nil {
+		if discreet.ErrorCode(err) == discreet.EInternal {
+			return nil, discreet.Wrap(err, discreet.EInvalid, "raw: the message could not be read")
+		}
+		return nil, err
+	}
+	return msg, nil
+}
+
+type logInput struct {
+	msg        *message.Message
+	raw        []byte
+	gmailID    string
+	toggle     *bool
+	visibility discreet.Visibility
+	source     discreet.Source
+}
+
+// logMessage is the one path from a parsed message to a logged email.
+func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discreet.OrgSettings, in logInput) (LogResult, error) {
+	msg := in.msg
+	if !slices.ContainsFunc(msg.Participants, func(p policy.Participant) bool { return p.Address == actor.Email }) {
+		return LogResult{}, discreet.Errorf(discreet.EPermission, "you are not a participant of this message")
+	}
+	us, err := s.store.UserSettings(ctx, actor.Email)
+	if err != nil {
+		return LogResult{}, err
+	}
+	d, domains, err := s.decide(ctx, actor, org, us, msg.Participants, in.toggle, in.visibility)
+	if err != nil {
+		return LogResult{}, err
+	}
+	if !d.Logged {
+		return LogResult{Decision: d}, nil
+	}
+
+	now := s.now()
+	gmailID := in.gmailID
+	if msg.MessageID == "" && gmailID == "" {
+		// Without either id the content is the identity, so logging the
+		// same bytes twice still yields one email.
+		sum := sha256.Sum256(in.raw)
+		gmailID = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	date := msg.Date.UTC()
+	if date.IsZero() || date.Year() < 1970 || date.Year() > 9999 {
+		date = now
+	}
+	from := msg.Addresses("from")
+	e := discreet.Email{
+		ID:             policy.EmailID(msg.MessageID, gmailID),
+		MessageID:      msg.MessageID,
+		GmailMessageID: in.gmailID,
+		Subject:        msg.Subject,
+		To:             msg.Addresses("to"),
+		Cc:             msg.Addresses("cc"),
+		Date:           date,
+		Direction:      policy.DirectionOf(fromParticipants(msg), domains),
+		Snippet:        msg.Snippet,
+		Body:           msg.BodyText,
+		Owner:          actor.Email,
+		Team:           actor.PrimaryTeam(),
+		Visibility:     d.Visibility,
+		Contacts:       d.Contacts,
+		Internal:       d.Internal,
+		Participants:   participantAddresses(msg.Participants),
+		Source:         in.source,
+		LoggedAt:       now,
+	}
+	if len(from) > 0 {
+		e.From = from[0]
+	} else {
+		e.From = msg.From
+	}
+	if org.StoreBodies {
+		if limit := org.MaxBodyBytes; limit > 0 {
+			e.Body = truncate(e.Body, limit)
+		}
+	} else {
+		e.Body = ""
+	}
+
+	stored, created, err := s.store.LogEmail(ctx, e)
+	if err != nil {
+		return LogResult{}, err
+	}
+	n := s.names()
+	if created {
+		if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditLog, EmailID: stored.ID, EmailOwner: stored.Owner,
+			Detail: map[string]string{"visibility": string(stored.Visibility), "source": string(stored.Source)}}); err != nil {
+			return LogResult{}, err
+		}
+		v := s.emailView(ctx, n, actor, stored, true)
+		return LogResult{Decision: d, Email: &v, Created: true}, nil
+	}
+
+	// Someone logged it first: show their record through the same read
+	// check as Email(id).
+	d.Reason = discreet.ReasonAlreadyLogged
+	d.Visibility = ""
+	ok, err := s.canRead(ctx, actor, org, stored)
+	if err != nil {
+		return LogResult{}, err
+	}
+	if !ok {
+		return LogResult{Decision: d}, nil
+	}
+	if err := s.auditRead(ctx, actor, stored, "log"); err != nil {
+		return LogResult{}, err
+	}
+	d.Visibility = stored.Visibility
+	v := s.emailView(ctx, n, actor, stored, true)
+	return LogResult{Decision: d, Email: &v}, nil
+}
+
+func fromParticipants(msg *message.Message) []policy.Participant {
+	var out []policy.Participant
+	for _, p := range msg.Participants {
+		if p.Field == "from" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// participantAddresses lists every address the email names, malformed ones
+// whose address could be recovered included, so a later Never Log purge
+// finds the email by any of them.
+func participantAddresses(ps []policy.Participant) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p.Address != "" {
+			out = append(out, p.Address)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// decide is policy.Decide with the caller's lists, domains and defaults
+// loaded, and the matched entry's id filled in.
+func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings,
+	ps []policy.Participant, toggle *bool, vis discreet.Visibility) (discreet.Decision, *policy.Domains, error) {
+	domains, err := policy.NewDomains(org.InternalDomains)
+	if err != nil {
+		return discreet.Decision{}, nil, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
+	}
+	orgList, personal, err := s.neverLogLists(ctx, actor.Email)
+	if err != nil {
+		return discreet.Decision{}, nil, err
+	}
+	defLog, defVis := defaults(org, us)
+	d := policy.Decide(policy.Input{
+		Participants:      ps,
+		Toggle:            toggle,
+		DefaultLog:        defLog,
+		Visibility:        vis,
+		DefaultVisibility: defVis,
+		Internal:          domains,
+		Org:               orgList.list,
+		Personal:          personal.list,
+	})
+	switch d.List {
+	case "org":
+		d.EntryID = orgList.byPattern[d.Entry].ID
+	case "personal":
+		d.EntryID = personal.byPattern[d.Entry].ID
+	}
+	return d, domains, nil
+}
+
+// defaults are the caller's Log default and visibility: their own setting,
+// else the org's.
+func defaults(org discreet.OrgSettings, us discreet.UserSettings) (bool, discreet.Visibility) {
+	log := org.DefaultLog
+	if us.DefaultLog != nil {
+		log = *us.DefaultLog
+	}
+	vis := us.DefaultVisibility
+	if !vis.Valid() {
+		vis = org.DefaultVisibility
+	}
+	if !vis.Valid() {
+		vis = discreet.VisibilityPublic
+	}
+	return log, vis
+}
+
+// canRead is policy.CanReadEmail with the caller's access to each of the
+// email's contacts loaded from the store.
+func (s *Service) canRead(ctx context.Context, actor discreet.User, org discreet.OrgSettings, e discreet.Email) (bool, error) {
+	var loadErr error
+	seen := map[string]discreet.Access{}
+	ok := policy.CanReadEmail(actor, e, org, func(addr string) discreet.Access {
+		if a, ok := seen[addr]; ok {
+			return a
+		}
+		a := discreet.AccessStub
+		c, err := s.store.Contact(ctx, addr)
+		switch {
+		case err == nil:
+			a = policy.ContactAccess(actor, c, org)
+		case !isNotFound(err) && loadErr == nil:
+			loadErr = err
+		}
+		seen[addr] = a
+		return a
+	})
+	if !ok && loadErr != nil {
+		return false, loadErr // a store outage is not "you may not read it"
+	}
+	return ok, nil
+}
+
+// readableEmail loads an email the caller may read; not_found otherwise.
+func (s *Service) readableEmail(ctx context.Context, actor discreet.User, id string) (discreet.Email, discreet.OrgSettings, error) {
+	if err := requireUser(actor); err != nil {
+		return discreet.Email{}, discreet.OrgSettings{}, err
+	}
+	if id == "" {
+		return discreet.Email{}, discreet.OrgSettings{}, errEmailNotFound
+	}
+	e, err := s.store.Email(ctx, id)
+	if isNotFound(err) {
+		return discreet.Email{}, discreet.OrgSettings{}, errEmailNotFound
+	}
+	if err != nil {
+		return discreet.Email{}, discreet.OrgSettings{}, err
+	}
+	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return discreet.Email{}, discreet.OrgSettings{}, err
+	}
+	ok, err := s.canRead(ctx, actor, org, e)
+	if err != nil {
+		return discreet.Email{}, discreet.OrgSettings{}, err
+	}
+	if !ok {
+		return discreet.Email{}, discreet.OrgSettings{}, errEmailNotFound
+	}
+	return e, org, nil
+}
+
+// Email returns a logged email the caller may read; not_found otherwise.
+// Reads of private and team emails by non-owners are audited.
+func (s *Service) Email(ctx context.Context, actor discreet.User, id string) (EmailView, error) {
+	e, _, err := s.readableEmail(ctx, actor, id)
+	if err != nil {
+		return EmailView{}, err
+	}
+	if err := s.auditRead(ctx, actor, e, "email"); err != nil {
+		return EmailView{}, err
+	}
+	return s.emailView(ctx, s.names(), actor, e, true), nil
+}
+
+// auditRead records that actor read e when e is private or team and actor
+// is not its owner. A read that cannot be audited fails.
+func (s *Service) auditRead(ctx context.Context, actor discreet.User, e discreet.Email, via string) error {
+	if e.Visibility == discreet.VisibilityPublic || e.Owner == actor.Email {
+		return nil
+	}
+	return s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditRead, EmailID: e.ID, EmailOwner: e.Owner,
+		Detail: map[string]string{"visibility": string(e.Visibility), "via": via}})
+}
+
+// timelineReadWindow is how long one viewer's sight of one email on
+// timelines counts as one audited read.
+const timelineReadWindow = 24 * time.Hour
+
+// readAuditDedup remembers recent timeline reads so a card that re-renders
+// does not write an audit record every time.
+type readAuditDedup struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+const maxReadAuditDedup = 100_000
+
+func (d *readAuditDedup) recent(key string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.seen[key]
+	return ok && now.Sub(t) < timelineReadWindow
+}
+
+func (d *readAuditDedup) remember(key string, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil || len(d.seen) >= maxReadAuditDedup {
+		d.seen = map[string]time.Time{}
+	}
+	d.seen[key] = now
+}
+
+// auditTimelineRead audits an email's subject and snippet shown on a
+// timeline, once per viewer and email per timelineReadWindow.
+func (s *Service) auditTimelineRead(ctx context.Context, actor discreet.User, e discreet.Email) error {
+	if e.Visibility == discreet.VisibilityPublic || e.Owner == actor.Email {
+		return nil
+	}
+	key, now := actor.Email+"\x00"+e.ID, s.now()
+	if s.readAudit.recent(key, now) {
+		return nil
+	}
+	if err := s.auditRead(ctx, actor, e, "timeline"); err != nil {
+		return err
+	}
+	s.readAudit.remember(key, now)
+	return nil
+}
+
+func (s *Service) emailView(ctx context.Context, n *names, actor discreet.User, e discreet.Email, withBody bool) EmailView {
+	if !withBody {
+		e.Body = ""
+	}
+	return EmailView{Email: e, OwnerName: n.user(ctx, e.Owner), CanManage: policy.CanManageEmail(actor, e)}
+}
+
+// SetVisibility changes an email's visibility (owner, admin).
+func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id string, v discreet.Visibility) (EmailView, error) {
+	if !v.Valid() {
+		return EmailView{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	e, _, err := s.readableEmail(ctx, actor, id)
+	if err != nil {
+		return EmailView{}, err
+	}
+	if !policy.CanManageEmail(actor, e) {
+		return EmailView{}, discreet.Errorf(discreet.EPermission, "only the owner of this email or an admin may change its visibility")
+	}
+	if e.Visibility != v {
+		prev := e.Visibility
+		if e, err = s.store.SetVisibility(ctx, id, v); err != nil {
+			return EmailView{}, err
+		}
+		if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditVisibility, EmailID: e.ID, EmailOwner: e.Owner,
+			Detail: map[string]string{"from": string(prev), "to": string(v)}}); err != nil {
+			return EmailView{}, err
+		}
+	}
+	return s.emailView(ctx, s.names(), actor, e, true), nil
+}
+
+// Unlog deletes a logged email (owner, admin).
+func (s *Service) Unlog(ctx context.Context, actor discreet.User, id string) error {
+	e, _, err := s.readableEmail(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if !policy.CanManageEmail(actor, e) {
+		return discreet.Errorf(discreet.EPermission, "only the owner of this email or an admin may unlog it")
+	}
+	if err := s.store.DeleteEmail(ctx, id); err != nil && !isNotFound(err) {
+		return err
+	}
+	return s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditUnlog, EmailID: e.ID, EmailOwner: e.Owner})
+}
+
+// maxComposeRecipients bounds one compose card's recipients.
+const maxComposeRecipients = 500
+
+// maxComposeContacts bounds the contacts a compose card looks up.
+const maxComposeContacts = 50
+
+// ComposeState tells the compose card the Log default for these
+// recipients and the first Never Log match.
+func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipients []string) (ComposeState, error) {
+	if err := requireUser(actor); err != nil {
+		return ComposeState{}, err
+	}
+	if len(recipients) > maxComposeRecipients {
+		return ComposeState{}, discreet.FieldError("recipients", "at most %d recipients", maxComposeRecipients)
+	}
+	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return ComposeState{}, err
+	}
+	us, err := s.store.UserSettings(ctx, actor.Email)
+	if err != nil {
+		return ComposeState{}, err
+	}
+	ps := []policy.Participant{{Field: "from", Raw: actor.Email, Address: actor.Email}}
+	for _, r := range recipients {
+		ps = append(ps, policy.ParseAddressList("to", r)...)
+	}
+	d, domains, err := s.decide(ctx, actor, org, us, ps, nil, "")
+	if err != nil {
+		return ComposeState{}, err
+	}
+	defLog, defVis := defaults(org, us)
+	st := ComposeState{Log: defLog, Visibility: defVis, Contacts: []ContactView{}}
+	if d.Reason == discreet.ReasonNeverLogList {
+		st.Log = false
+		raw := d.Address
+		if i := slices.IndexFunc(ps, func(p policy.Participant) bool { return p.Address == d.Address }); i >= 0 {
+			raw = ps[i].Raw
+		}
+		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
+	}
+	n := s.names()
+	var seen []string
+	for _, p := range ps[1:] {
+		if p.Err != nil || p.Address == "" || domains.Covers(p.Address) || slices.Contains(seen, p.Address) {
+			continue
+		}
+		if seen = append(seen, p.Address); len(seen) > maxComposeContacts {
+			break
+		}
+		c, err := s.store.Contact(ctx, p.Address)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return ComposeState{}, err
+		}
+		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org)))
+	}
+	return st, nil
+}
+
+// intentLifetime is how long a compose choice waits for its sent message.
+const intentLifetime = 24 * time.Hour
+
+const maxSubjectLen = 2000
+
+// PutIntent stores a compose choice for the sent-mail capture.
+func (s *Service) PutIntent(ctx context.Context, actor discreet.User, req IntentRequest) (discreet.Intent, error) {
+	if err := requireUser(actor); err != nil {
+		return discreet.Intent{}, err
+	}
+	var recipients []string
+	for _, f := range []struct {
+		name  string
+		addrs []string
+	}{{"to", req.To}, {"cc", req.Cc}, {"bcc", req.Bcc}} {
+		for _, a := range f.addrs {
+			n, err := policy.NormalizeAddress(a)
+			if err != nil {
+				return discreet.Intent{}, discreet.FieldError(f.name, "%v", err)
+			}
+			recipients = append(recipients, n)
+		}
+	}
+	if len(recipients) == 0 {
+		return discreet.Intent{}, discreet.FieldError("to", "name at least one recipient")
+	}
+	if len(recipients) > maxComposeRecipients {
+		return discreet.Intent{}, discreet.FieldError("to", "at most %d recipients", maxComposeRecipients)
+	}
+	slices.Sort(recipients)
+	recipients = slices.Compact(recipients)
+	if len(req.Subject) > maxSubjectLen {
+		return discreet.Intent{}, discreet.FieldError("subject", "at most %d bytes", maxSubjectLen)
+	}
+	vis := req.Visibility
+	if vis == "" {
+		org, err := s.store.OrgSettings(ctx)
+		if err != nil {
+			return discreet.Intent{}, err
+		}
+		us, err := s.store.UserSettings(ctx, actor.Email)
+		if err != nil {
+			return discreet.Intent{}, err
+		}
+		_, vis = defaults(org, us)
+	}
+	if !vis.Valid() {
+		return discreet.Intent{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	now := s.now()
+	in := discreet.Intent{
+		ID:         s.cfg.NewID(),
+		User:       actor.Email,
+		Recipients: recipients,
+		Subject:    req.Subject,
+		Log:        req.Log,
+		Visibility: vis,
+		CreatedAt:  now,
+		ExpiresAt:  now.Add(intentLifetime),
+	}
+	if err := s.store.PutIntent(ctx, in); err != nil {
+		return discreet.Intent{}, err
+	}
+	return in, nil
+}
