@@ -6,8 +6,12 @@ import (
 
 // ContactAccess is what viewer v gets of contact c: full, or the stub
 // (existence, owner, team). Admins and the owner always get full; others as
-// the org's contact access for their role says.
+// the org's contact access for their role says. A user without an email
+// (a zero value) gets only stubs.
 func ContactAccess(v discreet.User, c discreet.Contact, s discreet.OrgSettings) discreet.Access {
+	if v.Email == "" {
+		return discreet.AccessStub
+	}
 	if v.Role == discreet.RoleAdmin || isUser(v, c.Owner) {
 		return discreet.AccessFull
 	}
@@ -53,7 +57,7 @@ func CanReadEmail(v discreet.User, e discreet.Email, s discreet.OrgSettings, acc
 	if canReadWithoutContacts(v, e, s) {
 		return true
 	}
-	if e.Visibility != discreet.VisibilityPublic || access == nil {
+	if v.Email == "" || e.Visibility != discreet.VisibilityPublic || access == nil {
 		return false
 	}
 	for _, c := range e.Contacts {
@@ -72,7 +76,7 @@ func CanReadOnTimeline(v discreet.User, e discreet.Email, s discreet.OrgSettings
 	if canReadWithoutContacts(v, e, s) {
 		return true
 	}
-	return e.Visibility == discreet.VisibilityPublic && onContact == discreet.AccessFull
+	return v.Email != "" && e.Visibility == discreet.VisibilityPublic && onContact == discreet.AccessFull
 }
 
 func canReadWithoutContacts(v discreet.User, e discreet.Email, s discreet.OrgSettings) bool {

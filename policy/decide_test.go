@@ -1,0 +1,194 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/discreet-crm/discreet"
+)
+
+// headers parses a message's participant fields.
+func headers(h map[string]string) []Participant {
+	return Participants(func(f string) string { return h[f] })
+}
+
+func ptr(b bool) *bool { return &b }
+
+func TestDecide(t *testing.T) {
+	internal, err := NewDomains([]string{"acme.com", "acme.ch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := mustCompile(t, "@competitor.example", "lawyer@firm.example")
+	personal := mustCompile(t, "mum@family.example", "@firm.example")
+	base := func(h map[string]string) Input {
+		return Input{
+			Participants:      headers(h),
+			DefaultLog:        true,
+			DefaultVisibility: discreet.VisibilityPublic,
+			Internal:          internal,
+			Org:               org,
+			Personal:          personal,
+		}
+	}
+	outbound := map[string]string{"From": "anna@acme.com", "To": "Beat <beat@kunde.ch>", "Cc": "carla@eu.acme.ch, Zoe <zoe@kunde.ch>, beat@kunde.ch"}
+	tests := []struct {
+		name string
+		in   Input
+		want discreet.Decision
+	}{
+		{
+			name: "logged with the default visibility",
+			in:   base(outbound),
+			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch", "zoe@kunde.ch"}, Internal: []string{"anna@acme.com", "carla@eu.acme.ch"}, Visibility: discreet.VisibilityPublic},
+		},
+		{
+			name: "the rep's visibility wins over the default",
+			in: with(base(outbound), func(in *Input) {
+				in.Visibility = discreet.VisibilityPrivate
+				in.DefaultVisibility = discreet.VisibilityTeam
+			}),
+			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch", "zoe@kunde.ch"}, Internal: []string{"anna@acme.com", "carla@eu.acme.ch"}, Visibility: discreet.VisibilityPrivate},
+		},
+		{
+			name: "no valid visibility anywhere is public",
+			in:   with(base(outbound), func(in *Input) { in.Visibility = "secret"; in.DefaultVisibility = "" }),
+			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch", "zoe@kunde.ch"}, Internal: []string{"anna@acme.com", "carla@eu.acme.ch"}, Visibility: discreet.VisibilityPublic},
+		},
+		{
+			name: "toggled off",
+			in:   with(base(outbound), func(in *Input) { in.Toggle = ptr(false) }),
+			want: discreet.Decision{Reason: discreet.ReasonToggledOff, Contacts: []string{"beat@kunde.ch", "zoe@kunde.ch"}, Internal: []string{"anna@acme.com", "carla@eu.acme.ch"}},
+		},
+		{
+			name: "default off and not switched on",
+			in:   with(base(outbound), func(in *Input) { in.DefaultLog = false }),
+			want: discreet.Decision{Reason: discreet.ReasonToggledOff, Contacts: []string{"beat@kunde.ch", "zoe@kunde.ch"}, Internal: []string{"anna@acme.com", "carla@eu.acme.ch"}},
+		},
+		{
+			name: "default off, switched on",
+			in:   with(base(outbound), func(in *Input) { in.DefaultLog = false; in.Toggle = ptr(true) }),
+			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch", "zoe@kunde.ch"}, Internal: []string{"anna@acme.com", "carla@eu.acme.ch"}, Visibility: discreet.VisibilityPublic},
+		},
+		{
+			name: "internal only, subdomains included",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "carla@acme.ch, dev@eu.acme.com"}),
+			want: discreet.Decision{Reason: discreet.ReasonInternalOnly, Internal: []string{"anna@acme.com", "carla@acme.ch", "dev@eu.acme.com"}},
+		},
+		{
+			name: "toggled off comes before internal only",
+			in:   with(base(map[string]string{"From": "anna@acme.com", "To": "carla@acme.ch"}), func(in *Input) { in.Toggle = ptr(false) }),
+			want: discreet.Decision{Reason: discreet.ReasonToggledOff, Internal: []string{"anna@acme.com", "carla@acme.ch"}},
+		},
+		{
+			name: "no participants at all",
+			in:   base(nil),
+			want: discreet.Decision{Reason: discreet.ReasonInternalOnly},
+		},
+	}
+	// Never Log: any participant in any field blocks the whole email, and
+	// beats the Log toggle and every later reason.
+	for _, field := range ParticipantFields {
+		h := map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch"}
+		h[field] = h[field] + ", Spy <Spy+x@Sub.Competitor.example>"
+		if h[field][0] == ',' {
+			h[field] = h[field][2:]
+		}
+		tests = append(tests, struct {
+			name string
+			in   Input
+			want discreet.Decision
+		}{
+			name: "org domain entry in " + field,
+			in:   with(base(h), func(in *Input) { in.Toggle = ptr(true) }),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@sub.competitor.example"},
+		})
+	}
+	tests = append(tests, []struct {
+		name string
+		in   Input
+		want discreet.Decision
+	}{
+		{
+			name: "exact org entry beats the personal domain entry",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "lawyer@firm.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "lawyer@firm.example", List: "org", Address: "lawyer@firm.example"},
+		},
+		{
+			name: "org list is checked before the personal list",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "mum@family.example", "Cc": "x@competitor.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "x@competitor.example"},
+		},
+		{
+			name: "personal list",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Bcc": "Mum <mum@family.example>"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "mum@family.example", List: "personal", Address: "mum@family.example"},
+		},
+		{
+			name: "personal domain entry covers subdomains",
+			in:   base(map[string]string{"From": "partner@mail.firm.example", "To": "anna@acme.com"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@firm.example", List: "personal", Address: "partner@mail.firm.example"},
+		},
+		{
+			name: "an internal address on the list blocks too",
+			in:   with(base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch"}), func(in *Input) { in.Org = mustCompile(t, "anna@acme.com") }),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "anna@acme.com", List: "org", Address: "anna@acme.com"},
+		},
+		{
+			name: "nil lists block nothing",
+			in:   with(base(map[string]string{"From": "anna@acme.com", "To": "x@competitor.example"}), func(in *Input) { in.Org, in.Personal = nil, nil }),
+			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"x@competitor.example"}, Internal: []string{"anna@acme.com"}, Visibility: discreet.VisibilityPublic},
+		},
+		{
+			name: "malformed participants are reported and never become contacts",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, not an address, zoe@kunde.ch <zoe@kunde.ch"}),
+			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch"}, Internal: []string{"anna@acme.com"}, Visibility: discreet.VisibilityPublic, Malformed: []string{"not an address", "zoe@kunde.ch <zoe@kunde.ch"}},
+		},
+		{
+			name: "a salvaged malformed participant is still checked against the list",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, Spy <spy@competitor.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@competitor.example", Malformed: []string{"Spy <spy@competitor.example"}},
+		},
+		{
+			name: "an address hidden behind a display-name address is still checked",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch <spy@competitor.example>"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@competitor.example", Malformed: []string{"beat@kunde.ch <spy@competitor.example>"}},
+		},
+		{
+			name: "only malformed externals is internal only",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "root@localhost"}),
+			want: discreet.Decision{Reason: discreet.ReasonInternalOnly, Internal: []string{"anna@acme.com"}, Malformed: []string{"<root@localhost>"}},
+		},
+	}...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, Decide(tt.in)); diff != "" {
+				t.Errorf("Decide mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func with(in Input, f func(*Input)) Input {
+	f(&in)
+	return in
+}
+
+func TestDirectionOf(t *testing.T) {
+	internal, err := NewDomains([]string{"acme.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from, want := range map[string]discreet.Direction{
+		"anna@acme.com":    discreet.Outbound,
+		"anna@eu.acme.com": discreet.Outbound,
+		"beat@kunde.ch":    discreet.Inbound,
+		"":                 discreet.Inbound,
+		"not an address":   discreet.Inbound,
+	} {
+		if got := DirectionOf(ParseAddressList("from", from), internal); got != want {
+			t.Errorf("DirectionOf(%q) = %s, want %s", from, got, want)
+		}
+	}
+}

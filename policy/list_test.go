@@ -1,0 +1,118 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func mustCompile(t testing.TB, patterns ...string) *NeverLogList {
+	t.Helper()
+	l, bad := CompilePatterns(patterns)
+	if len(bad) > 0 {
+		t.Fatalf("CompilePatterns: bad patterns %q", bad)
+	}
+	return l
+}
+
+func TestMatch(t *testing.T) {
+	l := mustCompile(t,
+		"anna@example.com",
+		"@example.com",
+		"*@deep.sub.example.com",
+		"partner.example",
+		"boss@sub.partner.example",
+		"a.b@googlemail.com",
+		"googlemail.com",
+		"bücher.example",
+	)
+	tests := []struct {
+		addr      string
+		want      string // canonical entry; "" when nothing matches
+		wantMatch bool
+	}{
+		// Exact beats domain.
+		{"anna@example.com", "anna@example.com", true},
+		{"beat@example.com", "@example.com", true},
+		// A domain entry covers its subdomains, the longest one wins.
+		{"x@sub.example.com", "@example.com", true},
+		{"x@deep.sub.example.com", "@deep.sub.example.com", true},
+		{"x@very.deep.sub.example.com", "@deep.sub.example.com", true},
+		{"boss@sub.partner.example", "boss@sub.partner.example", true},
+		{"other@sub.partner.example", "@partner.example", true},
+		// Normalized addresses meet normalized entries.
+		{"ab@gmail.com", "ab@gmail.com", true},
+		{"zz@gmail.com", "@gmail.com", true},
+		{"info@xn--bcher-kva.example", "@xn--bcher-kva.example", true},
+		// No match: a suffix that is not at a label boundary, a parent, others.
+		{"x@notexample.com", "", false},
+		{"x@com", "", false},
+		{"x@example.org", "", false},
+		{"x@partner.example.org", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		e, ok := l.Match(tt.addr)
+		if ok != tt.wantMatch || ok && e.String() != tt.want {
+			t.Errorf("Match(%q) = %q, %v; want %q, %v", tt.addr, e, ok, tt.want, tt.wantMatch)
+		}
+	}
+}
+
+func TestMatchNilAndEmpty(t *testing.T) {
+	var nilList *NeverLogList
+	if e, ok := nilList.Match("anna@example.com"); ok {
+		t.Errorf("nil list matched %v", e)
+	}
+	if n := nilList.Len(); n != 0 {
+		t.Errorf("nil list Len = %d", n)
+	}
+	empty := Compile(nil)
+	if e, ok := empty.Match("anna@example.com"); ok {
+		t.Errorf("empty list matched %v", e)
+	}
+	addrOnly := mustCompile(t, "anna@example.com")
+	if e, ok := addrOnly.Match("beat@example.com"); ok {
+		t.Errorf("address-only list matched %v", e)
+	}
+}
+
+func TestCompilePatterns(t *testing.T) {
+	l, bad := CompilePatterns([]string{"anna@example.com", "Anna <ANNA@example.com>", "@example.com", "*@example.com", "example.com", "bad pattern", "*.x.com"})
+	if diff := cmp.Diff([]string{"bad pattern", "*.x.com"}, bad); diff != "" {
+		t.Errorf("bad mismatch (-want +got):\n%s", diff)
+	}
+	if l.Len() != 2 {
+		t.Errorf("Len = %d, want 2: duplicates collapse", l.Len())
+	}
+}
+
+func TestDomains(t *testing.T) {
+	ds, err := NewDomains([]string{"acme.com", "ACME.ch.", "bücher.example", "googlemail.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{
+		"anna@acme.com":               true,
+		"anna@eu.acme.com":            true,
+		"carla@acme.ch":               true,
+		"x@xn--bcher-kva.example":     true,
+		"x@gmail.com":                 true,
+		"x@notacme.com":               false,
+		"x@acme.com.evil.example":     false,
+		"x@com":                       false,
+		"":                            false,
+		"x@sub.xn--bcher-kva.example": true,
+	} {
+		if got := ds.Covers(addr); got != want {
+			t.Errorf("Covers(%q) = %v, want %v", addr, got, want)
+		}
+	}
+	var none *Domains
+	if none.Covers("anna@acme.com") {
+		t.Error("nil Domains covers an address")
+	}
+	if _, err := NewDomains([]string{"acme.com", "not a domain"}); err == nil {
+		t.Error("NewDomains accepted a bad domain")
+	}
+}
