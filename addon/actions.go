@@ -1,0 +1,395 @@
+package addon
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/service"
+)
+
+// action runs a button callback. The action name and ids come from the
+// parameters the card put on the button; what the user chose comes from
+// formInputs. Every change is a service call that decides on its own.
+func (h *handler) action(ctx context.Context, r *request) (Response, error) {
+	name := r.ev.param("action")
+	fn, ok := map[string]endpointFunc{
+		"log":             h.logEmail,
+		"setVisibility":   h.setVisibility,
+		"unlog":           h.unlog,
+		"more":            h.more,
+		"saveIntent":      h.saveIntent,
+		"saveMySettings":  h.saveMySettings,
+		"addPersonal":     h.addPersonal,
+		"removePersonal":  h.removePersonal,
+		"addEntry":        h.addEntry,
+		"removeEntry":     h.removeEntry,
+		"manageEntry":     h.manageEntry,
+		"purgeEntry":      h.purgeEntry,
+		"neverLogPage":    h.neverLogPage,
+		"testAddress":     h.testAddress,
+		"importEntries":   h.importEntries,
+		"saveOrgSettings": h.saveOrgSettings,
+	}[name]
+	if !ok {
+		if name == "" {
+			return Response{}, errShown{r.v.t("This request is not a Gmail add-on event we understand: %s", "it names no action")}
+		}
+		return Response{}, errShown{r.v.t("Unknown action %q.", name)}
+	}
+	return fn(ctx, r)
+}
+
+// required returns a parameter the card always sets, or an error card.
+func (r *request) required(name string) (string, error) {
+	v := r.ev.param(name)
+	if v == "" {
+		return "", errShown{r.v.t("This request is not a Gmail add-on event we understand: %s", "the parameter "+name+" is missing")}
+	}
+	return v, nil
+}
+
+// visibility is the chosen visibility; "" lets the service apply defaults.
+func (r *request) visibility(name string) (discreet.Visibility, error) {
+	v := discreet.Visibility(r.ev.input(name))
+	if v != "" && !v.Valid() {
+		return "", discreet.FieldError(name, "must be private, team or public")
+	}
+	return v, nil
+}
+
+// refreshMessage re-renders the message card in place with a toast.
+func (h *handler) refreshMessage(ctx context.Context, r *request, decision *discreet.Decision, note string) (Response, error) {
+	m, err := h.messageModel(ctx, r, decision)
+	if err != nil {
+		return Response{}, err
+	}
+	return render(note, Navigation{UpdateCard: r.v.messageCard(m)}), nil
+}
+
+func (h *handler) logEmail(ctx context.Context, r *request) (Response, error) {
+	id := r.ev.messageID()
+	if id == "" {
+		return Response{}, errShown{r.v.t("Open a message to see its contacts.")}
+	}
+	vis, err := r.visibility("visibility")
+	if err != nil {
+		return Response{}, err
+	}
+	yes := true
+	res, err := h.cfg.Service.LogEmail(ctx, r.user, service.LogRequest{
+		GmailMessageID: id, Gmail: r.gmailTokens(), Log: &yes, Visibility: vis, Source: discreet.SourceButton,
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	d := res.Decision
+	note := r.v.t("Not logged")
+	switch {
+	case res.Email != nil:
+		note = r.v.t("Logged as %s", r.v.visibility(res.Email.Visibility))
+	case d.Logged:
+		note = r.v.t("Already logged by a colleague.")
+	default:
+		note = plain(r.v.notLogged(d))
+	}
+	return h.refreshMessage(ctx, r, &d, note)
+}
+
+// plain is the text of a decoratedText widget, for a toast.
+func plain(w *Widget) string {
+	if w == nil || w.DecoratedText == nil {
+		return ""
+	}
+	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(w.DecoratedText.Text)
+}
+
+func (h *handler) setVisibility(ctx context.Context, r *request) (Response, error) {
+	id, err := r.required("emailId")
+	if err != nil {
+		return Response{}, err
+	}
+	vis, err := r.visibility("visibility")
+	if err != nil {
+		return Response{}, err
+	}
+	if vis == "" {
+		return Response{}, discreet.FieldError("visibility", "choose private, team or public")
+	}
+	ev, err := h.cfg.Service.SetVisibility(ctx, r.user, id, vis)
+	if err != nil {
+		return Response{}, err
+	}
+	return h.refreshMessage(ctx, r, nil, r.v.t("Visibility changed to %s", r.v.visibility(ev.Visibility)))
+}
+
+func (h *handler) unlog(ctx context.Context, r *request) (Response, error) {
+	id, err := r.required("emailId")
+	if err != nil {
+		return Response{}, err
+	}
+	if err := h.cfg.Service.Unlog(ctx, r.user, id); err != nil {
+		return Response{}, err
+	}
+	return h.refreshMessage(ctx, r, nil, r.v.t("Unlogged"))
+}
+
+func (h *handler) more(ctx context.Context, r *request) (Response, error) {
+	contact, err := r.required("contact")
+	if err != nil {
+		return Response{}, err
+	}
+	tl, err := h.cfg.Service.Timeline(ctx, r.user, contact, moreTimeline, r.ev.param("cursor"))
+	if err != nil {
+		return Response{}, err
+	}
+	return render("", Navigation{PushCard: r.v.timelineCard(contact, tl)}), nil
+}
+
+func (h *handler) saveIntent(ctx context.Context, r *request) (Response, error) {
+	to, cc, bcc := r.draftRecipients()
+	vis, err := r.visibility("visibility")
+	if err != nil {
+		return Response{}, err
+	}
+	in, err := h.cfg.Service.PutIntent(ctx, r.user, service.IntentRequest{
+		To: to, Cc: cc, Bcc: bcc, Log: r.ev.has("log"), Visibility: vis,
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	if !in.Log {
+		return render(r.v.t("Saved: this email will not be logged.")), nil
+	}
+	return render(r.v.t("Saved: this email will be logged as %s.", r.v.visibility(in.Visibility))), nil
+}
+
+// refreshHome re-renders the homepage in place with a toast.
+func (h *handler) refreshHome(ctx context.Context, r *request, form homeForm, cursor, note string) (Response, error) {
+	c, err := h.homeCard(ctx, r, form, cursor)
+	if err != nil {
+		return Response{}, err
+	}
+	return render(note, Navigation{UpdateCard: c}), nil
+}
+
+// invalid reports whether err is the user's input at fault, to be shown
+// next to the field rather than as an error card.
+func invalid(err error) bool {
+	c := discreet.ErrorCode(err)
+	return c == discreet.EInvalid || c == discreet.EConflict || c == discreet.ETooLarge
+}
+
+func lineErrors(err error) []service.LineError {
+	var e *discreet.Error
+	if errors.As(err, &e) {
+		if le, ok := e.Details.([]service.LineError); ok {
+			return le
+		}
+	}
+	return nil
+}
+
+func (h *handler) saveMySettings(ctx context.Context, r *request) (Response, error) {
+	mine, err := h.cfg.Service.MySettings(ctx, r.user)
+	if err != nil {
+		return Response{}, err
+	}
+	vis, err := r.visibility("defaultVisibility")
+	if err != nil {
+		return Response{}, err
+	}
+	log := r.ev.has("defaultLog")
+	mine.DefaultLog, mine.DefaultVisibility = &log, vis
+	if _, err := h.cfg.Service.PutMySettings(ctx, r.user, mine); err != nil {
+		return Response{}, err
+	}
+	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Settings saved"))
+}
+
+func (h *handler) addPersonal(ctx context.Context, r *request) (Response, error) {
+	pattern := strings.TrimSpace(r.ev.input("personalPattern"))
+	mine, err := h.cfg.Service.MySettings(ctx, r.user)
+	if err != nil {
+		return Response{}, err
+	}
+	mine.NeverLog = append(mine.NeverLog, discreet.NeverLogEntry{Pattern: pattern})
+	if _, err := h.cfg.Service.PutMySettings(ctx, r.user, mine); err != nil {
+		if !invalid(err) {
+			return Response{}, err
+		}
+		msg := discreet.ErrorMessage(err)
+		for _, le := range lineErrors(err) {
+			if le.Text == pattern {
+				msg = le.Message
+			}
+		}
+		return h.refreshHome(ctx, r, homeForm{PersonalPattern: pattern, PersonalError: msg}, "", "")
+	}
+	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Added %s", pattern))
+}
+
+func (h *handler) removePersonal(ctx context.Context, r *request) (Response, error) {
+	id, err := r.required("id")
+	if err != nil {
+		return Response{}, err
+	}
+	mine, err := h.cfg.Service.MySettings(ctx, r.user)
+	if err != nil {
+		return Response{}, err
+	}
+	removed := ""
+	mine.NeverLog = slices.DeleteFunc(mine.NeverLog, func(e discreet.NeverLogEntry) bool {
+		if e.ID == id {
+			removed = e.Pattern
+			return true
+		}
+		return false
+	})
+	if removed == "" {
+		return Response{}, discreet.Errorf(discreet.ENotFound, "that entry is no longer on your list")
+	}
+	if _, err := h.cfg.Service.PutMySettings(ctx, r.user, mine); err != nil {
+		return Response{}, err
+	}
+	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Removed %s", removed))
+}
+
+func (h *handler) addEntry(ctx context.Context, r *request) (Response, error) {
+	pattern, note := strings.TrimSpace(r.ev.input("pattern")), strings.TrimSpace(r.ev.input("note"))
+	added, err := h.cfg.Service.AddNeverLog(ctx, r.user, service.AddNeverLogRequest{Pattern: pattern, Note: note})
+	if err != nil {
+		if !invalid(err) {
+			return Response{}, err
+		}
+		return h.refreshHome(ctx, r, homeForm{Pattern: pattern, Note: note, PatternError: discreet.ErrorMessage(err)}, "", "")
+	}
+	msg := r.v.t("Added %s", added.Entry.Pattern)
+	if added.Matching > 0 {
+		msg = r.v.t("Added %s — %d logged emails match; purge them from the entry's page.", added.Entry.Pattern, added.Matching)
+	}
+	return h.refreshHome(ctx, r, homeForm{}, "", msg)
+}
+
+func (h *handler) removeEntry(ctx context.Context, r *request) (Response, error) {
+	id, err := r.required("id")
+	if err != nil {
+		return Response{}, err
+	}
+	if err := h.cfg.Service.RemoveNeverLog(ctx, r.user, id); err != nil {
+		return Response{}, err
+	}
+	c, err := h.homeCard(ctx, r, homeForm{}, "")
+	if err != nil {
+		return Response{}, err
+	}
+	return render(r.v.t("Removed %s", r.ev.param("pattern")), Navigation{PopToRoot: true}, Navigation{UpdateCard: c}), nil
+}
+
+// manageEntry is the dry run: how many logged emails the entry covers.
+func (h *handler) manageEntry(ctx context.Context, r *request) (Response, error) {
+	id, err := r.required("id")
+	if err != nil {
+		return Response{}, err
+	}
+	res, err := h.cfg.Service.PurgeNeverLog(ctx, r.user, id, true)
+	if err != nil {
+		return Response{}, err
+	}
+	return render("", Navigation{PushCard: r.v.entryCard(res)}), nil
+}
+
+func (h *handler) purgeEntry(ctx context.Context, r *request) (Response, error) {
+	id, err := r.required("id")
+	if err != nil {
+		return Response{}, err
+	}
+	done, err := h.cfg.Service.PurgeNeverLog(ctx, r.user, id, false)
+	if err != nil {
+		return Response{}, err
+	}
+	after, err := h.cfg.Service.PurgeNeverLog(ctx, r.user, id, true)
+	if err != nil {
+		return Response{}, err
+	}
+	return render(r.v.t("Purged %d emails", done.Deleted), Navigation{UpdateCard: r.v.entryCard(after)}), nil
+}
+
+func (h *handler) neverLogPage(ctx context.Context, r *request) (Response, error) {
+	return h.refreshHome(ctx, r, homeForm{}, r.ev.param("cursor"), "")
+}
+
+func (h *handler) testAddress(ctx context.Context, r *request) (Response, error) {
+	addr := strings.TrimSpace(r.ev.input("testAddress"))
+	form := homeForm{TestAddress: addr}
+	if addr == "" {
+		form.TestError = discreet.ErrorMessage(discreet.FieldError("testAddress", "enter an address"))
+		return h.refreshHome(ctx, r, form, "", "")
+	}
+	res, err := h.cfg.Service.CheckNeverLog(ctx, r.user, []string{addr})
+	if err != nil {
+		if !invalid(err) {
+			return Response{}, err
+		}
+		form.TestError = discreet.ErrorMessage(err)
+	}
+	form.TestResults = res
+	return h.refreshHome(ctx, r, form, "", "")
+}
+
+func (h *handler) importEntries(ctx context.Context, r *request) (Response, error) {
+	text := r.ev.input("importText")
+	res, err := h.cfg.Service.ImportNeverLog(ctx, r.user, text)
+	if err != nil {
+		if !invalid(err) {
+			return Response{}, err
+		}
+		form := homeForm{ImportText: text, ImportErrors: lineErrors(err)}
+		if len(form.ImportErrors) == 0 {
+			form.ImportErrors = res.Errors
+		}
+		if len(form.ImportErrors) == 0 {
+			form.ImportError = discreet.ErrorMessage(err)
+		}
+		return h.refreshHome(ctx, r, form, "", "")
+	}
+	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Imported %d entries (%d already on the list)", res.Added, res.Duplicates))
+}
+
+func (h *handler) saveOrgSettings(ctx context.Context, r *request) (Response, error) {
+	org, err := h.cfg.Service.OrgSettings(ctx, r.user)
+	if err != nil {
+		return Response{}, err
+	}
+	vis, err := r.visibility("orgDefaultVisibility")
+	if err != nil {
+		return Response{}, err
+	}
+	if vis != "" {
+		org.DefaultVisibility = vis
+	}
+	org.DefaultLog = r.ev.has("orgDefaultLog")
+	org.AdminsReadPrivate = r.ev.has("adminsReadPrivate")
+	if he := discreet.HiddenEmails(r.ev.input("hiddenEmails")); he != "" {
+		org.HiddenEmails = he
+	}
+	access := map[discreet.Role]discreet.Scope{}
+	for role, s := range org.ContactAccess {
+		access[role] = s
+	}
+	for role, field := range map[discreet.Role]string{discreet.RoleManager: "accessManager", discreet.RoleRep: "accessRep"} {
+		if s := discreet.Scope(r.ev.input(field)); s != "" {
+			access[role] = s
+		}
+	}
+	org.ContactAccess = access
+	if _, err := h.cfg.Service.PutOrgSettings(ctx, r.user, org); err != nil {
+		if invalid(err) {
+			return render(discreet.ErrorMessage(err)), nil
+		}
+		return Response{}, err
+	}
+	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Org settings saved"))
+}

@@ -1,0 +1,5 @@
+package addon
+
+import "github.com/labstack/echo/v4"
+
+func registerPreview(e *echo.Echo) {}
