@@ -43,8 +43,16 @@ func NormalizeDomain(d string) (string, error) {
 	if strings.HasPrefix(d, "[") {
 		return "", fmt.Errorf("the domain %q is an address literal, not a name", d)
 	}
+	if !utf8.ValidString(d) {
+		return "", fmt.Errorf("the domain %q is not valid UTF-8", d)
+	}
 	a, err := idnaProfile.ToASCII(d)
 	if err != nil || a == "" || strings.HasSuffix(a, ".") {
+		return "", fmt.Errorf("the domain %q has a bad label", d)
+	}
+	// The result must be a fixed point, or a normalized address would not
+	// normalize to itself.
+	if again, err := idnaProfile.ToASCII(a); err != nil || again != a {
 		return "", fmt.Errorf("the domain %q has a bad label", d)
 	}
 	if !strings.Contains(a, ".") {
@@ -213,7 +221,8 @@ func ParseAddressList(field, header string) []Participant {
 	if strings.TrimSpace(header) == "" {
 		return nil
 	}
-	if list, err := mail.ParseAddressList(header); err == nil {
+	list, whole := mail.ParseAddressList(header)
+	if whole == nil {
 		out := make([]Participant, 0, len(list))
 		for _, a := range list {
 			out = append(out, participant(field, a.String(), a.Address))
@@ -231,6 +240,11 @@ func ParseAddressList(field, header string) []Participant {
 			continue
 		}
 		out = append(out, malformed(field, item, fmt.Errorf("%q is not an email address (%s)", item, strings.TrimPrefix(err.Error(), "mail: ")))...)
+	}
+	if len(out) == 0 {
+		// Only group names and separators, but not well formed ("Team:"):
+		// say so rather than return nothing.
+		out = malformed(field, strings.TrimSpace(header), fmt.Errorf("%q is not an address list (%s)", header, strings.TrimPrefix(whole.Error(), "mail: ")))
 	}
 	return out
 }
