@@ -1,0 +1,346 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/discreet-crm/discreet"
+)
+
+// OrgSettings returns the org's settings, the defaults before any were put.
+func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
+	var data string
+	err := s.r.QueryRowContext(ctx, "SELECT data FROM org_settings WHERE id = 1").Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return discreet.DefaultOrgSettings(), nil
+	}
+	if err != nil {
+		return discreet.OrgSettings{}, s.fail(ctx, err, "org settings")
+	}
+	var out discreet.OrgSettings
+	if err := json.Unmarshal([]byte(data), &out); err != nil {
+		return out, s.fail(ctx, err, "org settings")
+	}
+	return out, nil
+}
+
+// PutOrgSettings replaces the org's settings.
+func (s *Store) PutOrgSettings(ctx context.Context, v discreet.OrgSettings) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return s.fail(ctx, err, "put org settings")
+	}
+	return s.write(ctx, "put org settings", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO org_settings (id, data) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET data = excluded.data`, string(data))
+		return err
+	})
+}
+
+// UserSettings returns a user's settings, the zero value before any were put.
+func (s *Store) UserSettings(ctx context.Context, email string) (discreet.UserSettings, error) {
+	var data string
+	err := s.r.QueryRowContext(ctx, "SELECT data FROM user_settings WHERE email = ?", email).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return discreet.UserSettings{}, nil
+	}
+	if err != nil {
+		return discreet.UserSettings{}, s.fail(ctx, err, "user settings")
+	}
+	var out discreet.UserSettings
+	if err := json.Unmarshal([]byte(data), &out); err != nil {
+		return out, s.fail(ctx, err, "user settings")
+	}
+	return out, nil
+}
+
+// PutUserSettings replaces a user's settings.
+func (s *Store) PutUserSettings(ctx context.Context, email string, v discreet.UserSettings) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return s.fail(ctx, err, "put user settings")
+	}
+	return s.write(ctx, "put user settings", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_settings (email, data) VALUES (?, ?)
+			ON CONFLICT (email) DO UPDATE SET data = excluded.data`, email, string(data))
+		return err
+	})
+}
+
+// User returns one user.
+func (s *Store) User(ctx context.Context, email string) (discreet.User, error) {
+	u, err := getUser(ctx, s.r, email)
+	if err != nil {
+		return u, s.fail(ctx, err, "user")
+	}
+	return u, nil
+}
+
+func getUser(ctx context.Context, q queryer, email string) (discreet.User, error) {
+	var data string
+	err := q.QueryRowContext(ctx, "SELECT data FROM users WHERE email = ?", email).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return discreet.User{}, notFound("user")
+	}
+	if err != nil {
+		return discreet.User{}, err
+	}
+	var u discreet.User
+	err = json.Unmarshal([]byte(data), &u)
+	return u, err
+}
+
+// PutUser creates or replaces a user.
+func (s *Store) PutUser(ctx context.Context, u discreet.User) error {
+	if u.Email == "" {
+		return discreet.FieldError("email", "is required")
+	}
+	data, err := json.Marshal(u)
+	if err != nil {
+		return s.fail(ctx, err, "put user")
+	}
+	return s.write(ctx, "put user", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (email, data) VALUES (?, ?)
+			ON CONFLICT (email) DO UPDATE SET data = excluded.data`, u.Email, string(data))
+		return err
+	})
+}
+
+// CreateUser creates u unless its email is taken, and returns the stored user.
+func (s *Store) CreateUser(ctx context.Context, u discreet.User) (discreet.User, bool, error) {
+	if u.Email == "" {
+		return u, false, discreet.FieldError("email", "is required")
+	}
+	data, err := json.Marshal(u)
+	if err != nil {
+		return u, false, s.fail(ctx, err, "create user")
+	}
+	var stored discreet.User
+	var created bool
+	err = s.write(ctx, "create user", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, data) VALUES (?, ?) ON CONFLICT (email) DO NOTHING`, u.Email, string(data))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		created = n == 1
+		stored, err = getUser(ctx, tx, u.Email)
+		return err
+	})
+	return stored, created, err
+}
+
+// Users lists users by email after the given one.
+func (s *Store) Users(ctx context.Context, after string, limit int) ([]discreet.User, error) {
+	if limit < 1 || limit > 1000 {
+		return nil, discreet.FieldError("limit", "must be between 1 and 1000")
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT data FROM users WHERE email > ? ORDER BY email LIMIT ?", after, limit)
+	if err != nil {
+		return nil, s.fail(ctx, err, "users")
+	}
+	defer rows.Close()
+	var out []discreet.User
+	for rows.Next() {
+		var data string
+		var u discreet.User
+		if err := rows.Scan(&data); err != nil {
+			return nil, s.fail(ctx, err, "users")
+		}
+		if err := json.Unmarshal([]byte(data), &u); err != nil {
+			return nil, s.fail(ctx, err, "users")
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, err, "users")
+	}
+	return out, nil
+}
+
+// Team returns one team.
+func (s *Store) Team(ctx context.Context, id string) (discreet.Team, error) {
+	t := discreet.Team{ID: id}
+	err := s.r.QueryRowContext(ctx, "SELECT name FROM teams WHERE id = ?", id).Scan(&t.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return discreet.Team{}, notFound("team")
+	}
+	if err != nil {
+		return discreet.Team{}, s.fail(ctx, err, "team")
+	}
+	return t, nil
+}
+
+// PutTeam creates or renames a team.
+func (s *Store) PutTeam(ctx context.Context, t discreet.Team) error {
+	if t.ID == "" {
+		return discreet.FieldError("id", "is required")
+	}
+	return s.write(ctx, "put team", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO teams (id, name) VALUES (?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name`, t.ID, t.Name)
+		return err
+	})
+}
+
+// Teams lists every team by id.
+func (s *Store) Teams(ctx context.Context) ([]discreet.Team, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT id, name FROM teams ORDER BY id")
+	if err != nil {
+		return nil, s.fail(ctx, err, "teams")
+	}
+	defer rows.Close()
+	var out []discreet.Team
+	for rows.Next() {
+		var t discreet.Team
+		if err := rows.Scan(&t.ID, &t.Name); err != nil {
+			return nil, s.fail(ctx, err, "teams")
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, err, "teams")
+	}
+	return out, nil
+}
+
+const neverLogCounter = "never_log_version"
+
+// NeverLog lists one list by pattern, with the org-wide version.
+func (s *Store) NeverLog(ctx context.Context, scope string) ([]discreet.NeverLogEntry, int64, error) {
+	var out []discreet.NeverLogEntry
+	var version int64
+	err := s.read(ctx, "never log", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, pattern, note, added_by, added_at FROM never_log
+			WHERE scope = ? ORDER BY pattern`, scope)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanNeverLog(rows, scope)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		version, err = neverLogVersion(ctx, tx)
+		return err
+	})
+	return out, version, err
+}
+
+func scanNeverLog(row interface{ Scan(...any) error }, scope string) (discreet.NeverLogEntry, error) {
+	e := discreet.NeverLogEntry{Scope: scope}
+	var at string
+	if err := row.Scan(&e.ID, &e.Pattern, &e.Note, &e.AddedBy, &at); err != nil {
+		return e, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	e.AddedAt = t
+	return e, err
+}
+
+func neverLogVersion(ctx context.Context, q queryer) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, "SELECT value FROM counters WHERE name = ?", neverLogCounter).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return v, err
+}
+
+// NeverLogVersion is the org-wide Never Log version counter.
+func (s *Store) NeverLogVersion(ctx context.Context) (int64, error) {
+	v, err := neverLogVersion(ctx, s.r)
+	if err != nil {
+		return 0, s.fail(ctx, err, "never log version")
+	}
+	return v, nil
+}
+
+func bumpNeverLogVersion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES (?, 1)
+		ON CONFLICT (name) DO UPDATE SET value = value + 1`, neverLogCounter)
+	return err
+}
+
+// AddNeverLog adds entries all or none; a pattern or id already on its list
+// is a conflict.
+func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	for _, e := range entries {
+		if e.ID == "" {
+			return discreet.FieldError("id", "is required")
+		}
+		if e.Pattern == "" {
+			return discreet.FieldError("pattern", "is required")
+		}
+	}
+	return s.write(ctx, "add never log", func(tx *sql.Tx) error {
+		for _, e := range entries {
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM never_log WHERE scope = ? AND (pattern = ? OR id = ?)",
+				e.Scope, e.Pattern, e.ID).Scan(&one)
+			if err == nil {
+				return discreet.Errorf(discreet.EConflict, "%s is already on the list", e.Pattern)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO never_log (scope, id, pattern, note, added_by, added_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, e.Scope, e.ID, e.Pattern, e.Note, e.AddedBy,
+				e.AddedAt.UTC().Format(time.RFC3339Nano)); err != nil {
+				return err
+			}
+		}
+		return bumpNeverLogVersion(ctx, tx)
+	})
+}
+
+// DeleteNeverLog removes one entry and returns it.
+func (s *Store) DeleteNeverLog(ctx context.Context, scope, id string) (discreet.NeverLogEntry, error) {
+	var out discreet.NeverLogEntry
+	err := s.write(ctx, "delete never log", func(tx *sql.Tx) error {
+		var err error
+		out, err = getNeverLog(ctx, tx, scope, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM never_log WHERE scope = ? AND id = ?", scope, id); err != nil {
+			return err
+		}
+		return bumpNeverLogVersion(ctx, tx)
+	})
+	return out, err
+}
+
+// NeverLogEntry returns one entry of a list.
+func (s *Store) NeverLogEntry(ctx context.Context, scope, id string) (discreet.NeverLogEntry, error) {
+	e, err := getNeverLog(ctx, s.r, scope, id)
+	if err != nil {
+		return e, s.fail(ctx, err, "never log entry")
+	}
+	return e, nil
+}
+
+func getNeverLog(ctx context.Context, q queryer, scope, id string) (discreet.NeverLogEntry, error) {
+	row := q.QueryRowContext(ctx, `SELECT id, pattern, note, added_by, added_at FROM never_log
+		WHERE scope = ? AND id = ?`, scope, id)
+	e, err := scanNeverLog(row, scope)
+	if errors.Is(err, sql.ErrNoRows) {
+		return discreet.NeverLogEntry{}, notFound("Never Log entry")
+	}
+	return e, err
+}
