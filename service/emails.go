@@ -119,7 +119,7 @@ type logInput struct {
 // logMessage is the one path from a parsed message to a logged email.
 func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discreet.OrgSettings, in logInput) (LogResult, error) {
 	msg := in.msg
-	if !slices.ContainsFunc(msg.Participants, func(p policy.Participant) bool { return p.Address == actor.Email }) {
+	if !slices.ContainsFunc(msg.Participants, func(p policy.Participant) bool { return p.Err == nil && p.Address == actor.Email }) {
 		return LogResult{}, discreet.Errorf(discreet.EPermission, "you are not a participant of this message")
 	}
 	us, err := s.store.UserSettings(ctx, actor.Email)

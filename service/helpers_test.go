@@ -1,0 +1,165 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store/sqlite"
+)
+
+// clock is a test clock that only moves when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// seed is the org of the scenario: Germany and Switzerland, an admin, two
+// reps and a Swiss manager.
+type seed struct {
+	svc                      *service.Service
+	clock                    *clock
+	admin, anna, beat, carla discreet.User
+}
+
+const (
+	kunde = "kunde@zurich-bank.example"
+)
+
+func newService(t *testing.T, cfg service.Config) (*service.Service, *clock) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	cfg.Store = st
+	cfg.Now = c.Now
+	return service.New(cfg), c
+}
+
+func newSeed(t *testing.T) *seed {
+	t.Helper()
+	ctx := context.Background()
+	svc, c := newService(t, service.Config{BootstrapAdmins: []string{"admin@acme.example"}})
+	admin, err := svc.SignIn(ctx, "admin@acme.example")
+	if err != nil {
+		t.Fatalf("bootstrap admin sign-in: %v", err)
+	}
+	org := discreet.DefaultOrgSettings()
+	org.InternalDomains = []string{"acme.example", "acme-ch.example"}
+	org.ContactAccess = map[discreet.Role]discreet.Scope{discreet.RoleManager: discreet.ScopeTeam, discreet.RoleRep: discreet.ScopeTeam}
+	must(t, func() error { _, err := svc.PutOrgSettings(ctx, admin, org); return err })
+	must(t, func() error { _, err := svc.PutTeam(ctx, admin, discreet.Team{ID: "de", Name: "Germany"}); return err })
+	must(t, func() error { _, err := svc.PutTeam(ctx, admin, discreet.Team{ID: "ch", Name: "Switzerland"}); return err })
+	put := func(email, name string, role discreet.Role, team string) discreet.User {
+		u, err := svc.PutUser(ctx, admin, discreet.User{Email: email, Name: name, Role: role, Teams: []string{team}})
+		if err != nil {
+			t.Fatalf("PutUser %s: %v", email, err)
+		}
+		return u
+	}
+	return &seed{
+		svc:   svc,
+		clock: c,
+		admin: admin,
+		anna:  put("anna@acme.example", "Anna Schmidt", discreet.RoleRep, "de"),
+		beat:  put("beat@acme-ch.example", "Beat Keller", discreet.RoleRep, "ch"),
+		carla: put("carla@acme-ch.example", "Carla Rossi", discreet.RoleManager, "ch"),
+	}
+}
+
+func must(t *testing.T, f func() error) {
+	t.Helper()
+	if err := f(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mail is a test message; zero fields get sensible values.
+type mail struct {
+	From, Subject, MessageID, Body string
+	To, Cc                         []string
+	Date                           time.Time
+}
+
+var msgSeq struct {
+	sync.Mutex
+	n int
+}
+
+func (m mail) raw() []byte {
+	if m.MessageID == "" {
+		msgSeq.Lock()
+		msgSeq.n++
+		m.MessageID = fmt.Sprintf("<m%d.%d@test.example>", msgSeq.n, time.Now().UnixNano())
+		msgSeq.Unlock()
+	}
+	if m.Date.IsZero() {
+		m.Date = time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	}
+	if m.Subject == "" {
+		m.Subject = "Hello"
+	}
+	if m.Body == "" {
+		m.Body = "Body of " + m.Subject
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s\r\n", m.From)
+	if len(m.To) > 0 {
+		fmt.Fprintf(&b, "To: %s\r\n", strings.Join(m.To, ", "))
+	}
+	if len(m.Cc) > 0 {
+		fmt.Fprintf(&b, "Cc: %s\r\n", strings.Join(m.Cc, ", "))
+	}
+	fmt.Fprintf(&b, "Subject: %s\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+		m.Subject, m.Date.Format(time.RFC1123Z), m.MessageID, m.Body)
+	return []byte(b.String())
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// logAs logs m as u and fails the test on error.
+func (s *seed) logAs(t *testing.T, u discreet.User, m mail, vis discreet.Visibility) service.LogResult {
+	t.Helper()
+	res, err := s.svc.LogEmail(context.Background(), u, service.LogRequest{Raw: m.raw(), Visibility: vis})
+	if err != nil {
+		t.Fatalf("LogEmail by %s: %v", u.Email, err)
+	}
+	return res
+}
+
+// wantCode checks err's code and, when field is not "", the field it names.
+func wantCode(t *testing.T, err error, code discreet.Code, field string) *discreet.Error {
+	t.Helper()
+	if got := discreet.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+	var e *discreet.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v is not a *discreet.Error", err)
+	}
+	if field != "" && e.Field != field {
+		t.Fatalf("error field = %q (%v), want %q", e.Field, err, field)
+	}
+	return e
+}
