@@ -70,7 +70,10 @@ func newSeed(t *testing.T) *seed {
 	org.ContactAccess = map[discreet.Role]discreet.Scope{discreet.RoleManager: discreet.ScopeTeam, discreet.RoleRep: discreet.ScopeTeam}
 	must(t, func() error { _, err := svc.PutOrgSettings(ctx, admin, org); return err })
 	must(t, func() error { _, err := svc.PutTeam(ctx, admin, discreet.Team{ID: "de", Name: "Germany"}); return err })
-	must(t, func() error { _, err := svc.PutTeam(ctx, admin, discreet.Team{ID: "ch", Name: "Switzerland"}); return err })
+	must(t, func() error {
+		_, err := svc.PutTeam(ctx, admin, discreet.Team{ID: "ch", Name: "Switzerland"})
+		return err
+	})
 	put := func(email, name string, role discreet.Role, team string) discreet.User {
 		u, err := svc.PutUser(ctx, admin, discreet.User{Email: email, Name: name, Role: role, Teams: []string{team}})
 		if err != nil {

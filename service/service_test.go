@@ -617,10 +617,19 @@ func TestAdminOnly(t *testing.T) {
 	ctx := context.Background()
 	s := newSeed(t)
 	for name, call := range map[string]func(u discreet.User) error{
-		"PutTeam":        func(u discreet.User) error { _, err := s.svc.PutTeam(ctx, u, discreet.Team{ID: "fr", Name: "France"}); return err },
-		"PutUser":        func(u discreet.User) error { _, err := s.svc.PutUser(ctx, u, discreet.User{Email: "x@acme.example", Role: discreet.RoleRep}); return err },
-		"NeverLog":       func(u discreet.User) error { _, err := s.svc.NeverLog(ctx, u, 0, ""); return err },
-		"AddNeverLog":    func(u discreet.User) error { _, err := s.svc.AddNeverLog(ctx, u, service.AddNeverLogRequest{Pattern: "@x.example"}); return err },
+		"PutTeam": func(u discreet.User) error {
+			_, err := s.svc.PutTeam(ctx, u, discreet.Team{ID: "fr", Name: "France"})
+			return err
+		},
+		"PutUser": func(u discreet.User) error {
+			_, err := s.svc.PutUser(ctx, u, discreet.User{Email: "x@acme.example", Role: discreet.RoleRep})
+			return err
+		},
+		"NeverLog": func(u discreet.User) error { _, err := s.svc.NeverLog(ctx, u, 0, ""); return err },
+		"AddNeverLog": func(u discreet.User) error {
+			_, err := s.svc.AddNeverLog(ctx, u, service.AddNeverLogRequest{Pattern: "@x.example"})
+			return err
+		},
 		"RemoveNeverLog": func(u discreet.User) error { return s.svc.RemoveNeverLog(ctx, u, "nope") },
 		"ImportNeverLog": func(u discreet.User) error { _, err := s.svc.ImportNeverLog(ctx, u, "@y.example"); return err },
 		"ExportNeverLog": func(u discreet.User) error { _, err := s.svc.ExportNeverLog(ctx, u); return err },
