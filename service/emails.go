@@ -481,8 +481,11 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		return ComposeState{}, err
 	}
 	ps := []policy.Participant{{Field: "from", Raw: actor.Email, Address: actor.Email}}
+	given := []string{actor.Email} // the recipient text each participant came from
 	for _, r := range recipients {
-		ps = append(ps, policy.ParseAddressList("to", r)...)
+		for _, p := range policy.ParseAddressList("to", r) {
+			ps, given = append(ps, p), append(given, r)
+		}
 	}
 	d, domains, err := s.decide(ctx, actor, org, us, ps, nil, "")
 	if err != nil {
@@ -494,7 +497,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		st.Log = false
 		raw := d.Address
 		if i := slices.IndexFunc(ps, func(p policy.Participant) bool { return p.Address == d.Address }); i >= 0 {
-			raw = ps[i].Raw
+			raw = given[i]
 		}
 		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,7 @@ func newService(t *testing.T, cfg service.Config) (*service.Service, *clock) {
 	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	cfg.Store = st
 	cfg.Now = c.Now
+	cfg.Logger = slog.New(slog.DiscardHandler)
 	return service.New(cfg), c
 }
 
