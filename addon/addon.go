@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -54,6 +55,9 @@ type Config struct {
 	DevAuth bool
 	// Gmail reads the open message with the event's tokens.
 	Gmail service.MessageSource
+	// DevMail are the example messages the preview offers and, when Gmail
+	// is nil in dev mode, serves (default DevMail()).
+	DevMail []fs.FS
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -74,7 +78,14 @@ func Register(e *echo.Echo, cfg Config) {
 	e.POST(PathCompose, h.endpoint(false, h.compose))
 	e.POST(PathAction, h.endpoint(true, h.action))
 	if cfg.DevAuth {
-		registerPreview(e)
+		mail := cfg.DevMail
+		if len(mail) == 0 {
+			mail = []fs.FS{DevMail()}
+		}
+		if h.cfg.Gmail == nil {
+			h.cfg.Gmail = FixtureSource(mail...)
+		}
+		registerPreview(e, fixtureSource(mail))
 	}
 }
 

@@ -1,0 +1,341 @@
+package addon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/auth"
+	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store/sqlite"
+)
+
+// The demo org, as the lead's demo loader seeds it.
+const (
+	admin = "admin@acme.example"
+	anna  = "anna@acme.example"
+	beat  = "beat@acme-ch.example"
+	carla = "carla@acme-ch.example"
+)
+
+var demoNow = time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC)
+
+func demoMessage(from, to, subject, id string, date time.Time) []byte {
+	return fmt.Appendf(nil, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@demo.discreet>\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n",
+		from, to, subject, id, date.Format(time.RFC1123Z))
+}
+
+// newDemoService builds the demo org through service methods on a fresh
+// SQLite store: teams de/ch, the four users, the Swiss customer owned by
+// Beat with a public, a team and a private email, the Berlin customer owned
+// by Anna, and @hr-partner.example on the Never Log List.
+func newDemoService(t testing.TB) *service.Service {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := service.New(service.Config{
+		Store: st, Gmail: FixtureSource(DevMail()), BootstrapAdmins: []string{admin},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("demo %s: %v", what, err)
+		}
+	}
+	a, err := svc.SignIn(ctx, admin)
+	must("admin", err)
+	org := discreet.DefaultOrgSettings()
+	org.InternalDomains = []string{"acme.example", "acme-ch.example"}
+	_, err = svc.PutOrgSettings(ctx, a, org)
+	must("settings", err)
+	for _, tm := range []discreet.Team{{ID: "de", Name: "Germany"}, {ID: "ch", Name: "Switzerland"}} {
+		_, err := svc.PutTeam(ctx, a, tm)
+		must("team", err)
+	}
+	users := map[string]discreet.User{}
+	for _, u := range []discreet.User{
+		{Email: anna, Name: "Anna Schmidt", Role: discreet.RoleRep, Teams: []string{"de"}},
+		{Email: beat, Name: "Beat Keller", Role: discreet.RoleRep, Teams: []string{"ch"}},
+		{Email: carla, Name: "Carla Rossi", Role: discreet.RoleManager, Teams: []string{"ch"}},
+	} {
+		stored, err := svc.PutUser(ctx, a, u)
+		must("user", err)
+		users[u.Email] = stored
+	}
+	_, err = svc.AddNeverLog(ctx, a, service.AddNeverLogRequest{Pattern: "@hr-partner.example", Note: "HR provider"})
+	must("never log", err)
+	yes := true
+	for i, m := range []struct {
+		by, from, to, subject string
+		vis                   discreet.Visibility
+	}{
+		{beat, beat, "kunde@zurich-bank.example", "Zurich Bank: renewal quote for 2027", discreet.VisibilityPublic},
+		{beat, "kunde@zurich-bank.example", beat, "Zurich Bank: discount (Swiss team only)", discreet.VisibilityTeam},
+		{beat, "kunde@zurich-bank.example", beat, "Zurich Bank: CFO's personal request", discreet.VisibilityPrivate},
+		{anna, anna, "einkauf@berlin-tools.example", "Berlin Tools: order confirmation", discreet.VisibilityPublic},
+	} {
+		raw := demoMessage(m.from, m.to, m.subject, fmt.Sprintf("demo-%d", i+1), demoNow.Add(-time.Duration(9-2*i)*24*time.Hour))
+		_, err := svc.LogEmail(ctx, users[m.by], service.LogRequest{Raw: raw, Log: &yes, Visibility: m.vis, Source: discreet.SourceButton})
+		must("log", err)
+	}
+	return svc
+}
+
+// devServer is the add-on in dev mode on an Echo server.
+func devServer(t testing.TB, svc *service.Service) *echo.Echo {
+	e := echo.New()
+	Register(e, Config{Service: svc, DevAuth: true, BaseURL: "https://discreet.example", Gmail: FixtureSource(DevMail()),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return e
+}
+
+type call struct {
+	path    string
+	user    string // X-Dev-User
+	headers map[string]string
+	body    string
+}
+
+// do posts an event and returns the response body after checking it is a
+// 200 with a card or toast that Gmail accepts.
+func do(t *testing.T, e http.Handler, c call) map[string]any {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, c.path, strings.NewReader(c.body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.user != "" {
+		req.Header.Set("X-Dev-User", c.user)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%s: status %d: %s", c.path, rec.Code, rec.Body)
+	}
+	validateResponse(t, c.path, rec.Body.Bytes())
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type ev map[string]any
+
+func messageEvent(id string, params map[string]string, form map[string][]string) string {
+	return eventJSON(ev{"messageId": id, "threadId": "t-" + id, "accessToken": "gmail-access"}, params, form)
+}
+
+func eventJSON(gmail ev, params map[string]string, form map[string][]string) string {
+	common := ev{"hostApp": "GMAIL", "platform": "WEB", "userLocale": "en", "timeZone": ev{"id": "Europe/Berlin", "offset": 3600000}}
+	if params != nil {
+		common["parameters"] = params
+	}
+	if form != nil {
+		fi := ev{}
+		for k, v := range form {
+			fi[k] = ev{"stringInputs": ev{"value": v}}
+		}
+		common["formInputs"] = fi
+	}
+	b, _ := json.Marshal(ev{"commonEventObject": common, "gmail": gmail,
+		"authorizationEventObject": ev{"userOAuthToken": "ya29.user", "userIdToken": "", "systemIdToken": ""}})
+	return string(b)
+}
+
+// text is every string in a response, for "the card says …" checks.
+func text(x any) string {
+	var b bytes.Buffer
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			for _, v := range x {
+				walk(v)
+			}
+		case []any:
+			for _, v := range x {
+				walk(v)
+			}
+		case string:
+			b.WriteString(x)
+			b.WriteByte('\n')
+		}
+	}
+	walk(x)
+	return b.String()
+}
+
+func wantText(t *testing.T, resp map[string]any, want ...string) {
+	t.Helper()
+	s := text(resp)
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Errorf("response lacks %q:\n%s", w, s)
+		}
+	}
+}
+
+func rejectText(t *testing.T, resp map[string]any, reject ...string) {
+	t.Helper()
+	s := text(resp)
+	for _, w := range reject {
+		if strings.Contains(s, w) {
+			t.Errorf("response shows %q, which it must not:\n%s", w, s)
+		}
+	}
+}
+
+func TestMessageCardStubThenLogPrivate(t *testing.T) {
+	e := devServer(t, newDemoService(t))
+	resp := do(t, e, call{path: PathMessage, user: anna, body: messageEvent("zurich-to-anna", nil, nil)})
+	wantText(t, resp, "Known contact — owned by Beat Keller, Switzerland · ask them for access", "Not logged yet", "3 more emails you can't see, owned by Beat Keller")
+	rejectText(t, resp, "renewal quote", "discount", "CFO")
+
+	resp = do(t, e, call{path: PathAction, user: anna, body: messageEvent("zurich-to-anna",
+		map[string]string{"action": "log", "messageId": "zurich-to-anna"}, map[string][]string{"visibility": {"private"}})})
+	wantText(t, resp, "Logged as Private", "by Anna Schmidt")
+	if _, ok := resp["renderActions"]; !ok {
+		t.Errorf("a callback must answer with renderActions: %v", resp)
+	}
+
+	// Beat owns the contact but the email is Anna's private one: he sees
+	// it only as hidden.
+	resp = do(t, e, call{path: PathMessage, user: beat, body: messageEvent("zurich-to-beat", nil, nil)})
+	wantText(t, resp, "Zurich Bank: renewal quote for 2027", "Zurich Bank: CFO's personal request", "more email you can't see")
+	rejectText(t, resp, "can Berlin deliver")
+}
+
+func TestMessageCardNeverLogAndInternal(t *testing.T) {
+	e := devServer(t, newDemoService(t))
+	resp := do(t, e, call{path: PathMessage, user: anna, body: messageEvent("hr-partner", nil, nil)})
+	wantText(t, resp, "Not logged: anna@hr-partner.example is on the Never Log List (@hr-partner.example)")
+	rejectText(t, resp, "Not logged yet")
+
+	resp = do(t, e, call{path: PathMessage, user: anna, body: messageEvent("internal", nil, nil)})
+	wantText(t, resp, "Not logged: only colleagues are on this email.")
+}
+
+func TestComposeCard(t *testing.T) {
+	e := devServer(t, newDemoService(t))
+	resp := do(t, e, call{path: PathCompose, user: anna, body: eventJSON(ev{"toRecipients": []string{"anna@hr-partner.example"}, "ccRecipients": []string{"kunde@zurich-bank.example"}}, nil, nil)})
+	wantText(t, resp, "Not logged: anna@hr-partner.example is on the Never Log List (@hr-partner.example)")
+	if strings.Contains(text(resp), "switchControl") || strings.Contains(mustJSON(resp), `"switchControl"`) {
+		t.Errorf("a blocked draft must not offer the Log switch")
+	}
+
+	resp = do(t, e, call{path: PathCompose, user: anna, body: eventJSON(ev{"toRecipients": []string{"kunde@zurich-bank.example"}}, nil, nil)})
+	if !strings.Contains(mustJSON(resp), `"switchControl"`) {
+		t.Errorf("compose card lacks the Log switch: %s", mustJSON(resp))
+	}
+	resp = do(t, e, call{path: PathAction, user: anna, body: eventJSON(ev{"toRecipients": []string{"kunde@zurich-bank.example"}},
+		map[string]string{"action": "saveIntent"}, map[string][]string{"log": {"true"}, "visibility": {"team"}})})
+	wantText(t, resp, "Saved: this email will be logged as Team.")
+}
+
+func mustJSON(x any) string {
+	b, _ := json.Marshal(x)
+	return string(b)
+}
+
+func TestHomepageAdminNeverLog(t *testing.T) {
+	e := devServer(t, newDemoService(t))
+	resp := do(t, e, call{path: PathHomepage, user: admin, body: eventJSON(ev{}, nil, nil)})
+	wantText(t, resp, "@hr-partner.example", "Org settings", "Your settings")
+
+	resp = do(t, e, call{path: PathHomepage, user: anna, body: eventJSON(ev{}, nil, nil)})
+	wantText(t, resp, "Your Never Log List")
+	rejectText(t, resp, "Org settings", "@hr-partner.example")
+
+	// A bad pattern is explained next to the field; nothing is added.
+	resp = do(t, e, call{path: PathAction, user: admin, body: eventJSON(ev{}, map[string]string{"action": "addEntry"}, map[string][]string{"pattern": {"bad@@example.com"}})})
+	wantText(t, resp, "bad@@example.com")
+	// Import errors carry line numbers.
+	resp = do(t, e, call{path: PathAction, user: admin, body: eventJSON(ev{}, map[string]string{"action": "importEntries"},
+		map[string][]string{"importText": {"@ok.example\nbad@@x.example\n"}})})
+	wantText(t, resp, "Nothing imported: fix these lines.", "Line 2:")
+	// A rep calling an admin action gets the service's refusal as a card.
+	resp = do(t, e, call{path: PathAction, user: anna, body: eventJSON(ev{}, map[string]string{"action": "importEntries"},
+		map[string][]string{"importText": {"@ok.example\n"}})})
+	wantText(t, resp, "Something went wrong")
+
+	// Dry run, then purge: the rep's logged email to the Berlin customer.
+	resp = do(t, e, call{path: PathAction, user: admin, body: eventJSON(ev{}, map[string]string{"action": "addEntry"}, map[string][]string{"pattern": {"@berlin-tools.example"}})})
+	wantText(t, resp, "1 logged emails match")
+}
+
+func TestBadEventsGetErrorCards(t *testing.T) {
+	e := devServer(t, newDemoService(t))
+	for name, c := range map[string]call{
+		"not JSON":        {path: PathMessage, user: anna, body: "{nope"},
+		"empty":           {path: PathHomepage, user: anna, body: ""},
+		"wrong type":      {path: PathMessage, user: anna, body: `{"gmail": {"messageId": 7}}`},
+		"unknown action":  {path: PathAction, user: anna, body: eventJSON(ev{}, map[string]string{"action": "explode"}, nil)},
+		"no action":       {path: PathAction, user: anna, body: eventJSON(ev{}, nil, nil)},
+		"no message":      {path: PathMessage, user: anna, body: eventJSON(ev{}, nil, nil)},
+		"unknown message": {path: PathMessage, user: anna, body: messageEvent("no-such-message", nil, nil)},
+		"not a member":    {path: PathHomepage, user: "eve@evil.example", body: eventJSON(ev{}, nil, nil)},
+		"no credentials":  {path: PathHomepage, body: eventJSON(ev{}, nil, nil)},
+		"too large":       {path: PathHomepage, user: anna, body: `{"x":"` + strings.Repeat("a", MaxBody) + `"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := do(t, e, c)
+			wantText(t, resp, "Something went wrong")
+		})
+	}
+}
+
+// TestProductionAuth runs the real token verification with the test
+// signer: the system ID token must be the add-on's service account for the
+// URL called, and the rep is whoever userIdToken says.
+func TestProductionAuth(t *testing.T) {
+	svc := newDemoService(t)
+	const sa = "service-123@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
+	const client = "1234.apps.googleusercontent.com"
+	e := echo.New()
+	Register(e, Config{Service: svc, Verifier: authtestVerifier(t), ServiceAccount: sa, ClientID: client,
+		BaseURL: "https://discreet.example", Gmail: FixtureSource(DevMail()), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	bodyWith := func(userToken string) string {
+		b, _ := json.Marshal(ev{"commonEventObject": ev{"hostApp": "GMAIL"}, "authorizationEventObject": ev{"userIdToken": userToken}})
+		return string(b)
+	}
+	good := authtestToken(sa, "https://discreet.example"+PathHomepage)
+	user := authtestToken(anna, client)
+
+	resp := do(t, e, call{path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith(user)})
+	wantText(t, resp, "Signed in as anna@acme.example")
+
+	for name, c := range map[string]call{
+		"no header":          {path: PathHomepage, body: bodyWith(user)},
+		"wrong audience":     {path: PathMessage, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith(user)},
+		"not the add-on":     {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtestToken("someone@example.com", "https://discreet.example"+PathHomepage)}, body: bodyWith(user)},
+		"user token for sa":  {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith(authtestToken(anna, "https://discreet.example"+PathHomepage))},
+		"no user token":      {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith("")},
+		"dev header ignored": {path: PathHomepage, user: anna, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith("")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := do(t, e, c)
+			wantText(t, resp, "We could not verify this request.")
+			rejectText(t, resp, "Signed in as")
+		})
+	}
+}
+
+var _ auth.Verifier = (*auth.Google)(nil)
