@@ -1,0 +1,254 @@
+// Package gateway is Discreet's REST API over HTTP: it authenticates the
+// caller, decodes the request, makes one service call and encodes the
+// answer. Authorization is the service's; every error reaches the caller
+// through one handler as application/problem+json.
+//
+// The routes and their schemas are documented in openapi.yaml (served at
+// GET /v1/openapi.yaml); a test keeps the two in step.
+package gateway
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/discreet-crm/discreet/auth"
+	"github.com/discreet-crm/discreet/service"
+)
+
+// DefaultMaxBodyBytes caps request bodies when Config.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 1 << 20
+
+// MaxPageSize is the largest page a listing returns.
+const MaxPageSize = 100
+
+// Config wires the gateway.
+type Config struct {
+	Service *service.Service
+	// Verifier checks "Authorization: Bearer <Google ID token>"; tokens must
+	// be issued for one of Audiences (DISCREET_AUDIENCE).
+	Verifier  auth.Verifier
+	Audiences []string
+	// DevAuth accepts "X-Dev-User: email" instead of a token. Development
+	// only: cmd refuses it unless listening on loopback.
+	DevAuth bool
+	// MaxBodyBytes caps request bodies (413 above); 0 means 1 MiB.
+	MaxBodyBytes int64
+	// Logger receives one line per request and the causes of 5xx answers;
+	// nil means slog.Default().
+	Logger *slog.Logger
+	// Ready answers /readyz (503 with Retry-After when it fails); nil means
+	// always ready.
+	Ready func(context.Context) error
+	// Project is the Google Cloud project that traces in
+	// X-Cloud-Trace-Context belong to; "" means $GOOGLE_CLOUD_PROJECT.
+	Project string
+	// Mount adds routes of other packages (the add-on's /addon/*). They get
+	// the request log, recovery and problem+json errors, not this package's
+	// authentication.
+	Mount []func(*echo.Echo)
+}
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// OpenAPI returns the OpenAPI 3.1 document of the REST API.
+func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
+
+type gateway struct {
+	svc       *service.Service
+	verifier  auth.Verifier
+	audiences []string
+	devAuth   bool
+	maxBody   int64
+	log       *slog.Logger
+	ready     func(context.Context) error
+	project   string
+}
+
+// New returns the REST API as an Echo instance; serve it with any
+// http.Server (it is an http.Handler).
+func New(cfg Config) *echo.Echo {
+	if cfg.Service == nil {
+		panic("gateway: Config.Service is nil")
+	}
+	g := &gateway{
+		svc:       cfg.Service,
+		verifier:  cfg.Verifier,
+		audiences: cfg.Audiences,
+		devAuth:   cfg.DevAuth,
+		maxBody:   cfg.MaxBodyBytes,
+		log:       cfg.Logger,
+		ready:     cfg.Ready,
+		project:   cfg.Project,
+	}
+	if g.maxBody <= 0 {
+		g.maxBody = DefaultMaxBodyBytes
+	}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	if g.project == "" {
+		g.project = os.Getenv("GOOGLE_CLOUD_PROJECT")
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = g.handleError
+	e.Use(g.requestLog, g.recover)
+	for _, r := range g.routes() {
+		r.register(e, g)
+	}
+	registerVerbs(e, g, g.routes())
+	for _, m := range cfg.Mount {
+		m(e)
+	}
+	return e
+}
+
+// route is one documented operation; path is in OpenAPI form, including
+// custom verbs after ':' ("/v1/never-log/{id}:purge").
+type route struct {
+	method, path string
+	handler      echo.HandlerFunc
+	public       bool // no authentication
+}
+
+func (g *gateway) routes() []route {
+	r := func(method, path string, h echo.HandlerFunc) route {
+		return route{method: method, path: path, handler: h}
+	}
+	pub := func(method, path string, h echo.HandlerFunc) route {
+		return route{method: method, path: path, handler: h, public: true}
+	}
+	return []route{
+		pub(http.MethodGet, "/healthz", g.healthz),
+		pub(http.MethodGet, "/readyz", g.readyz),
+		pub(http.MethodGet, "/v1/openapi.yaml", g.openAPI),
+		r(http.MethodGet, "/v1/me", g.me),
+		r(http.MethodGet, "/v1/teams", g.teams),
+		r(http.MethodPut, "/v1/teams/{id}", g.putTeam),
+		r(http.MethodGet, "/v1/users", g.users),
+		r(http.MethodGet, "/v1/users/{email}", g.user),
+		r(http.MethodPut, "/v1/users/{email}", g.putUser),
+		r(http.MethodGet, "/v1/never-log", g.neverLog),
+		r(http.MethodPost, "/v1/never-log", g.addNeverLog),
+		r(http.MethodDelete, "/v1/never-log/{id}", g.removeNeverLog),
+		r(http.MethodPost, "/v1/never-log:import", g.importNeverLog),
+		r(http.MethodGet, "/v1/never-log:export", g.exportNeverLog),
+		r(http.MethodPost, "/v1/never-log:check", g.checkNeverLog),
+		r(http.MethodPost, "/v1/never-log/{id}:purge", g.purgeNeverLog),
+		r(http.MethodPost, "/v1/emails", g.logEmail),
+		r(http.MethodGet, "/v1/emails/{id}", g.email),
+		r(http.MethodPatch, "/v1/emails/{id}", g.setVisibility),
+		r(http.MethodDelete, "/v1/emails/{id}", g.unlog),
+		r(http.MethodGet, "/v1/contacts", g.searchContacts),
+		r(http.MethodGet, "/v1/contacts/{email}", g.contact),
+		r(http.MethodPut, "/v1/contacts/{email}/owner", g.setContactOwner),
+		r(http.MethodGet, "/v1/contacts/{email}/timeline", g.timeline),
+		r(http.MethodPut, "/v1/intents", g.putIntent),
+		r(http.MethodGet, "/v1/settings/org", g.orgSettings),
+		r(http.MethodPut, "/v1/settings/org", g.putOrgSettings),
+		r(http.MethodGet, "/v1/settings/me", g.mySettings),
+		r(http.MethodPut, "/v1/settings/me", g.putMySettings),
+		r(http.MethodGet, "/v1/audit", g.audit),
+	}
+}
+
+func (r route) middleware(g *gateway) []echo.MiddlewareFunc {
+	if r.public {
+		return nil
+	}
+	return []echo.MiddlewareFunc{g.authenticate}
+}
+
+// hasVerbAfterParam: Echo reads ':' as the start of a parameter, and a
+// parameter runs to the next '/', so "{id}:purge" cannot be one Echo route;
+// registerVerbs serves those.
+func (r route) hasVerbAfterParam() bool { return strings.Contains(r.path, "}:") }
+
+// register adds a route without a verb after a parameter. A literal ':'
+// (a custom verb on a static path) is escaped for Echo.
+func (r route) register(e *echo.Echo, g *gateway) {
+	if r.hasVerbAfterParam() {
+		return
+	}
+	e.Add(r.method, echoPath(r.path), r.handler, r.middleware(g)...)
+}
+
+// echoPath turns "/v1/users/{email}" into "/v1/users/:email" and
+// "/v1/never-log:import" into `/v1/never-log\:import`.
+func echoPath(p string) string {
+	var b strings.Builder
+	inParam := false
+	for _, c := range p {
+		switch {
+		case c == '{':
+			inParam = true
+			b.WriteByte(':')
+		case c == '}':
+			inParam = false
+		case c == ':' && !inParam:
+			b.WriteString(`\:`)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// registerVerbs serves "…/{param}:verb" routes: one Echo route per method
+// and prefix ("/v1/never-log/:id") splits the verb off the parameter and
+// dispatches; an unknown verb is a 404 like any unknown route.
+func registerVerbs(e *echo.Echo, g *gateway, routes []route) {
+	type key struct{ method, prefix, param string }
+	verbs := map[key]map[string]route{}
+	var order []key
+	for _, r := range routes {
+		if !r.hasVerbAfterParam() {
+			continue
+		}
+		i := strings.LastIndex(r.path, "}:")
+		open := strings.LastIndexByte(r.path[:i], '{')
+		k := key{r.method, r.path[:open], r.path[open+1 : i]}
+		if verbs[k] == nil {
+			verbs[k] = map[string]route{}
+			order = append(order, k)
+		}
+		verbs[k][r.path[i+2:]] = r
+	}
+	for _, k := range order {
+		byVerb := verbs[k]
+		dispatch := func(c echo.Context) error {
+			value := c.Param(k.param)
+			i := strings.LastIndexByte(value, ':')
+			if i < 0 {
+				return echo.ErrNotFound
+			}
+			r, ok := byVerb[value[i+1:]]
+			if !ok {
+				return echo.ErrNotFound
+			}
+			values := c.ParamValues()
+			for j, n := range c.ParamNames() {
+				if n == k.param {
+					values[j] = value[:i]
+				}
+			}
+			c.SetParamValues(values...)
+			h := r.handler
+			mw := r.middleware(g)
+			for j := len(mw) - 1; j >= 0; j-- {
+				h = mw[j](h)
+			}
+			return h(c)
+		}
+		e.Add(k.method, echoPath(k.prefix)+":"+k.param, dispatch)
+	}
+}

@@ -1,0 +1,135 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/internal/logging"
+)
+
+// HeaderRequestID carries the request id in and out.
+const HeaderRequestID = "X-Request-Id"
+
+// requestLog gives each request an id (the caller's X-Request-Id when it is
+// sane, else a new UUID) and the Cloud trace, puts both in the context for
+// every log line, and logs one line when the request is done. It never logs
+// bodies, query strings or headers: they carry tokens and customer data.
+func (g *gateway) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		r := c.Request()
+		id := r.Header.Get(HeaderRequestID)
+		if !saneRequestID(id) {
+			id = uuid.NewString()
+		}
+		ctx := logging.WithRequestID(r.Context(), id)
+		if trace, span := logging.ParseCloudTrace(r.Header.Get("X-Cloud-Trace-Context"), g.project); trace != "" {
+			ctx = logging.WithTrace(ctx, trace, span)
+		}
+		c.SetRequest(r.WithContext(ctx))
+		c.Response().Header().Set(HeaderRequestID, id)
+
+		err := next(c)
+		if err != nil {
+			// Write the problem now, so the line below logs its status.
+			c.Error(err)
+		}
+		status := c.Response().Status
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		g.log.LogAttrs(ctx, level, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("route", c.Path()),
+			slog.Int("status", status),
+			slog.Int64("bytes", c.Response().Size),
+			slog.Duration("latency", time.Since(start)),
+		)
+		return nil
+	}
+}
+
+// saneRequestID accepts ids a caller may pass on: short, printable, no
+// spaces, so they cannot forge log lines.
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// recover turns a panic into a 500 whose cause only the log sees.
+func (g *gateway) recover(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				g.log.ErrorContext(c.Request().Context(), "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				err = discreet.Errorf(discreet.EInternal, "internal error")
+			}
+		}()
+		return next(c)
+	}
+}
+
+type actorKey struct{}
+
+// authenticate signs the caller in: a Google ID token in Authorization, or
+// in development X-Dev-User. The user it yields is the actor of every
+// service call; anyone else gets 401.
+func (g *gateway) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		ctx := r.Context()
+		var email string
+		if h := r.Header.Get(echo.HeaderAuthorization); h != "" {
+			scheme, token, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") {
+				return discreet.Errorf(discreet.EUnauthenticated, "use Authorization: Bearer <Google ID token>")
+			}
+			if g.verifier == nil {
+				return discreet.Errorf(discreet.EUnauthenticated, "ID-token sign-in is not configured")
+			}
+			id, err := g.verifier.Verify(ctx, token, g.audiences...)
+			if err != nil {
+				return err
+			}
+			email = id.Email
+		} else if dev := r.Header.Get("X-Dev-User"); dev != "" && g.devAuth {
+			email = dev
+		} else {
+			return discreet.Errorf(discreet.EUnauthenticated, "sign in with Authorization: Bearer <Google ID token>")
+		}
+		u, err := g.svc.SignIn(ctx, email)
+		if err != nil {
+			return err
+		}
+		c.SetRequest(r.WithContext(context.WithValue(ctx, actorKey{}, u)))
+		return next(c)
+	}
+}
+
+// actor is the signed-in caller; the zero user (whom the service refuses)
+// on a route without authentication.
+func actor(c echo.Context) discreet.User {
+	u, _ := c.Request().Context().Value(actorKey{}).(discreet.User)
+	return u
+}
