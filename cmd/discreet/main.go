@@ -18,6 +18,17 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/discreet-crm/discreet/addon"
+	"github.com/discreet-crm/discreet/auth"
+	"github.com/discreet-crm/discreet/demo"
+	"github.com/discreet-crm/discreet/gateway"
+	"github.com/discreet-crm/discreet/gmail"
+	"github.com/discreet-crm/discreet/internal/logging"
+	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
+	"github.com/discreet-crm/discreet/store/firestore"
+	"github.com/discreet-crm/discreet/store/sqlite"
 )
 
 func main() {
@@ -32,15 +43,51 @@ func main() {
 // run serves until ctx ends. ready, when not nil, receives the listening
 // address once the server accepts connections.
 func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready chan<- string) error {
+	started := time.Now()
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(logw, nil))
+	logger := slog.New(logging.NewHandler(logw, slog.LevelInfo))
 
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var gmailSource service.MessageSource = gmail.New(cfg.GmailEndpoint, &http.Client{Timeout: 30 * time.Second})
+	svc := service.New(service.Config{Store: st, Gmail: gmailSource, BootstrapAdmins: cfg.BootstrapAdmins, Logger: logger})
+	if cfg.Store == "sqlite" && cfg.Demo {
+		loaded, err := demo.LoadIfEmpty(ctx, svc, st, time.Now())
+		if err != nil {
+			return err
+		}
+		if loaded {
+			logger.Info("loaded the demo org into the empty embedded store", "dir", cfg.DataDir)
+		}
+	}
+
+	var verifier auth.Verifier
+	if len(cfg.Audiences) > 0 || cfg.AddonClientID != "" {
+		g, err := auth.NewGoogle(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("ID-token verifier: %w", err)
+		}
+		verifier = g
+	}
+	addonCfg := addon.Config{
+		Service: svc, Verifier: verifier, ServiceAccount: cfg.AddonSA, ClientID: cfg.AddonClientID,
+		Audiences: cfg.Audiences, BaseURL: cfg.BaseURL, DevAuth: cfg.DevAuth, Logger: logger,
+	}
+	if cfg.GmailEndpoint != "" || !cfg.DevAuth {
+		addonCfg.Gmail = gmailSource // in dev mode without a Gmail endpoint the preview serves example mail
+	}
+	e := gateway.New(gateway.Config{
+		Service: svc, Verifier: verifier, Audiences: cfg.Audiences, DevAuth: cfg.DevAuth,
+		MaxBodyBytes: cfg.MaxBody, Logger: logger, Project: cfg.Project, Ready: st.Ping,
+		Mount: []func(*echo.Echo){func(e *echo.Echo) { addon.Register(e, addonCfg) }},
+	})
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Addr, strconv.Itoa(cfg.Port)))
 	if err != nil {
@@ -48,13 +95,18 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	}
 	srv := &http.Server{
 		Handler:           e,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second, // slowloris
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "devAuth", cfg.DevAuth)
+	logger.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "devAuth", cfg.DevAuth,
+		"startup", time.Since(started).String())
+	if cfg.DevAuth {
+		logger.Warn("dev sign-in is on: any X-Dev-User header is trusted (loopback only); set DISCREET_AUDIENCE for production")
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -72,4 +124,22 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		return err
 	}
 	return nil
+}
+
+// openStore opens the configured store.
+func openStore(ctx context.Context, cfg config) (store.Store, error) {
+	switch cfg.Store {
+	case "firestore":
+		st, err := firestore.New(ctx, cfg.Project)
+		if err != nil {
+			return nil, fmt.Errorf("firestore: %w", err)
+		}
+		return st, nil
+	default:
+		st, err := sqlite.Open(ctx, cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store in %s: %w", cfg.DataDir, err)
+		}
+		return st, nil
+	}
 }
