@@ -20,8 +20,12 @@ func TestPutOrgSettingsValidation(t *testing.T) {
 		{"internalDomains", func(o *discreet.OrgSettings) { o.InternalDomains = []string{"acme.example", "not a domain"} }},
 		{"internalDomains", func(o *discreet.OrgSettings) { o.InternalDomains = []string{"localhost"} }},
 		{"defaultVisibility", func(o *discreet.OrgSettings) { o.DefaultVisibility = "" }},
-		{"contactAccess", func(o *discreet.OrgSettings) { o.ContactAccess = map[discreet.Role]discreet.Scope{"intern": discreet.ScopeAll} }},
-		{"contactAccess", func(o *discreet.OrgSettings) { o.ContactAccess = map[discreet.Role]discreet.Scope{discreet.RoleRep: "some"} }},
+		{"contactAccess", func(o *discreet.OrgSettings) {
+			o.ContactAccess = map[discreet.Role]discreet.Scope{"intern": discreet.ScopeAll}
+		}},
+		{"contactAccess", func(o *discreet.OrgSettings) {
+			o.ContactAccess = map[discreet.Role]discreet.Scope{discreet.RoleRep: "some"}
+		}},
 		{"hiddenEmails", func(o *discreet.OrgSettings) { o.HiddenEmails = "all" }},
 		{"maxBodyBytes", func(o *discreet.OrgSettings) { o.MaxBodyBytes = -1 }},
 		{"maxBodyBytes", func(o *discreet.OrgSettings) { o.MaxBodyBytes = service.MaxBodyBytesLimit + 1 }},
