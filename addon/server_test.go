@@ -105,6 +105,14 @@ func devServer(t testing.TB, svc *service.Service) *echo.Echo {
 	return e
 }
 
+// newProdServer is the add-on without dev mode.
+func newProdServer(t testing.TB, svc *service.Service) *echo.Echo {
+	e := echo.New()
+	Register(e, Config{Service: svc, BaseURL: "https://discreet.example", Gmail: FixtureSource(DevMail()),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return e
+}
+
 type call struct {
 	path    string
 	user    string // X-Dev-User
