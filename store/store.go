@@ -98,6 +98,8 @@ type Store interface {
 	// m covers, from every timeline. Running it again resumes where an
 	// interrupted run stopped. It returns the ids it deleted.
 	PurgeMatching(ctx context.Context, m Match, batch int) (PurgeReport, error)
+
+	Watches // sent-mail capture state, see watch.go
 }
 
 // Match selects logged emails by participant: an exact normalized address

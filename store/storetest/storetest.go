@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, open(t))
 		})
 	}
+	t.Run("Watches", func(t *testing.T) { RunWatches(t, open) })
 }
 
 // base is the suite's clock: whole microseconds, UTC.
