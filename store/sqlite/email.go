@@ -161,7 +161,7 @@ func matchTerms(e discreet.Email) []string {
 // logStmts are the statements of LogEmail, prepared once per transaction so
 // a bulk load pays for parsing once.
 type logStmts struct {
-	email, contact, timeline, audience, match *sql.Stmt
+	email, contact, timeline, audience, count, match *sql.Stmt
 }
 
 func prepareLog(ctx context.Context, tx *sql.Tx) (*logStmts, error) {
@@ -180,6 +180,7 @@ func prepareLog(ctx context.Context, tx *sql.Tx) (*logStmts, error) {
 		ON CONFLICT (email) DO UPDATE SET total = total + 1`)
 	st.timeline = prep("INSERT INTO timeline (contact, sort_key, email_id, owner, keys, summary) VALUES (?, ?, ?, ?, ?, ?)")
 	st.audience = prep("INSERT INTO audience (contact, key, sort_key, email_id) VALUES (?, ?, ?, ?)")
+	st.count = prep(countUp)
 	st.match = prep("INSERT INTO email_match (term, email_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
 	if err != nil {
 		st.close()
@@ -189,7 +190,7 @@ func prepareLog(ctx context.Context, tx *sql.Tx) (*logStmts, error) {
 }
 
 func (st *logStmts) close() {
-	for _, p := range []*sql.Stmt{st.email, st.contact, st.timeline, st.audience, st.match} {
+	for _, p := range []*sql.Stmt{st.email, st.contact, st.timeline, st.audience, st.count, st.match} {
 		if p != nil {
 			p.Close()
 		}
@@ -242,6 +243,9 @@ func logOne(ctx context.Context, tx *sql.Tx, st *logStmts, e discreet.Email) (di
 		}
 		for _, k := range keys {
 			if _, err := st.audience.ExecContext(ctx, c, k, sk, e.ID); err != nil {
+				return e, false, err
+			}
+			if _, err := st.count.ExecContext(ctx, c, k); err != nil {
 				return e, false, err
 			}
 		}
@@ -360,6 +364,9 @@ func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibil
 					c, k, sk, e.ID); err != nil {
 					return err
 				}
+				if _, err := tx.ExecContext(ctx, countUp, c, k); err != nil {
+					return err
+				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE emails SET data = ? WHERE id = ?", data, id); err != nil {
@@ -387,8 +394,16 @@ func deleteAudience(ctx context.Context, tx *sql.Tx, contact, sk string) error {
 		return err
 	}
 	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM audience WHERE contact = ? AND key = ? AND sort_key = ?", contact, k, sk); err != nil {
+		res, err := tx.ExecContext(ctx, "DELETE FROM audience WHERE contact = ? AND key = ? AND sort_key = ?", contact, k, sk)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n > 0 {
+			if _, err := tx.ExecContext(ctx, "UPDATE audience_count SET n = n - 1 WHERE contact = ? AND key = ?", contact, k); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -504,7 +519,7 @@ func timelineVisible(ctx context.Context, tx *sql.Tx, contact string, keys []str
 		args = append(args, k)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT t.sort_key, t.email_id, t.owner, t.summary
-		FROM (`+b.String()+`) v JOIN timeline t ON t.contact = ?1 AND t.sort_key = v.sort_key
+		FROM (`+b.String()+`) v CROSS JOIN timeline t ON t.contact = ?1 AND t.sort_key = v.sort_key
 		ORDER BY t.sort_key DESC LIMIT ?3`, args...)
 	if err != nil {
 		return nil, "", false, err
@@ -570,7 +585,14 @@ func timelineAll(ctx context.Context, tx *sql.Tx, contact string, keys []string,
 	return out, lastKey, more, rows.Err()
 }
 
-// countHidden is the contact's total minus the entries keys admit.
+// countUp counts one more entry of a contact with an audience key.
+const countUp = `INSERT INTO audience_count (contact, key, n) VALUES (?, ?, 1)
+	ON CONFLICT (contact, key) DO UPDATE SET n = n + 1`
+
+// countHidden is the contact's total minus the entries keys admit. The
+// largest key set is taken from audience_count; only entries of the other
+// keys that lack that key are scanned, so an admin's "x:all" costs nothing
+// and a viewer's cost is bounded by their smaller key sets.
 func countHidden(ctx context.Context, tx *sql.Tx, contact string, keys []string) (int, error) {
 	var total int
 	err := tx.QueryRowContext(ctx, "SELECT total FROM contacts WHERE email = ?", contact).Scan(&total)
@@ -581,15 +603,60 @@ func countHidden(ctx context.Context, tx *sql.Tx, contact string, keys []string)
 		return total, err
 	}
 	args := []any{contact}
-	marks := make([]string, len(keys))
-	for i, k := range keys {
-		marks[i] = "?"
+	for _, k := range keys {
 		args = append(args, k)
 	}
-	var visible int
-	err = tx.QueryRowContext(ctx, `SELECT count(DISTINCT sort_key) FROM audience
-		WHERE contact = ? AND key IN (`+strings.Join(marks, ",")+`)`, args...).Scan(&visible)
-	return total - visible, err
+	rows, err := tx.QueryContext(ctx, `SELECT key, n FROM audience_count
+		WHERE contact = ? AND n > 0 AND key IN (`+marks(len(keys))+`)`, args...)
+	if err != nil {
+		return 0, err
+	}
+	largest, most := "", 0
+	var others []any
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if n > most {
+			if largest != "" {
+				others = append(others, largest)
+			}
+			largest, most = k, n
+		} else {
+			others = append(others, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(others) == 0 || most == total {
+		return total - most, nil
+	}
+	var rest int
+	err = tx.QueryRowContext(ctx, `SELECT count(DISTINCT a.sort_key) FROM audience a
+		WHERE a.contact = ?1 AND a.key IN (`+numberedMarks(3, len(others))+`)
+		AND NOT EXISTS (SELECT 1 FROM audience b WHERE b.contact = ?1 AND b.key = ?2 AND b.sort_key = a.sort_key)`,
+		append([]any{contact, largest}, others...)...).Scan(&rest)
+	return total - most - rest, err
+}
+
+// numberedMarks is n SQL placeholders numbered from first: a plain "?"
+// after "?1" would take the number after the largest seen so far.
+func numberedMarks(first, n int) string {
+	m := make([]string, n)
+	for i := range m {
+		m[i] = "?" + strconv.Itoa(first+i)
+	}
+	return strings.Join(m, ", ")
+}
+
+// marks is n SQL placeholders.
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 func matchTerm(m store.Match) (string, error) {

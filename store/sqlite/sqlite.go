@@ -117,6 +117,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&current); err != nil {
 			return err
 		}
+		seen := map[int]string{}
 		for _, name := range names {
 			base := filepath.Base(name)
 			num, _, _ := strings.Cut(base, "_")
@@ -124,6 +125,10 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("migration %s: name must start with a number", base)
 			}
+			if other, ok := seen[v]; ok {
+				return fmt.Errorf("migrations %s and %s share version %d; renumber one", other, base, v)
+			}
+			seen[v] = base
 			if v <= current {
 				continue
 			}
