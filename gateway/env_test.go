@@ -28,7 +28,6 @@ import (
 // audience is what the test deployment expects in ID tokens.
 const audience = "https://discreet.test.example"
 
-
 // backend is a store the end-to-end tests run against.
 type backend struct {
 	name string
