@@ -108,8 +108,9 @@ func testWatchAdvanceConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	const user = "anna@acme.example"
 	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for i := range 20 {
+	// Few writers: the Firestore emulator serializes contended transactions slowly.
+	errs := make(chan error, 8)
+	for i := range 8 {
 		wg.Go(func() {
 			_, err := s.AdvanceHistory(ctx, user, uint64(1000+i), at(i))
 			errs <- err
@@ -122,8 +123,8 @@ func testWatchAdvanceConcurrent(t *testing.T, s store.Store) {
 	}
 	w, err := s.WatchState(ctx, user)
 	must(t, err, "WatchState")
-	if w.HistoryID != 1019 {
-		t.Fatalf("history after concurrent advances = %d, want the largest, 1019", w.HistoryID)
+	if w.HistoryID != 1007 {
+		t.Fatalf("history after concurrent advances = %d, want the largest, 1007", w.HistoryID)
 	}
 }
 
