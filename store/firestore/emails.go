@@ -1,0 +1,343 @@
+package firestore
+
+import (
+	"context"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/store"
+)
+
+// emailDoc is emails/{id}, and without body, participants and match terms
+// the summary a timeline entry carries.
+type emailDoc struct {
+	ID             string   `firestore:"id"`
+	MessageID      string   `firestore:"messageId"`
+	GmailMessageID string   `firestore:"gmailMessageId"`
+	ThreadID       string   `firestore:"threadId"`
+	Subject        string   `firestore:"subject"`
+	From           string   `firestore:"from"`
+	To             []string `firestore:"to"`
+	Cc             []string `firestore:"cc"`
+	Date           string   `firestore:"date"`
+	Direction      string   `firestore:"direction"`
+	Snippet        string   `firestore:"snippet"`
+	Body           string   `firestore:"body,omitempty"`
+	Owner          string   `firestore:"owner"`
+	Team           string   `firestore:"team"`
+	Visibility     string   `firestore:"visibility"`
+	Contacts       []string `firestore:"contacts"`
+	Internal       []string `firestore:"internal"`
+	Participants   []string `firestore:"participants,omitempty"`
+	Source         string   `firestore:"source"`
+	LoggedAt       string   `firestore:"loggedAt"`
+	SortKey        string   `firestore:"sortKey"`
+	// MatchAddresses are every address the email names (participants,
+	// contacts, colleagues) and MatchDomains every domain suffix of them
+	// (policy.DomainSuffixes): a Never Log entry finds the emails it covers
+	// with one array-contains query.
+	MatchAddresses []string `firestore:"matchAddresses,omitempty"`
+	MatchDomains   []string `firestore:"matchDomains,omitempty"`
+}
+
+func toEmailDoc(e discreet.Email) emailDoc {
+	d := emailDoc{
+		ID: e.ID, MessageID: e.MessageID, GmailMessageID: e.GmailMessageID, ThreadID: e.ThreadID,
+		Subject: e.Subject, From: e.From, To: e.To, Cc: e.Cc, Date: ts(e.Date),
+		Direction: string(e.Direction), Snippet: e.Snippet, Body: e.Body,
+		Owner: e.Owner, Team: e.Team, Visibility: string(e.Visibility),
+		Contacts: e.Contacts, Internal: e.Internal, Participants: e.Participants,
+		Source: string(e.Source), LoggedAt: ts(e.LoggedAt), SortKey: store.SortKey(e.Date, e.ID),
+	}
+	addrs, domains := map[string]bool{}, map[string]bool{}
+	for _, l := range [][]string{e.Participants, e.Contacts, e.Internal, {e.Owner}} {
+		for _, a := range l {
+			if a == "" || addrs[a] {
+				continue
+			}
+			addrs[a] = true
+			d.MatchAddresses = append(d.MatchAddresses, a)
+			for _, s := range policy.DomainSuffixes(a) {
+				if !domains[s] {
+					domains[s] = true
+					d.MatchDomains = append(d.MatchDomains, s)
+				}
+			}
+		}
+	}
+	return d
+}
+
+func (d emailDoc) email() discreet.Email {
+	return discreet.Email{
+		ID: d.ID, MessageID: d.MessageID, GmailMessageID: d.GmailMessageID, ThreadID: d.ThreadID,
+		Subject: d.Subject, From: d.From, To: d.To, Cc: d.Cc, Date: parseTS(d.Date),
+		Direction: discreet.Direction(d.Direction), Snippet: d.Snippet, Body: d.Body,
+		Owner: d.Owner, Team: d.Team, Visibility: discreet.Visibility(d.Visibility),
+		Contacts: d.Contacts, Internal: d.Internal, Participants: d.Participants,
+		Source: discreet.Source(d.Source), LoggedAt: parseTS(d.LoggedAt),
+	}
+}
+
+// summary is what a timeline page shows of an email: no body (up to the
+// org's size cap, and a page reads tens of entries), no purge terms.
+func (d emailDoc) summary() emailDoc {
+	d.Body, d.Participants, d.MatchAddresses, d.MatchDomains = "", nil, nil, nil
+	return d
+}
+
+// timelineDoc is contacts/{contact}/timeline/{emailID}: one entry, with
+// what a page needs so that a page of N reads N documents.
+type timelineDoc struct {
+	EmailID string `firestore:"emailId"`
+	SortKey string `firestore:"sortKey"`
+	Date    string `firestore:"date"`
+	Owner   string `firestore:"owner"`
+	// Audience is policy.EmailAudience of the email; a viewer reads the
+	// entry when it shares a key with theirs (array-contains-any).
+	Audience []string `firestore:"audience"`
+	Summary  emailDoc `firestore:"summary"`
+}
+
+func newTimelineDoc(e discreet.Email, d emailDoc) timelineDoc {
+	return timelineDoc{
+		EmailID: e.ID, SortKey: d.SortKey, Date: d.Date, Owner: e.Owner,
+		Audience: policy.EmailAudience(e), Summary: d.summary(),
+	}
+}
+
+func (s *Store) emailRef(id string) (*firestore.DocumentRef, error) {
+	did, err := docID("id", id)
+	if err != nil {
+		return nil, err
+	}
+	return s.c.Collection(colEmails).Doc(did), nil
+}
+
+func (s *Store) timelineRef(contact, emailID string) *firestore.DocumentRef {
+	return s.c.Collection(colContacts).Doc(mustDocID(contact)).Collection(colTimeline).Doc(mustDocID(emailID))
+}
+
+func unique(l []string) []string {
+	seen := make(map[string]bool, len(l))
+	out := make([]string, 0, len(l))
+	for _, s := range l {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// LogEmail runs one transaction: read the email and its contacts, and when
+// the email is new create it, the missing contacts, one timeline entry per
+// contact, and count it on every contact. Concurrent calls for one email
+// contend on emails/{id}; Firestore aborts all but one and the retries
+// find the email stored.
+func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email, bool, error) {
+	if !e.Visibility.Valid() {
+		return e, false, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	ref, err := s.emailRef(e.ID)
+	if err != nil {
+		return e, false, err
+	}
+	contacts := unique(e.Contacts)
+	if 1+2*len(contacts) > maxWrites {
+		return e, false, discreet.Errorf(discreet.ETooLarge, "an email can land on at most %d contacts", (maxWrites-1)/2)
+	}
+	refs := []*firestore.DocumentRef{ref}
+	for _, c := range contacts {
+		cr, err := s.contactRef(c)
+		if err != nil {
+			return e, false, err
+		}
+		refs = append(refs, cr)
+	}
+	doc := toEmailDoc(e)
+	entry := newTimelineDoc(e, doc)
+	createdAt := e.LoggedAt
+	if createdAt.IsZero() {
+		createdAt = time.Now()
+	}
+	var stored discreet.Email
+	var created bool
+	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		created = false
+		snaps, err := tx.GetAll(refs)
+		if err != nil {
+			return err
+		}
+		if snaps[0].Exists() {
+			var d emailDoc
+			if err := snaps[0].DataTo(&d); err != nil {
+				return err
+			}
+			stored = d.email()
+			return nil
+		}
+		if err := tx.Create(ref, doc); err != nil {
+			return err
+		}
+		for i, c := range contacts {
+			if snaps[i+1].Exists() {
+				err = tx.Update(refs[i+1], []firestore.Update{{Path: "total", Value: firestore.Increment(1)}})
+			} else {
+				cd := newContactDoc(c, e.Owner, e.Team, ts(createdAt))
+				cd.Total = 1
+				err = tx.Create(refs[i+1], cd)
+			}
+			if err != nil {
+				return err
+			}
+			if err := tx.Create(s.timelineRef(c, e.ID), entry); err != nil {
+				return err
+			}
+		}
+		stored, created = e, true
+		return nil
+	})
+	if err != nil {
+		return e, false, wrap(err, "cannot log the email")
+	}
+	return stored, created, nil
+}
+
+func (s *Store) Email(ctx context.Context, id string) (discreet.Email, error) {
+	ref, err := s.emailRef(id)
+	if err != nil {
+		return discreet.Email{}, err
+	}
+	snap, err := ref.Get(ctx)
+	if isNotFound(err) {
+		return discreet.Email{}, notFound("email")
+	}
+	if err != nil {
+		return discreet.Email{}, wrap(err, "cannot read the email")
+	}
+	var d emailDoc
+	if err := snap.DataTo(&d); err != nil {
+		return discreet.Email{}, wrap(err, "cannot read the email")
+	}
+	return d.email(), nil
+}
+
+// getEmail reads an email inside a transaction; not_found when absent.
+func getEmail(tx *firestore.Transaction, ref *firestore.DocumentRef) (emailDoc, error) {
+	var d emailDoc
+	snap, err := tx.Get(ref)
+	if isNotFound(err) {
+		return d, notFound("email")
+	}
+	if err != nil {
+		return d, err
+	}
+	return d, snap.DataTo(&d)
+}
+
+// SetVisibility rewrites the email and every timeline entry of it, with
+// the new audience keys, in one transaction.
+func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibility) (discreet.Email, error) {
+	if !v.Valid() {
+		return discreet.Email{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	ref, err := s.emailRef(id)
+	if err != nil {
+		return discreet.Email{}, err
+	}
+	var e discreet.Email
+	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		d, err := getEmail(tx, ref)
+		if err != nil {
+			return err
+		}
+		e = d.email()
+		e.Visibility = v
+		if err := tx.Update(ref, []firestore.Update{{Path: "visibility", Value: string(v)}}); err != nil {
+			return err
+		}
+		audience := policy.EmailAudience(e)
+		for _, c := range unique(e.Contacts) {
+			err := tx.Update(s.timelineRef(c, e.ID), []firestore.Update{
+				{Path: "audience", Value: audience},
+				{Path: "summary.visibility", Value: string(v)},
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return discreet.Email{}, wrap(err, "cannot change the email's visibility")
+	}
+	return e, nil
+}
+
+func (s *Store) DeleteEmail(ctx context.Context, id string) error {
+	ref, err := s.emailRef(id)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		d, err := getEmail(tx, ref)
+		if err != nil {
+			return err
+		}
+		return s.deleteEmails(tx, []emailDoc{d})
+	})
+	return wrap(err, "cannot delete the email")
+}
+
+// deleteEmails deletes emails and their timeline entries inside tx, and
+// takes them off their contacts' totals (one write per contact).
+func (s *Store) deleteEmails(tx *firestore.Transaction, docs []emailDoc) error {
+	totals := map[string]int{}
+	var order []string
+	for _, d := range docs {
+		ref, err := s.emailRef(d.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.Delete(ref); err != nil {
+			return err
+		}
+		for _, c := range unique(d.Contacts) {
+			if err := tx.Delete(s.timelineRef(c, d.ID)); err != nil {
+				return err
+			}
+			if totals[c] == 0 {
+				order = append(order, c)
+			}
+			totals[c]++
+		}
+	}
+	for _, c := range order {
+		cr, err := s.contactRef(c)
+		if err != nil {
+			return err
+		}
+		if err := tx.Update(cr, []firestore.Update{{Path: "total", Value: firestore.Increment(-totals[c])}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteWrites is how many writes deleteEmails makes for docs.
+func deleteWrites(docs []emailDoc) int {
+	n := 0
+	contacts := map[string]bool{}
+	for _, d := range docs {
+		n++
+		for _, c := range unique(d.Contacts) {
+			n++
+			contacts[c] = true
+		}
+	}
+	return n + len(contacts)
+}

@@ -1,0 +1,184 @@
+package firestore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/store"
+)
+
+type intentDoc struct {
+	ID         string   `firestore:"id"`
+	User       string   `firestore:"user"`
+	Recipients []string `firestore:"recipients"`
+	// RecipientsKey is a hash of the sorted recipients: one equality
+	// filter, whatever their number (Firestore indexes 1,500 bytes of a
+	// string).
+	RecipientsKey string `firestore:"recipientsKey"`
+	Subject       string `firestore:"subject"`
+	Log           bool   `firestore:"log"`
+	Visibility    string `firestore:"visibility"`
+	CreatedAt     string `firestore:"createdAt"`
+	ExpiresAt     string `firestore:"expiresAt"`
+	// ExpireAt is ExpiresAt as a timestamp, for a TTL policy that deletes
+	// old intents (see doc.go).
+	ExpireAt time.Time `firestore:"expireAt"`
+	Consumed bool      `firestore:"consumed"`
+}
+
+func (d intentDoc) intent() discreet.Intent {
+	return discreet.Intent{
+		ID: d.ID, User: d.User, Recipients: d.Recipients, Subject: d.Subject, Log: d.Log,
+		Visibility: discreet.Visibility(d.Visibility), CreatedAt: parseTS(d.CreatedAt), ExpiresAt: parseTS(d.ExpiresAt),
+	}
+}
+
+func recipientsKey(recipients []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(recipients, "\n")))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Store) PutIntent(ctx context.Context, in discreet.Intent) error {
+	id, err := docID("id", in.ID)
+	if err != nil {
+		return err
+	}
+	d := intentDoc{
+		ID: in.ID, User: in.User, Recipients: in.Recipients, RecipientsKey: recipientsKey(in.Recipients),
+		Subject: in.Subject, Log: in.Log, Visibility: string(in.Visibility),
+		CreatedAt: ts(in.CreatedAt), ExpiresAt: ts(in.ExpiresAt), ExpireAt: in.ExpiresAt.UTC(),
+	}
+	_, err = s.c.Collection(colIntents).Doc(id).Set(ctx, d)
+	return wrap(err, "cannot save the compose intent")
+}
+
+// ConsumeIntent reads the user's unconsumed intents for these recipients
+// (a handful: one per compose window) newest first inside a transaction,
+// picks one and marks it consumed; a concurrent consumer of the same
+// intent is aborted and, on retry, no longer finds it.
+func (s *Store) ConsumeIntent(ctx context.Context, user string, recipients []string, subject string, now time.Time) (discreet.Intent, error) {
+	q := s.c.Collection(colIntents).
+		Where("user", "==", user).
+		Where("recipientsKey", "==", recipientsKey(recipients)).
+		Where("consumed", "==", false).
+		OrderBy("createdAt", firestore.Desc)
+	nowKey := ts(now)
+	var got intentDoc
+	var ref *firestore.DocumentRef
+	err := s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		ref = nil
+		it := tx.Documents(q)
+		defer it.Stop()
+		for {
+			snap, err := it.Next()
+			if err == iterator.Done {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			var d intentDoc
+			if err := snap.DataTo(&d); err != nil {
+				return err
+			}
+			if d.ExpiresAt <= nowKey {
+				continue
+			}
+			if ref == nil || (d.Subject == subject && got.Subject != subject) {
+				got, ref = d, snap.Ref
+			}
+			if d.Subject == subject {
+				break // the newest with this subject
+			}
+		}
+		if ref == nil {
+			return discreet.Errorf(discreet.ENotFound, "there is no open compose intent for these recipients")
+		}
+		return tx.Update(ref, []firestore.Update{{Path: "consumed", Value: true}})
+	})
+	if err != nil {
+		return discreet.Intent{}, wrap(err, "cannot read compose intents")
+	}
+	return got.intent(), nil
+}
+
+type auditDoc struct {
+	ID         string            `firestore:"id"`
+	At         string            `firestore:"at"`
+	SortKey    string            `firestore:"sortKey"`
+	Actor      string            `firestore:"actor"`
+	Action     string            `firestore:"action"`
+	EmailID    string            `firestore:"emailId"`
+	EmailOwner string            `firestore:"emailOwner"`
+	Target     string            `firestore:"target"`
+	Count      int               `firestore:"count"`
+	Detail     map[string]string `firestore:"detail"`
+}
+
+func (d auditDoc) record() discreet.AuditRecord {
+	return discreet.AuditRecord{
+		ID: d.ID, At: parseTS(d.At), Actor: d.Actor, Action: d.Action, EmailID: d.EmailID,
+		EmailOwner: d.EmailOwner, Target: d.Target, Count: d.Count, Detail: d.Detail,
+	}
+}
+
+// AppendAudit creates the record; an existing id is a conflict, never an
+// overwrite (the log is append-only).
+func (s *Store) AppendAudit(ctx context.Context, r discreet.AuditRecord) error {
+	id, err := docID("id", r.ID)
+	if err != nil {
+		return err
+	}
+	d := auditDoc{
+		ID: r.ID, At: ts(r.At), SortKey: store.SortKey(r.At, r.ID), Actor: r.Actor, Action: r.Action,
+		EmailID: r.EmailID, EmailOwner: r.EmailOwner, Target: r.Target, Count: r.Count, Detail: r.Detail,
+	}
+	_, err = s.c.Collection(colAudit).Doc(id).Create(ctx, d)
+	return wrap(err, "cannot append to the audit log")
+}
+
+// Audit reads Limit+1 records: the audit log is read by admins now and
+// then, so one extra read buys an exact end of the list.
+func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]discreet.AuditRecord, string, error) {
+	if q.Limit < 1 || q.Limit > 1000 {
+		return nil, "", discreet.FieldError("limit", "must be between 1 and 1000")
+	}
+	scope := store.AuditCursorScope(q.EmailOwner)
+	query := s.c.Collection(colAudit).OrderBy("sortKey", firestore.Desc)
+	if q.EmailOwner != "" {
+		query = query.Where("emailOwner", "==", q.EmailOwner)
+	}
+	if q.Cursor != "" {
+		after, err := store.DecodeCursor(q.Cursor, scope)
+		if err != nil {
+			return nil, "", err
+		}
+		query = query.StartAfter(after)
+	}
+	snaps, err := query.Limit(q.Limit + 1).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, "", wrap(err, "cannot read the audit log")
+	}
+	var out []discreet.AuditRecord
+	var next, last string
+	for i, snap := range snaps {
+		if i == q.Limit {
+			next = store.EncodeCursor(scope, last)
+			break
+		}
+		var d auditDoc
+		if err := snap.DataTo(&d); err != nil {
+			return nil, "", wrap(err, "cannot read the audit log")
+		}
+		out = append(out, d.record())
+		last = d.SortKey
+	}
+	return out, next, nil
+}

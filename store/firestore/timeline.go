@@ -1,0 +1,160 @@
+package firestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"cloud.google.com/go/firestore"
+	firestorepb "cloud.google.com/go/firestore/apiv1/firestorepb"
+	"google.golang.org/api/iterator"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/store"
+)
+
+// Timeline answers a page with one query that reads exactly the page's
+// entries (audience array-contains-any the viewer's keys, newest first,
+// after the cursor), and beside it, in parallel:
+//   - a count of at most Limit+1 entries from the same position, so a page
+//     that ends at the end carries no next cursor, without reading the
+//     entry after it;
+//   - with CountHidden, the contact's total and a count of the entries the
+//     viewer may read: hidden = total - visible.
+//
+// With All it reads every entry and marks each Visible by the same keys;
+// a hidden entry keeps its id, date and owner, nothing else.
+func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.TimelinePage, error) {
+	var page store.TimelinePage
+	if q.Contact == "" {
+		return page, discreet.FieldError("contact", "is required")
+	}
+	if q.Limit < 1 || q.Limit > 100 {
+		return page, discreet.FieldError("limit", "must be between 1 and 100")
+	}
+	keys := unique(q.Keys)
+	if len(keys) > policy.MaxAudienceKeys {
+		return page, discreet.FieldError("keys", "at most %d audience keys", policy.MaxAudienceKeys)
+	}
+	scope := store.TimelineCursorScope(q.Contact)
+	var after string
+	if q.Cursor != "" {
+		var err error
+		if after, err = store.DecodeCursor(q.Cursor, scope); err != nil {
+			return page, err
+		}
+	}
+	contact, err := s.contactRef(q.Contact)
+	if err != nil {
+		return page, err
+	}
+	entries := contact.Collection(colTimeline).Query
+	// The entries the viewer may read; none without keys (Firestore
+	// rejects an empty array-contains-any).
+	visible, anyVisible := entries, len(keys) > 0
+	if anyVisible {
+		visible = entries.Where("audience", "array-contains-any", keys)
+	}
+	listed := visible
+	if q.All {
+		listed = entries
+	}
+	listed = listed.OrderBy("sortKey", firestore.Desc)
+	if after != "" {
+		listed = listed.StartAfter(after)
+	}
+	listing := q.All || anyVisible
+
+	var (
+		wg                                   sync.WaitGroup
+		errPage, errMore, errTotal, errCount error
+		docs                                 []timelineDoc
+		ahead                                int64
+		total, count                         int64
+	)
+	if listing {
+		wg.Go(func() { docs, errPage = readTimeline(ctx, listed.Limit(q.Limit)) })
+		wg.Go(func() { ahead, errMore = countQuery(ctx, listed.Limit(q.Limit+1)) })
+	}
+	if q.CountHidden {
+		wg.Go(func() { total, errTotal = contactTotal(ctx, contact) })
+		if anyVisible {
+			wg.Go(func() { count, errCount = countQuery(ctx, visible) })
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errPage, errMore, errTotal, errCount); err != nil {
+		return store.TimelinePage{}, wrap(err, "cannot read the timeline")
+	}
+
+	for _, d := range docs {
+		en := store.TimelineEntry{EmailID: d.EmailID, Date: parseTS(d.Date), Owner: d.Owner}
+		en.Visible = !q.All || policy.SharesKey(d.Audience, keys)
+		if en.Visible {
+			e := d.Summary.email()
+			en.Email = &e
+		}
+		page.Entries = append(page.Entries, en)
+	}
+	if len(docs) == q.Limit && ahead > int64(q.Limit) {
+		page.Next = store.EncodeCursor(scope, docs[len(docs)-1].SortKey)
+	}
+	if q.CountHidden {
+		page.Hidden = int(max(total-count, 0))
+	}
+	return page, nil
+}
+
+func readTimeline(ctx context.Context, q firestore.Query) ([]timelineDoc, error) {
+	it := q.Documents(ctx)
+	defer it.Stop()
+	var out []timelineDoc
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var d timelineDoc
+		if err := snap.DataTo(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+}
+
+// contactTotal is the contact's email count; 0 for an unknown contact.
+func contactTotal(ctx context.Context, ref *firestore.DocumentRef) (int64, error) {
+	snap, err := ref.Get(ctx)
+	if isNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var d contactDoc
+	if err := snap.DataTo(&d); err != nil {
+		return 0, err
+	}
+	return d.Total, nil
+}
+
+// countQuery runs a COUNT aggregation: it reads index entries, not
+// documents.
+func countQuery(ctx context.Context, q firestore.Query) (int64, error) {
+	res, err := q.NewAggregationQuery().WithCount("n").Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	switch v := res["n"].(type) {
+	case int64:
+		return v, nil
+	case *firestorepb.Value:
+		return v.GetIntegerValue(), nil
+	}
+	return 0, fmt.Errorf("firestore: count aggregation returned %T", res["n"])
+}
