@@ -40,22 +40,22 @@ func Decide(in Input) discreet.Decision {
 		list *NeverLogList
 		name string
 	}{{in.Org, "org"}, {in.Personal, "personal"}} {
-		if l.list.Len() == 0 {
-			continue
-		}
-		for _, p := range in.Participants {
-			if e, ok := l.list.Match(p.Address); ok {
-				return discreet.Decision{
-					Reason:    discreet.ReasonNeverLogList,
-					Entry:     e.String(),
-					List:      l.name,
-					Address:   p.Address,
-					Malformed: malformed,
-				}
+		if e, addr, ok := l.list.matchFirst(in.Participants); ok {
+			return discreet.Decision{
+				Reason:    discreet.ReasonNeverLogList,
+				Entry:     e.String(),
+				List:      l.name,
+				Address:   addr,
+				Malformed: malformed,
 			}
 		}
 	}
 	d := discreet.Decision{Malformed: malformed}
+	// One backing array for both lists: contacts fill it from the front,
+	// colleagues from a second half.
+	n := len(in.Participants)
+	buf := make([]string, 2*n)
+	d.Contacts, d.Internal = buf[:0:n], buf[n:n]
 	for _, p := range in.Participants {
 		if p.Err != nil || p.Address == "" || slices.Contains(d.Contacts, p.Address) || slices.Contains(d.Internal, p.Address) {
 			continue
@@ -88,6 +88,12 @@ func Decide(in Input) discreet.Decision {
 	}
 	slices.Sort(d.Contacts)
 	slices.Sort(d.Internal)
+	if len(d.Contacts) == 0 {
+		d.Contacts = nil
+	}
+	if len(d.Internal) == 0 {
+		d.Internal = nil
+	}
 	return d
 }
 

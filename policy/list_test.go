@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -71,6 +73,16 @@ func TestMatchNilAndEmpty(t *testing.T) {
 	if e, ok := empty.Match("anna@example.com"); ok {
 		t.Errorf("empty list matched %v", e)
 	}
+	// Compile takes hand-made entries too, a single label included.
+	tld := Compile([]Entry{{Kind: KindDomain, Value: "com"}, {Kind: KindDomain, Value: "a.b.c.example"}})
+	for addr, want := range map[string]string{"a@x.com": "@com", "a@x.y.z.com": "@com", "a@q.a.b.c.example": "@a.b.c.example", "a@b.c.example": ""} {
+		if e, ok := tld.Match(addr); ok != (want != "") || ok && e.String() != want {
+			t.Errorf("Match(%q) = %v, %v; want %q", addr, e, ok, want)
+		}
+		if e, _, ok := tld.matchFirst([]Participant{{Address: addr}}); ok != (want != "") || ok && e.String() != want {
+			t.Errorf("matchFirst(%q) = %v, %v; want %q", addr, e, ok, want)
+		}
+	}
 	addrOnly := mustCompile(t, "anna@example.com")
 	if e, ok := addrOnly.Match("beat@example.com"); ok {
 		t.Errorf("address-only list matched %v", e)
@@ -114,5 +126,37 @@ func TestDomains(t *testing.T) {
 	}
 	if _, err := NewDomains([]string{"acme.com", "not a domain"}); err == nil {
 		t.Error("NewDomains accepted a bad domain")
+	}
+}
+
+// TestMatchFirst checks the batched matcher Decide uses against Match, one
+// participant at a time, including batches that overflow and addresses
+// with more labels than a batch holds.
+func TestMatchFirst(t *testing.T) {
+	deep := "x@" + strings.Repeat("a.", 70) + "deep.example"
+	l := mustCompile(t, "@deep.example", "anna@example.com", "@sub.example.com", "x@y.example")
+	addrs := []string{"", "beat@example.org", "anna@example.com", "z@sub.example.com", "q@other.sub.example.com", deep, "x@y.example", "n@" + strings.Repeat("b.", 40) + "example.net"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		var ps []Participant
+		for range r.IntN(12) {
+			ps = append(ps, Participant{Address: addrs[r.IntN(len(addrs))]})
+		}
+		var want Entry
+		var wantAddr string
+		for _, p := range ps {
+			if e, ok := l.Match(p.Address); ok {
+				want, wantAddr = e, p.Address
+				break
+			}
+		}
+		e, addr, ok := l.matchFirst(ps)
+		if e != want || addr != wantAddr || ok != (wantAddr != "") {
+			t.Fatalf("matchFirst(%v) = %v, %q, %v; one by one: %v, %q", ps, e, addr, ok, want, wantAddr)
+		}
+	}
+	var none *NeverLogList
+	if _, _, ok := none.matchFirst([]Participant{{Address: "anna@example.com"}}); ok {
+		t.Error("nil list matched")
 	}
 }
