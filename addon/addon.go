@@ -50,6 +50,11 @@ type Config struct {
 	// BaseURL is the public origin (https://HOST) that deployment.json
 	// names; button actions call BaseURL + "/addon/action".
 	BaseURL string
+	// UserTokenAuth accepts the user's own ID token (audience ClientID or
+	// one of Audiences) in Authorization instead of the system ID token:
+	// the Apps Script forwarder (ScriptApp.getIdentityToken) sends that.
+	// Off by default; the HTTP deployment uses SYSTEM_ID_TOKEN.
+	UserTokenAuth bool
 	// DevAuth accepts X-Dev-User in place of both tokens and serves the
 	// browser preview at /dev/addon.
 	DevAuth bool
@@ -220,13 +225,20 @@ func (h *handler) authenticate(c echo.Context, ev *Event) (discreet.User, error)
 	if h.cfg.Verifier == nil {
 		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "no ID-token verifier configured")
 	}
-	if h.cfg.ServiceAccount == "" || h.cfg.ClientID == "" {
+	if h.cfg.ClientID == "" || h.cfg.ServiceAccount == "" && !h.cfg.UserTokenAuth {
 		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "DISCREET_ADDON_SA and DISCREET_ADDON_CLIENT_ID must be configured")
 	}
 	authz := c.Request().Header.Get("Authorization")
 	token, ok := strings.CutPrefix(authz, "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
-		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "no system ID token in Authorization")
+		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "no ID token in Authorization")
+	}
+	if h.cfg.UserTokenAuth {
+		who, err := h.cfg.Verifier.Verify(ctx, strings.TrimSpace(token), append([]string{h.cfg.ClientID}, h.cfg.Audiences...)...)
+		if err != nil {
+			return discreet.User{}, err
+		}
+		return h.signIn(ctx, who.Email)
 	}
 	audiences := append([]string{h.origin(c) + c.Request().URL.Path}, h.cfg.Audiences...)
 	sys, err := h.cfg.Verifier.Verify(ctx, strings.TrimSpace(token), audiences...)

@@ -346,4 +346,19 @@ func TestProductionAuth(t *testing.T) {
 	}
 }
 
+// TestUserTokenAuth is the Apps Script path: the user's ID token in
+// Authorization, no system token.
+func TestUserTokenAuth(t *testing.T) {
+	svc := newDemoService(t)
+	const client = "1234.apps.googleusercontent.com"
+	e := echo.New()
+	Register(e, Config{Service: svc, Verifier: authtestVerifier(t), ClientID: client, UserTokenAuth: true,
+		BaseURL: "https://discreet.example", Gmail: FixtureSource(DevMail()), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	body := eventJSON(ev{}, nil, nil)
+	resp := do(t, e, call{path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtestToken(anna, client)}, body: body})
+	wantText(t, resp, "Signed in as anna@acme.example")
+	resp = do(t, e, call{path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtestToken(anna, "other-client")}, body: body})
+	wantText(t, resp, "We could not verify this request.")
+}
+
 var _ auth.Verifier = (*auth.Google)(nil)
