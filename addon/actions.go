@@ -86,7 +86,7 @@ func (h *handler) logEmail(ctx context.Context, r *request) (Response, error) {
 		return Response{}, err
 	}
 	d := res.Decision
-	note := r.v.t("Not logged")
+	var note string
 	switch {
 	case res.Email != nil:
 		note = r.v.t("Logged as %s", r.v.visibility(res.Email.Visibility))
