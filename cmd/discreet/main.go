@@ -57,6 +57,11 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	defer st.Close()
 
 	var gmailSource service.MessageSource = gmail.New(cfg.GmailEndpoint, &http.Client{Timeout: 30 * time.Second})
+	if cfg.DevAuth && cfg.GmailEndpoint == "" {
+		// Locally there is no Gmail: the preview's example messages stand in,
+		// for the add-on's message card and the service's Log button alike.
+		gmailSource = addon.FixtureSource(addon.DevMail())
+	}
 	svc := service.New(service.Config{Store: st, Gmail: gmailSource, BootstrapAdmins: cfg.BootstrapAdmins, Logger: logger})
 	if cfg.Store == "sqlite" && cfg.Demo {
 		loaded, err := demo.LoadIfEmpty(ctx, svc, st, time.Now())
@@ -79,9 +84,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	addonCfg := addon.Config{
 		Service: svc, Verifier: verifier, ServiceAccount: cfg.AddonSA, ClientID: cfg.AddonClientID,
 		Audiences: cfg.Audiences, BaseURL: cfg.BaseURL, DevAuth: cfg.DevAuth, Logger: logger,
-	}
-	if cfg.GmailEndpoint != "" || !cfg.DevAuth {
-		addonCfg.Gmail = gmailSource // in dev mode without a Gmail endpoint the preview serves example mail
+		Gmail: gmailSource,
 	}
 	e := gateway.New(gateway.Config{
 		Service: svc, Verifier: verifier, Audiences: cfg.Audiences, DevAuth: cfg.DevAuth,
