@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -18,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/auth/authtest"
 	"github.com/discreet-crm/discreet/gateway"
 )
 
@@ -204,6 +207,20 @@ func TestDevAuth(t *testing.T) {
 	e.must(http.StatusUnauthorized, req{method: "GET", path: "/v1/me"})
 	// A bearer token, when present, is what counts.
 	e.must(http.StatusUnauthorized, req{method: "GET", path: "/v1/me", header: map[string]string{"X-Dev-User": anna, "Authorization": "Bearer forged"}})
+
+	// A verifier without audiences accepts no token at all (401, not 500).
+	srv := httptest.NewServer(gateway.New(gateway.Config{Service: e.svc, Verifier: authtest.Verifier(t), Logger: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	hr, _ := http.NewRequest("GET", srv.URL+"/v1/me", nil)
+	hr.Header.Set("Authorization", "Bearer "+e.token(anna))
+	resp, err := srv.Client().Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("no audiences: %d", resp.StatusCode)
+	}
 }
 
 func TestReadyz(t *testing.T) {

@@ -105,7 +105,7 @@ func (g *gateway) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if !ok || !strings.EqualFold(scheme, "Bearer") {
 				return discreet.Errorf(discreet.EUnauthenticated, "use Authorization: Bearer <Google ID token>")
 			}
-			if g.verifier == nil {
+			if g.verifier == nil || len(g.audiences) == 0 {
 				return discreet.Errorf(discreet.EUnauthenticated, "ID-token sign-in is not configured")
 			}
 			id, err := g.verifier.Verify(ctx, token, g.audiences...)
