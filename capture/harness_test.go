@@ -1,0 +1,288 @@
+package capture_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/auth/authtest"
+	"github.com/discreet-crm/discreet/capture"
+	"github.com/discreet-crm/discreet/gateway"
+	"github.com/discreet-crm/discreet/internal/gmailfake"
+	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
+	"github.com/discreet-crm/discreet/store/sqlite"
+)
+
+const (
+	pushAudience = "https://discreet.test/v1/gmail/push"
+	pushSA       = "gmail-push@discreet-test.iam.gserviceaccount.com"
+	apiAudience  = "discreet-test-audience"
+	anna         = "anna@acme.example"
+	admin        = "admin@acme.example"
+	customer     = "kunde@zurich-bank.example"
+)
+
+// harness is one org: a SQLite store, the service, a fake Gmail and the
+// REST API (gateway) with capture mounted, served over HTTP.
+type harness struct {
+	st    store.Store
+	svc   *service.Service
+	gmail *gmailfake.Server
+	cap   *capture.Capture
+	api   *httptest.Server
+	anna  discreet.User
+	admin discreet.User
+	topic string
+	cfg   capture.Config
+}
+
+type option func(*capture.Config)
+
+func newHarness(t *testing.T, topic string, opts ...option) *harness {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	svc := service.New(service.Config{Store: st, Logger: logger})
+	h := &harness{st: st, svc: svc, gmail: gmailfake.New(t, ""), topic: topic}
+	org := discreet.DefaultOrgSettings()
+	org.InternalDomains = []string{"acme.example"}
+	must(t, st.PutOrgSettings(ctx, org))
+	must(t, st.PutTeam(ctx, discreet.Team{ID: "de", Name: "Germany"}))
+	h.anna = discreet.User{Email: anna, Name: "Anna", Role: discreet.RoleRep, Teams: []string{"de"}, CreatedAt: time.Now().UTC()}
+	h.admin = discreet.User{Email: admin, Name: "Admin", Role: discreet.RoleAdmin, Teams: []string{"de"}, CreatedAt: time.Now().UTC()}
+	for _, u := range []discreet.User{h.anna, h.admin} {
+		must(t, st.PutUser(ctx, u))
+		h.gmail.SetToken("tok-"+u.Email, u.Email)
+	}
+	cfg := capture.Config{
+		Service: svc, Store: st,
+		Tokens:        func(_ context.Context, user string) (string, error) { return "tok-" + user, nil },
+		GmailEndpoint: h.gmail.URL(), HTTPClient: h.gmail.Client(),
+		Topic:    topic,
+		Verifier: authtest.Verifier(t), PushAudience: pushAudience, PushServiceAccount: pushSA,
+		Audiences: []string{apiAudience},
+		Logger:    logger,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h.cfg = cfg
+	h.cap, err = capture.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := gateway.New(gateway.Config{Service: svc, Logger: logger, Mount: []func(*echo.Echo){h.cap.Register}})
+	h.api = httptest.NewServer(e)
+	t.Cleanup(h.api.Close)
+	return h
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mail is a sent message as Gmail keeps it in SENT.
+type mail struct {
+	id      string // Gmail id; the Message-ID derives from it
+	from    string
+	to      []string
+	subject string
+	date    time.Time
+}
+
+func (m mail) raw() []byte {
+	date := m.date
+	if date.IsZero() {
+		date = time.Now()
+	}
+	from := m.from
+	if from == "" {
+		from = anna
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@mail.acme.example>\r\n",
+		from, strings.Join(m.to, ", "), m.subject, date.Format(time.RFC1123Z), m.id)
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, here is the quote.\r\n")
+	return b.Bytes()
+}
+
+func (m mail) emailID() string {
+	return policy.EmailID(policy.NormalizeMessageID("<"+m.id+"@mail.acme.example>"), m.id)
+}
+
+// send puts m into the user's SENT and returns the new history id.
+func (h *harness) send(user string, m mail) uint64 {
+	return h.gmail.AddMessage(user, m.id, m.raw(), "SENT")
+}
+
+func (h *harness) intent(t *testing.T, to []string, subject string, log bool, v discreet.Visibility) {
+	t.Helper()
+	if _, err := h.svc.PutIntent(t.Context(), h.anna, service.IntentRequest{To: to, Subject: subject, Log: log, Visibility: v}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logged returns the stored email of m, or false.
+func (h *harness) logged(t *testing.T, m mail) (discreet.Email, bool) {
+	t.Helper()
+	e, err := h.st.Email(t.Context(), m.emailID())
+	if discreet.ErrorCode(err) == discreet.ENotFound {
+		return e, false
+	}
+	must(t, err)
+	return e, true
+}
+
+func (h *harness) history(t *testing.T, user string) uint64 {
+	t.Helper()
+	w, err := h.st.WatchState(t.Context(), user)
+	must(t, err)
+	return w.HistoryID
+}
+
+// rawGets counts the format=raw reads of message id.
+func (h *harness) rawGets(id string) int {
+	n := 0
+	for _, r := range h.gmail.Requests() {
+		if strings.HasSuffix(r.Path, "/messages/"+id) && r.Query.Get("format") == "raw" && r.Status == http.StatusOK {
+			n++
+		}
+	}
+	return n
+}
+
+// notification is a Pub/Sub push body as Gmail's notifications arrive.
+func pushBody(user string, historyID uint64) string {
+	data := fmt.Sprintf(`{"emailAddress":%q,"historyId":%d}`, user, historyID)
+	return fmt.Sprintf(`{"message":{"data":%q,"messageId":"m-%d","publishTime":"2026-03-02T09:30:00Z"},"subscription":"projects/p/subscriptions/gmail-push"}`,
+		b64(data), historyID)
+}
+
+// post sends body to path with the bearer token (none when "").
+func (h *harness) post(t *testing.T, path, token, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.api.URL+path, strings.NewReader(body))
+	must(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// pushProxy stands where Pub/Sub's push would reach the service: it adds
+// the OIDC token Pub/Sub attaches in production (the emulator attaches
+// none), so the real verification runs, and records each answer.
+type pushProxy struct {
+	srv    *httptest.Server
+	target string
+	mu     sync.Mutex
+	seen   []pushSeen
+}
+
+type pushSeen struct {
+	historyID uint64
+	status    int
+}
+
+func newPushProxy(t *testing.T, target string) *pushProxy {
+	p := &pushProxy{target: target}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, p.target+r.URL.Path, bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
+		req.Header.Set("Authorization", "Bearer "+authtest.Token(pushSA, pushAudience))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		var id uint64
+		if push, err := capture.DecodePush(body); err == nil {
+			id = push.Notification.HistoryID
+		}
+		p.mu.Lock()
+		p.seen = append(p.seen, pushSeen{id, resp.StatusCode})
+		p.mu.Unlock()
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// acked counts pushes of historyID the service acknowledged (2xx).
+func (p *pushProxy) acked(historyID uint64) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, s := range p.seen {
+		if s.historyID == historyID && s.status >= 200 && s.status < 300 {
+			n++
+		}
+	}
+	return n
+}
+
+func (p *pushProxy) statuses(historyID uint64) []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []int
+	for _, s := range p.seen {
+		if s.historyID == historyID {
+			out = append(out, s.status)
+		}
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func storeAuditAll() store.AuditQuery { return store.AuditQuery{Limit: 1000} }
