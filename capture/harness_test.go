@@ -186,7 +186,12 @@ func pushBody(user string, historyID uint64) string {
 // post sends body to path with the bearer token (none when "").
 func (h *harness) post(t *testing.T, path, token, body string, header ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.api.URL+path, strings.NewReader(body))
+	return h.do(t, http.MethodPost, path, token, body, header...)
+}
+
+func (h *harness) do(t *testing.T, method, path, token, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, h.api.URL+path, strings.NewReader(body))
 	must(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {

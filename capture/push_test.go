@@ -170,6 +170,13 @@ func TestRenew(t *testing.T) {
 		if trusted && status != http.StatusOK || !trusted && status != http.StatusUnauthorized {
 			t.Fatalf("cron header (trusted %v): %d (%s)", trusted, status, resp)
 		}
+		status, resp = h.do(t, http.MethodGet, capture.RouteRenew, "", "", cron...)
+		if trusted && status != http.StatusOK || !trusted && status != http.StatusMethodNotAllowed {
+			t.Fatalf("cron's GET (trusted %v): %d (%s)", trusted, status, resp)
+		}
+		if status, resp := h.do(t, http.MethodGet, capture.RouteRenew, authtest.Token(admin, apiAudience), ""); status != http.StatusMethodNotAllowed {
+			t.Fatalf("GET by an admin: %d (%s), want 405 (only cron renews with GET)", status, resp)
+		}
 		if status, resp := h.post(t, capture.RouteRenew, authtest.Token(anna, apiAudience), ""); status != http.StatusForbidden {
 			t.Fatalf("a rep renewing: %d (%s), want 403", status, resp)
 		}

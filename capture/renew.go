@@ -36,9 +36,22 @@ const (
 func (c *Capture) Register(e *echo.Echo) {
 	e.POST(RoutePush, c.handlePush)
 	e.POST(`/v1/gmail/watch\:renew`, c.handleRenew)
+	// App Engine cron only sends GET; nobody else may renew with GET.
+	e.GET(`/v1/gmail/watch\:renew`, func(ec echo.Context) error {
+		if !c.cronRequest(ec.Request()) {
+			return echo.ErrMethodNotAllowed
+		}
+		return c.handleRenew(ec)
+	})
 }
 
-// handleRenew is POST /v1/gmail/watch:renew, for App Engine cron (daily)
+// cronRequest reports a request App Engine cron made; App Engine strips
+// the header from requests that come from outside.
+func (c *Capture) cronRequest(r *http.Request) bool {
+	return c.cfg.TrustCronHeader && r.Header.Get("X-Appengine-Cron") == "true"
+}
+
+// handleRenew is POST (or, for App Engine cron, GET) /v1/gmail/watch:renew, for cron (daily)
 // or an admin: 200 with the report, 503 when some watches failed for now
 // (cron retries per cron.yaml).
 func (c *Capture) handleRenew(ec echo.Context) error {
@@ -60,7 +73,7 @@ func (c *Capture) handleRenew(ec echo.Context) error {
 // authorizeRenew admits App Engine cron (where the platform vouches for
 // the header) and admins with a verified ID token.
 func (c *Capture) authorizeRenew(ctx context.Context, r *http.Request) error {
-	if c.cfg.TrustCronHeader && r.Header.Get("X-Appengine-Cron") == "true" {
+	if c.cronRequest(r) {
 		return nil
 	}
 	token, ok := bearer(r)
