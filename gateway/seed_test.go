@@ -202,6 +202,12 @@ func TestScenario(t *testing.T) {
 		if stub == nil || stub.Access != discreet.AccessStub || stub.OwnerName != "Beat Keller" || stub.TeamName != "Switzerland" || stub.CreatedAt != nil {
 			t.Fatalf("anna's search: %+v", found.Items)
 		}
+		// Path parameters may be percent-encoded and in any case.
+		var viaEscaped service.ContactView
+		e.must(http.StatusOK, req{method: "GET", path: "/v1/contacts/KUNDE%40Zurich-Bank.example", as: anna}).decode(t, &viaEscaped)
+		if viaEscaped.Email != kunde || viaEscaped.Access != discreet.AccessStub {
+			t.Errorf("escaped contact: %+v", viaEscaped)
+		}
 		var tl service.TimelineView
 		e.must(http.StatusOK, req{method: "GET", path: path("/v1/contacts/%s/timeline", kunde), as: anna}).decode(t, &tl)
 		if len(tl.Items) != 0 || tl.Hidden == nil || tl.Hidden.Count != 3 || tl.Hidden.OwnerName != "Beat Keller" {
