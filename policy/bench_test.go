@@ -208,9 +208,13 @@ func BenchmarkDecide(b *testing.B) {
 			f := fixture(b, i)
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := cpuTime()
+			n := 0
 			for j := 0; b.Loop(); j++ {
 				sink += len(Decide(benchInput(f, personal, f.emails[j&(len(f.emails)-1)])).Contacts)
+				n++
 			}
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/op")
 		})
 		b.Run("entries="+size.name+"/naive", func(b *testing.B) {
 			f := fixture(b, i)

@@ -36,11 +36,32 @@ func Decide(in Input) discreet.Decision {
 	}
 	// The Never Log List beats everything and is checked against every
 	// participant, salvaged malformed ones included.
+	// The keys of all participants are hashed once, for both lists.
+	var c candidates
+	lo, hi := dotRange(in.Org, in.Personal)
+	fits := true
+	for _, p := range in.Participants {
+		if in.Org.Len()+in.Personal.Len() == 0 {
+			break
+		}
+		if p.Address != "" && !c.add(p.Address, lo, hi) {
+			fits = false
+			break
+		}
+	}
 	for _, l := range [...]struct {
 		list *NeverLogList
 		name string
 	}{{in.Org, "org"}, {in.Personal, "personal"}} {
-		if e, addr, ok := l.list.matchFirst(in.Participants); ok {
+		var e Entry
+		var addr string
+		var ok bool
+		if fits {
+			e, addr, ok = l.list.matchCandidates(&c)
+		} else {
+			e, addr, ok = l.list.matchFirst(in.Participants)
+		}
+		if ok {
 			return discreet.Decision{
 				Reason:    discreet.ReasonNeverLogList,
 				Entry:     e.String(),

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -190,5 +192,30 @@ func TestDirectionOf(t *testing.T) {
 		if got := DirectionOf(ParseAddressList("from", from), internal); got != want {
 			t.Errorf("DirectionOf(%q) = %s, want %s", from, got, want)
 		}
+	}
+}
+
+// TestDecideManyParticipants covers emails with more keys than one round of
+// candidates holds: the match on the last participant is still found.
+func TestDecideManyParticipants(t *testing.T) {
+	var to []string
+	for i := range 40 {
+		to = append(to, fmt.Sprintf("p%d@a.b.c.kunde%d.example", i, i))
+	}
+	to = append(to, "spy@mail.competitor.example")
+	in := Input{
+		Participants: ParseAddressList("to", strings.Join(to, ", ")),
+		DefaultLog:   true,
+		Org:          mustCompile(t, "@competitor.example", "@x.y.z.example"),
+		Personal:     mustCompile(t, "@kunde39.example"),
+	}
+	want := discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@mail.competitor.example"}
+	if diff := cmp.Diff(want, Decide(in)); diff != "" {
+		t.Errorf("Decide mismatch (-want +got):\n%s", diff)
+	}
+	in.Org = nil
+	want = discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@kunde39.example", List: "personal", Address: "p39@a.b.c.kunde39.example"}
+	if diff := cmp.Diff(want, Decide(in)); diff != "" {
+		t.Errorf("Decide mismatch (-want +got):\n%s", diff)
 	}
 }

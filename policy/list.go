@@ -2,6 +2,8 @@ package policy
 
 import (
 	"hash/maphash"
+	"math"
+	"math/bits"
 	"strings"
 )
 
@@ -10,18 +12,16 @@ import (
 // for the address plus one per label of its domain, whatever the size of
 // the list.
 //
-// The probes go to a flat table of 64-bit key hashes, not to the maps: a
-// probe that misses (nearly all of them) touches one cache line, and the
-// probes of one address are independent loads the CPU overlaps. Only a hash
-// hit is confirmed against the maps. At a million entries this is several
-// times faster than probing the maps directly, whose every miss is a cache
-// miss of its own.
+// The probes go to a flat table of 32-bit fingerprints of the entries'
+// hashes, not to the maps: a probe that misses (nearly all of them) touches
+// one cache line of a table a few times smaller than the maps, and the
+// probes of an email are independent loads the CPU overlaps. Only a
+// fingerprint hit is confirmed against the maps. At a million entries each
+// map probe was a cache miss of its own.
 type NeverLogList struct {
 	addresses map[string]struct{}
 	domains   map[string]struct{}
-	seed      maphash.Seed
-	slots     []uint64 // open addressing, linear probing; 0 is empty
-	mask      uint64
+	slots     []uint32 // fingerprints; open addressing, linear probing; 0 is empty
 	// minDots and maxDots bound the dots of the domain entries: a suffix
 	// with more or fewer dots cannot be one, and is not probed.
 	minDots, maxDots int
@@ -29,7 +29,7 @@ type NeverLogList struct {
 
 // Compile builds a list from parsed entries. Duplicates collapse.
 func Compile(entries []Entry) *NeverLogList {
-	l := &NeverLogList{addresses: map[string]struct{}{}, domains: map[string]struct{}{}, seed: maphash.MakeSeed()}
+	l := &NeverLogList{addresses: map[string]struct{}{}, domains: map[string]struct{}{}}
 	for _, e := range entries {
 		switch e.Kind {
 		case KindAddress:
@@ -43,43 +43,56 @@ func Compile(entries []Entry) *NeverLogList {
 			l.domains[e.Value] = struct{}{}
 		}
 	}
-	// A load of at most 1/2 keeps a missing probe to about one slot.
-	size := 8
-	for size < 2*l.Len() {
-		size *= 2
-	}
-	l.slots = make([]uint64, size)
-	l.mask = uint64(size - 1)
+	// A load of 2/3 keeps a missing probe to about two adjacent slots.
+	l.slots = make([]uint32, 8+l.Len()*3/2)
 	for _, m := range []map[string]struct{}{l.addresses, l.domains} {
 		for k := range m {
-			h := l.hash(k)
-			i := h & l.mask
-			for l.slots[i] != 0 && l.slots[i] != h {
-				i = (i + 1) & l.mask
+			h := hashKey(k)
+			i, fp := l.slot(h), fingerprint(h)
+			for l.slots[i] != 0 && l.slots[i] != fp {
+				if i++; i == len(l.slots) {
+					i = 0
+				}
 			}
-			l.slots[i] = h
+			l.slots[i] = fp
 		}
 	}
 	return l
 }
 
-// hash is never 0, the empty slot.
-func (l *NeverLogList) hash(key string) uint64 {
-	if h := maphash.String(l.seed, key); h != 0 {
-		return h
+// seed is shared by all lists of the process, so Decide hashes an email's
+// keys once for the org and the personal list.
+var seed = maphash.MakeSeed()
+
+func hashKey(key string) uint64 { return maphash.String(seed, key) }
+
+// slot is where h starts probing: its high bits scaled to the table.
+func (l *NeverLogList) slot(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(l.slots)))
+	return int(hi)
+}
+
+// fingerprint is the low half of h, never 0 (the empty slot).
+func fingerprint(h uint64) uint32 {
+	if fp := uint32(h); fp != 0 {
+		return fp
 	}
 	return 1
 }
 
-// mayHold reports whether hash h is in the table: false means its key is
-// surely not an entry.
+// mayHold reports whether a key of hash h may be an entry: false means it
+// surely is not.
 func (l *NeverLogList) mayHold(h uint64) bool {
-	for i := h & l.mask; ; i = (i + 1) & l.mask {
+	fp := fingerprint(h)
+	for i := l.slot(h); ; {
 		switch l.slots[i] {
-		case h:
+		case fp:
 			return true
 		case 0:
 			return false
+		}
+		if i++; i == len(l.slots) {
+			i = 0
 		}
 	}
 }
@@ -118,7 +131,7 @@ func (l *NeverLogList) Match(addr string) (Entry, bool) {
 	if l == nil || addr == "" || len(l.addresses)+len(l.domains) == 0 {
 		return Entry{}, false
 	}
-	if len(l.addresses) > 0 && l.mayHold(l.hash(addr)) {
+	if len(l.addresses) > 0 && l.mayHold(hashKey(addr)) {
 		if _, ok := l.addresses[addr]; ok {
 			return Entry{Kind: KindAddress, Value: addr}, true
 		}
@@ -140,7 +153,7 @@ func (l *NeverLogList) Match(addr string) (Entry, bool) {
 				break
 			}
 			if dots <= l.maxDots {
-				keys[n], hashes[n] = d, l.hash(d)
+				keys[n], hashes[n] = d, hashKey(d)
 				n++
 			}
 			if i := strings.IndexByte(d, '.'); i >= 0 {
@@ -166,74 +179,112 @@ func (l *NeverLogList) Match(addr string) (Entry, bool) {
 	}
 }
 
-// batch is how many probes matchFirst prepares before it touches memory.
-const batch = 64
+// batch is how many keys one round of candidates holds.
+const batch = 32
 
-// matchFirst is Match over every participant's address at once: the first
-// participant covered by an entry wins, and for it the usual precedence.
-// All probes are hashed before any is made, so the cache misses of a whole
-// email overlap instead of queueing one after the other.
-func (l *NeverLogList) matchFirst(ps []Participant) (e Entry, addr string, ok bool) {
+// candidates are the keys an entry could have for some participants: each
+// address, then its domain and parent domains, most specific first, with
+// their hashes computed once.
+type candidates struct {
+	n     int
+	key   [batch]string
+	hash  [batch]uint64
+	dots  [batch]int // of a domain key; -1 for an address
+	owner [batch]string
+}
+
+// add appends the keys of addr, with domain keys of lo to hi dots only; it
+// adds nothing and reports false when they do not fit.
+func (c *candidates) add(addr string, lo, hi int) bool {
+	d := DomainOf(addr)
+	dots := strings.Count(d, ".")
+	need := 1
+	if top := min(dots, hi); top >= lo {
+		need += top - lo + 1
+	}
+	if c.n+need > batch {
+		return false
+	}
+	c.put(addr, -1, addr)
+	for ; dots >= lo; dots-- {
+		if dots <= hi {
+			c.put(d, dots, addr)
+		}
+		d = d[strings.IndexByte(d, '.')+1:]
+	}
+	return true
+}
+
+func (c *candidates) put(key string, dots int, owner string) {
+	c.key[c.n], c.hash[c.n], c.dots[c.n], c.owner[c.n] = key, hashKey(key), dots, owner
+	c.n++
+}
+
+// dotRange is the range of dots of the domain entries of lists; lo > hi
+// when none has any.
+func dotRange(lists ...*NeverLogList) (lo, hi int) {
+	lo, hi = math.MaxInt, -1
+	for _, l := range lists {
+		if l != nil && len(l.domains) > 0 {
+			lo, hi = min(lo, l.minDots), max(hi, l.maxDots)
+		}
+	}
+	return lo, hi
+}
+
+// matchCandidates is the first candidate that is an entry of l. All probes
+// are made before any is confirmed: they are independent loads, so their
+// cache misses overlap instead of queueing one after the other.
+func (l *NeverLogList) matchCandidates(c *candidates) (Entry, string, bool) {
 	if l == nil || len(l.addresses)+len(l.domains) == 0 {
 		return Entry{}, "", false
 	}
-	var (
-		keys   [batch]string
-		hashes [batch]uint64
-		kinds  [batch]Kind
-		owners [batch]string
-	)
+	var hit [batch]bool
+	for j := range c.n {
+		if d := c.dots[j]; d < 0 && len(l.addresses) > 0 || d >= 0 && len(l.domains) > 0 && d >= l.minDots && d <= l.maxDots {
+			hit[j] = l.mayHold(c.hash[j])
+		}
+	}
+	for j := range c.n {
+		if !hit[j] {
+			continue
+		}
+		m, kind := l.domains, KindDomain
+		if c.dots[j] < 0 {
+			m, kind = l.addresses, KindAddress
+		}
+		if _, ok := m[c.key[j]]; ok {
+			return Entry{Kind: kind, Value: c.key[j]}, c.owner[j], true
+		}
+	}
+	return Entry{}, "", false
+}
+
+// matchFirst is Match over every participant's address: the first
+// participant covered by an entry wins, and for it the usual precedence.
+func (l *NeverLogList) matchFirst(ps []Participant) (Entry, string, bool) {
+	if l == nil || len(l.addresses)+len(l.domains) == 0 {
+		return Entry{}, "", false
+	}
+	lo, hi := dotRange(l)
+	var c candidates
 	for i := 0; i < len(ps); {
-		n := 0
+		c.n = 0
 		for ; i < len(ps); i++ {
 			a := ps[i].Address
-			if a == "" {
+			if a == "" || c.add(a, lo, hi) {
 				continue
 			}
-			d := DomainOf(a)
-			need := 2 + strings.Count(d, ".")
-			if need > batch { // absurdly many labels: on its own
-				if n > 0 {
-					break
-				}
+			if c.n == 0 { // more labels than a round holds: on its own
 				if e, ok := l.Match(a); ok {
 					return e, a, true
 				}
 				continue
 			}
-			if n+need > batch {
-				break
-			}
-			if len(l.addresses) > 0 {
-				keys[n], hashes[n], kinds[n], owners[n] = a, l.hash(a), KindAddress, a
-				n++
-			}
-			if len(l.domains) == 0 {
-				continue
-			}
-			for dots := need - 2; dots >= l.minDots; dots-- {
-				if dots <= l.maxDots {
-					keys[n], hashes[n], kinds[n], owners[n] = d, l.hash(d), KindDomain, a
-					n++
-				}
-				d = d[strings.IndexByte(d, '.')+1:]
-			}
+			break
 		}
-		var hit [batch]bool
-		for j := range n {
-			hit[j] = l.mayHold(hashes[j])
-		}
-		for j := range n {
-			if !hit[j] {
-				continue
-			}
-			m := l.domains
-			if kinds[j] == KindAddress {
-				m = l.addresses
-			}
-			if _, ok := m[keys[j]]; ok {
-				return Entry{Kind: kinds[j], Value: keys[j]}, owners[j], true
-			}
+		if e, a, ok := l.matchCandidates(&c); ok {
+			return e, a, true
 		}
 	}
 	return Entry{}, "", false
@@ -243,6 +294,9 @@ func (l *NeverLogList) matchFirst(ps []Participant) (e Entry, addr string, ok bo
 // internal domains are one.
 type Domains struct {
 	set map[string]struct{}
+	// few holds the domains when there are only a few: comparing
+	// suffixes is then cheaper than hashing every parent domain.
+	few []string
 }
 
 // NewDomains normalizes and compiles domains.
@@ -255,6 +309,11 @@ func NewDomains(domains []string) (*Domains, error) {
 		}
 		ds.set[canonicalDomain(n)] = struct{}{}
 	}
+	if len(ds.set) <= 8 {
+		for d := range ds.set {
+			ds.few = append(ds.few, d)
+		}
+	}
 	return ds, nil
 }
 
@@ -265,6 +324,14 @@ func (ds *Domains) Covers(addr string) bool {
 		return false
 	}
 	d := DomainOf(addr)
+	if ds.few != nil || len(ds.set) == 0 {
+		for _, x := range ds.few {
+			if d == x || len(d) > len(x) && d[len(d)-len(x)-1] == '.' && strings.HasSuffix(d, x) {
+				return true
+			}
+		}
+		return false
+	}
 	for {
 		if _, ok := ds.set[d]; ok {
 			return true

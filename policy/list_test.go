@@ -160,3 +160,20 @@ func TestMatchFirst(t *testing.T) {
 		t.Error("nil list matched")
 	}
 }
+
+// TestDomainsMany covers a set too large for the suffix scan.
+func TestDomainsMany(t *testing.T) {
+	var list []string
+	for i := range 20 {
+		list = append(list, "acme"+string(rune('a'+i))+".com")
+	}
+	ds, err := NewDomains(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{"x@acmea.com": true, "x@eu.acmet.com": true, "x@acmez.com": false, "x@com": false} {
+		if got := ds.Covers(addr); got != want {
+			t.Errorf("Covers(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
