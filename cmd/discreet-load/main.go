@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -46,6 +47,7 @@ type options struct {
 	timeout       time.Duration
 	tmp           string
 	dataParent    string
+	cpuProfile    string
 }
 
 func main() {
@@ -69,6 +71,7 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	fs.IntVar(&o.coldRuns, "coldstart-runs", 5, "cold starts per data directory (0 skips)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "longest time of the whole run, seeding included")
 	fs.StringVar(&o.dataParent, "datadir", "", "directory under which the embedded store's data dir is made (default: the temp dir; /dev/shm shows the cost without fsync)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the discreet timeline phase (embedded store) to this file")
 	target := fs.String("target", "", "not supported beyond a check: the tool starts its own servers; any non-loopback URL is refused")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -273,7 +276,21 @@ func measure(ctx context.Context, o options, st store.Store, out, progress io.Wr
 	fmt.Fprintf(progress, "timeline: bare handler\n")
 	tBare := drive(ctx, "GET timeline — bare Echo, canned page", o.lim, trBare.read)
 	fmt.Fprintf(progress, "timeline: discreet\n")
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		o.cpuProfile = "" // the first store measured only
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	tReal := drive(ctx, "GET timeline?limit=20 — discreet", o.lim, tr.read)
+	pprof.StopCPUProfile()
 
 	fmt.Fprintf(out, "| phase | requests | errors | statuses | p50 | p99 | max | req/s | allocs/req (process) |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range []result{rBare, rLog, tBare, tReal} {
