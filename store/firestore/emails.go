@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/policy"
@@ -133,11 +135,25 @@ func unique(l []string) []string {
 	return out
 }
 
-// LogEmail runs one transaction: read the email and its contacts, and when
-// the email is new create it, the missing contacts, one timeline entry per
-// contact, and count it on every contact. Concurrent calls for one email
-// contend on emails/{id}; Firestore aborts all but one and the retries
-// find the email stored.
+// LogEmail stores a new email without a read-write transaction:
+//
+//  1. read emails/{id}: an email logged before is returned as it is;
+//  2. read the contacts (outside any transaction);
+//  3. commit atomically: Create emails/{id}, Create each missing contact
+//     (owner e.Owner, team e.Team, total 1) or add 1 to an existing one's
+//     total (a server-side increment), and Create one timeline entry per
+//     contact.
+//
+// Create's precondition makes the commit fail with AlreadyExists when the
+// email or a contact appeared since the reads. If the email did, it is
+// returned (created=false): of concurrent loggers of one email exactly one
+// commits, and its owner owns the new contacts. If only a contact did,
+// another email created it, and the steps run again.
+//
+// A read-write transaction would be the textbook shape, but Firestore locks
+// what a transaction reads: fifty loggers of one email, or loggers of
+// emails to one busy contact, wait on each other's locks and retry with
+// back-off (on the emulator the first commit took over a minute).
 func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email, bool, error) {
 	if !e.Visibility.Valid() {
 		return e, false, discreet.FieldError("visibility", "must be private, team or public")
@@ -150,61 +166,57 @@ func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email,
 	if 1+2*len(contacts) > maxWrites {
 		return e, false, discreet.Errorf(discreet.ETooLarge, "an email can land on at most %d contacts", (maxWrites-1)/2)
 	}
-	refs := []*firestore.DocumentRef{ref}
-	for _, c := range contacts {
-		cr, err := s.contactRef(c)
-		if err != nil {
+	contactRefs := make([]*firestore.DocumentRef, len(contacts))
+	for i, c := range contacts {
+		if contactRefs[i], err = s.contactRef(c); err != nil {
 			return e, false, err
 		}
-		refs = append(refs, cr)
 	}
-	doc := toEmailDoc(e)
-	entry := newTimelineDoc(e, doc)
 	createdAt := e.LoggedAt
 	if createdAt.IsZero() {
 		createdAt = time.Now()
 	}
-	var stored discreet.Email
-	var created bool
-	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		created = false
-		snaps, err := tx.GetAll(refs)
+	doc := toEmailDoc(e)
+	entry := newTimelineDoc(e, doc)
+
+	for attempt := 0; ; attempt++ {
+		if stored, err := s.Email(ctx, e.ID); err == nil {
+			return stored, false, nil
+		} else if discreet.ErrorCode(err) != discreet.ENotFound {
+			return e, false, err
+		}
+		snaps, err := s.c.GetAll(ctx, contactRefs)
 		if err != nil {
-			return err
+			return e, false, wrap(err, "cannot read the email's contacts")
 		}
-		if snaps[0].Exists() {
-			var d emailDoc
-			if err := snaps[0].DataTo(&d); err != nil {
+		err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			if err := tx.Create(ref, doc); err != nil {
 				return err
 			}
-			stored = d.email()
+			for i, c := range contacts {
+				if snaps[i].Exists() {
+					err = tx.Update(contactRefs[i], []firestore.Update{{Path: "total", Value: firestore.Increment(1)}})
+				} else {
+					cd := newContactDoc(c, e.Owner, e.Team, ts(createdAt))
+					cd.Total = 1
+					err = tx.Create(contactRefs[i], cd)
+				}
+				if err != nil {
+					return err
+				}
+				if err := tx.Create(s.timelineRef(c, e.ID), entry); err != nil {
+					return err
+				}
+			}
 			return nil
+		})
+		if err == nil {
+			return e, true, nil
 		}
-		if err := tx.Create(ref, doc); err != nil {
-			return err
+		if status.Code(err) != codes.AlreadyExists || attempt == maxTxAttempts {
+			return e, false, wrap(err, "cannot log the email")
 		}
-		for i, c := range contacts {
-			if snaps[i+1].Exists() {
-				err = tx.Update(refs[i+1], []firestore.Update{{Path: "total", Value: firestore.Increment(1)}})
-			} else {
-				cd := newContactDoc(c, e.Owner, e.Team, ts(createdAt))
-				cd.Total = 1
-				err = tx.Create(refs[i+1], cd)
-			}
-			if err != nil {
-				return err
-			}
-			if err := tx.Create(s.timelineRef(c, e.ID), entry); err != nil {
-				return err
-			}
-		}
-		stored, created = e, true
-		return nil
-	})
-	if err != nil {
-		return e, false, wrap(err, "cannot log the email")
 	}
-	return stored, created, nil
 }
 
 func (s *Store) Email(ctx context.Context, id string) (discreet.Email, error) {

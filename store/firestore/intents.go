@@ -9,6 +9,8 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/store"
@@ -59,10 +61,12 @@ func (s *Store) PutIntent(ctx context.Context, in discreet.Intent) error {
 	return wrap(err, "cannot save the compose intent")
 }
 
-// ConsumeIntent reads the user's unconsumed intents for these recipients
-// (a handful: one per compose window) newest first inside a transaction,
-// picks one and marks it consumed; a concurrent consumer of the same
-// intent is aborted and, on retry, no longer finds it.
+// ConsumeIntent finds the intent to consume with a query (a handful of
+// documents: one per compose window) and marks it consumed with an update
+// conditioned on the update time it read: of concurrent consumers exactly
+// one update succeeds, and the others look again. This compare-and-set
+// holds no locks, unlike a transaction that reads and then writes, where
+// concurrent consumers wait on each other's read locks.
 func (s *Store) ConsumeIntent(ctx context.Context, user string, recipients []string, subject string, now time.Time) (discreet.Intent, error) {
 	q := s.c.Collection(colIntents).
 		Where("user", "==", user).
@@ -70,43 +74,54 @@ func (s *Store) ConsumeIntent(ctx context.Context, user string, recipients []str
 		Where("consumed", "==", false).
 		OrderBy("createdAt", firestore.Desc)
 	nowKey := ts(now)
-	var got intentDoc
-	var ref *firestore.DocumentRef
-	err := s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		ref = nil
-		it := tx.Documents(q)
-		defer it.Stop()
-		for {
-			snap, err := it.Next()
-			if err == iterator.Done {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			var d intentDoc
-			if err := snap.DataTo(&d); err != nil {
-				return err
-			}
-			if d.ExpiresAt <= nowKey {
-				continue
-			}
-			if ref == nil || (d.Subject == subject && got.Subject != subject) {
-				got, ref = d, snap.Ref
-			}
-			if d.Subject == subject {
-				break // the newest with this subject
-			}
+	for {
+		got, snap, err := pickIntent(ctx, q, subject, nowKey)
+		if err != nil {
+			return discreet.Intent{}, wrap(err, "cannot read compose intents")
 		}
-		if ref == nil {
-			return discreet.Errorf(discreet.ENotFound, "there is no open compose intent for these recipients")
+		if snap == nil {
+			return discreet.Intent{}, discreet.Errorf(discreet.ENotFound, "there is no open compose intent for these recipients")
 		}
-		return tx.Update(ref, []firestore.Update{{Path: "consumed", Value: true}})
-	})
-	if err != nil {
-		return discreet.Intent{}, wrap(err, "cannot read compose intents")
+		_, err = snap.Ref.Update(ctx, []firestore.Update{{Path: "consumed", Value: true}}, firestore.LastUpdateTime(snap.UpdateTime))
+		switch status.Code(err) {
+		case codes.OK:
+			return got.intent(), nil
+		case codes.FailedPrecondition, codes.NotFound:
+			continue // another consumer was first
+		}
+		return discreet.Intent{}, wrap(err, "cannot consume the compose intent")
 	}
-	return got.intent(), nil
+}
+
+// pickIntent returns the newest unexpired intent of q with subject, or
+// else the newest unexpired one; a nil snapshot when there is none.
+func pickIntent(ctx context.Context, q firestore.Query, subject, nowKey string) (intentDoc, *firestore.DocumentSnapshot, error) {
+	it := q.Documents(ctx)
+	defer it.Stop()
+	var got intentDoc
+	var pick *firestore.DocumentSnapshot
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			return got, pick, nil
+		}
+		if err != nil {
+			return got, nil, err
+		}
+		var d intentDoc
+		if err := snap.DataTo(&d); err != nil {
+			return got, nil, err
+		}
+		if d.ExpiresAt <= nowKey {
+			continue
+		}
+		if pick == nil || (d.Subject == subject && got.Subject != subject) {
+			got, pick = d, snap
+		}
+		if d.Subject == subject {
+			return got, pick, nil // the newest with this subject
+		}
+	}
 }
 
 type auditDoc struct {
