@@ -224,6 +224,7 @@ func runFirestore(ctx context.Context, o options, out, progress io.Writer) error
 	}
 	fmt.Fprintf(out, "## Firestore emulator (%s, project %s)\n\nseeded %d emails on %s (store.LogEmail from 32 goroutines; smaller than the embedded store's %d: the emulator is an in-memory Java test server, not Firestore) in %s\n\n",
 		host, project, o.firestoreSeed, BigContact, o.seed, time.Since(start).Round(time.Millisecond))
+	o.cpuProfile = "" // profiles cover the embedded store only
 	return measure(ctx, o, st, out, progress)
 }
 
