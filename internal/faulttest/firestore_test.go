@@ -115,7 +115,7 @@ func TestFirestoreOutageAndRecovery(t *testing.T) {
 		status, _, b, err := call(t, c, http.MethodPut, srv.URL+"/v1/settings/org", admin, map[string]any{
 			"internalDomains": []string{"acme.example"}, "defaultLog": true, "defaultVisibility": "public",
 			"contactAccess": map[string]string{"admin": "all", "manager": "team", "rep": "team"},
-			"hiddenEmails": "count", "storeBodies": true, "maxBodyBytes": 65536,
+			"hiddenEmails":  "count", "storeBodies": true, "maxBodyBytes": 65536,
 		})
 		if err != nil || status != http.StatusOK {
 			t.Fatalf("PUT /v1/settings/org: %d %s %v", status, b, err)
