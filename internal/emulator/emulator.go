@@ -53,15 +53,18 @@ func (k Kind) EnvHost() string {
 	return ""
 }
 
-// args are gcloud's arguments to start kind on hostPort.
-func (k Kind) args(hostPort string) ([]string, error) {
+// args are gcloud's arguments to start kind on hostPort, then extra.
+func (k Kind) args(hostPort string, extra []string) ([]string, error) {
+	var args []string
 	switch k {
 	case Firestore:
-		return []string{"emulators", "firestore", "start", "--host-port=" + hostPort}, nil
+		args = []string{"emulators", "firestore", "start", "--host-port=" + hostPort}
 	case PubSub:
-		return []string{"beta", "emulators", "pubsub", "start", "--host-port=" + hostPort}, nil
+		args = []string{"beta", "emulators", "pubsub", "start", "--host-port=" + hostPort}
+	default:
+		return nil, fmt.Errorf("emulator: unknown kind %q", k)
 	}
-	return nil, fmt.Errorf("emulator: unknown kind %q", k)
+	return append(args, extra...), nil
 }
 
 // ErrNotInstalled is wrapped by the error Launch returns when gcloud or
@@ -82,10 +85,11 @@ type Emulator struct {
 	stopErr  error
 }
 
-// Launch starts an emulator of kind and waits until it answers. The caller
-// must call Stop. An error wraps ErrNotInstalled when gcloud or Java is not
-// on PATH, and says how to install them.
-func Launch(ctx context.Context, kind Kind) (*Emulator, error) {
+// Launch starts an emulator of kind and waits until it answers; extra
+// arguments go to gcloud after the kind's own (e.g. "--rules=FILE" for
+// Firestore). The caller must call Stop. An error wraps ErrNotInstalled
+// when gcloud or Java is not on PATH, and says how to install them.
+func Launch(ctx context.Context, kind Kind, extra ...string) (*Emulator, error) {
 	if err := installed(kind); err != nil {
 		return nil, err
 	}
@@ -98,7 +102,7 @@ func Launch(ctx context.Context, kind Kind) (*Emulator, error) {
 			return nil, err
 		}
 		hostPort := net.JoinHostPort("127.0.0.1", port)
-		args, err := kind.args(hostPort)
+		args, err := kind.args(hostPort, extra)
 		if err != nil {
 			return nil, err
 		}
@@ -164,11 +168,11 @@ func ProjectID() string {
 
 // Start launches an emulator for one test and stops it when the test ends.
 // It skips the test when gcloud is missing outside CI, and fails it in CI.
-func Start(t testing.TB, kind Kind) *Emulator {
+func Start(t testing.TB, kind Kind, extra ...string) *Emulator {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
-	e, err := Launch(ctx, kind)
+	e, err := Launch(ctx, kind, extra...)
 	Require(t, err)
 	t.Cleanup(func() {
 		if err := e.Stop(); err != nil {
@@ -219,14 +223,16 @@ func Require(t testing.TB, err error) {
 // Starting lazily means `go test -run` of tests that need no emulator does
 // not pay for one.
 type Shared struct {
-	kind Kind
-	once sync.Once
-	emu  *Emulator
-	err  error
+	kind  Kind
+	extra []string
+	once  sync.Once
+	emu   *Emulator
+	err   error
 }
 
-// NewShared returns a Shared emulator of kind, not yet started.
-func NewShared(kind Kind) *Shared { return &Shared{kind: kind} }
+// NewShared returns a Shared emulator of kind, not yet started; extra are
+// passed to Launch.
+func NewShared(kind Kind, extra ...string) *Shared { return &Shared{kind: kind, extra: extra} }
 
 // Get returns the package's emulator, starting it on first call; it skips
 // or fails t as Require does when it cannot start. Get also sets
@@ -237,7 +243,7 @@ func (s *Shared) Get(t testing.TB) *Emulator {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 		defer cancel()
-		s.emu, s.err = Launch(ctx, s.kind)
+		s.emu, s.err = Launch(ctx, s.kind, s.extra...)
 		if s.err == nil {
 			s.err = os.Setenv(s.kind.EnvHost(), s.emu.Host)
 		}
