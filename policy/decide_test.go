@@ -219,3 +219,19 @@ func TestDecideManyParticipants(t *testing.T) {
 		t.Errorf("Decide mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestDecideAllocs keeps the decision to one allocation (the backing array
+// of its contacts and colleagues).
+func TestDecideAllocs(t *testing.T) {
+	internal, _ := NewDomains([]string{"acme.com"})
+	in := Input{
+		Participants: headers(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, zoe@kunde.ch", "Cc": "carla@eu.acme.com, x@partner.example"}),
+		DefaultLog:   true,
+		Internal:     internal,
+		Org:          mustCompile(t, "@competitor.example", "lawyer@firm.example"),
+		Personal:     mustCompile(t, "mum@family.example"),
+	}
+	if n := testing.AllocsPerRun(100, func() { sink += len(Decide(in).Contacts) }); n > 1 {
+		t.Errorf("Decide allocates %v times, want at most 1", n)
+	}
+}
