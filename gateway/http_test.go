@@ -293,7 +293,7 @@ func TestRequestLogAndPanics(t *testing.T) {
 		if line["message"] != "request" {
 			continue
 		}
-		for _, k := range []string{"severity", "method", "path", "status", "latency", "requestId"} {
+		for _, k := range []string{"severity", "method", "route", "status", "latency", "requestId"} {
 			if _, ok := line[k]; !ok {
 				t.Errorf("request line lacks %s: %v", k, line)
 			}
@@ -302,7 +302,7 @@ func TestRequestLogAndPanics(t *testing.T) {
 		case "req-abc":
 			found = true
 			if line["logging.googleapis.com/trace"] != "projects/discreet-prod/traces/105445aa7843bc8bf206b12000100000" ||
-				line["status"] != 201.0 || line["path"] != "/v1/never-log" || line["severity"] != "INFO" {
+				line["status"] != 201.0 || line["route"] != "/v1/never-log" || line["severity"] != "INFO" {
 				t.Errorf("request line: %v", line)
 			}
 		case generated:

@@ -48,10 +48,15 @@ func (g *gateway) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelError
 		}
+		// The route, not the path: paths name customers' addresses, which
+		// have no place in the logs.
+		route := c.Path()
+		if route == "" {
+			route = "(none)"
+		}
 		g.log.LogAttrs(ctx, level, "request",
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("route", c.Path()),
+			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Int64("bytes", c.Response().Size),
 			slog.Duration("latency", time.Since(start)),
