@@ -45,6 +45,9 @@ type Config struct {
 	// Ready answers /readyz (503 with Retry-After when it fails); nil means
 	// always ready.
 	Ready func(context.Context) error
+	// ReadyDetails, when set, adds what /readyz reports beside "ready"
+	// (e.g. whether sent-mail capture is configured).
+	ReadyDetails func() map[string]any
 	// Project is the Google Cloud project that traces in
 	// X-Cloud-Trace-Context belong to; "" means $GOOGLE_CLOUD_PROJECT.
 	Project string
@@ -68,6 +71,7 @@ type gateway struct {
 	maxBody   int64
 	log       *slog.Logger
 	ready     func(context.Context) error
+	details   func() map[string]any
 	project   string
 }
 
@@ -85,6 +89,7 @@ func New(cfg Config) *echo.Echo {
 		maxBody:   cfg.MaxBodyBytes,
 		log:       cfg.Logger,
 		ready:     cfg.Ready,
+		details:   cfg.ReadyDetails,
 		project:   cfg.Project,
 	}
 	if g.maxBody <= 0 {

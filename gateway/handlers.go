@@ -76,7 +76,13 @@ func (g *gateway) readyz(c echo.Context) error {
 			return e
 		}
 	}
-	return ok(c, map[string]string{"status": "ready"})
+	body := map[string]any{"status": "ready"}
+	if g.details != nil {
+		for k, v := range g.details() {
+			body[k] = v
+		}
+	}
+	return ok(c, body)
 }
 
 func (g *gateway) openAPI(c echo.Context) error {

@@ -26,8 +26,6 @@ type config struct {
 	MaxBody         int64
 	Demo            bool
 	BaseURL         string
-	PushAudience    string
-	PushSA          string
 }
 
 // configError names the variable at fault, so start-up stops with one line
@@ -48,8 +46,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		GmailEndpoint: strings.TrimSpace(getenv("DISCREET_GMAIL_ENDPOINT")),
 		MaxBody:       1 << 20,
 		Demo:          true,
-		PushAudience:  strings.TrimSpace(getenv("DISCREET_PUSH_AUDIENCE")),
-		PushSA:        strings.TrimSpace(getenv("DISCREET_PUSH_SA")),
 	}
 	if v := getenv("PORT"); v != "" {
 		p, err := strconv.Atoi(v)

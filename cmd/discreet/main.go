@@ -21,6 +21,7 @@ import (
 
 	"github.com/discreet-crm/discreet/addon"
 	"github.com/discreet-crm/discreet/auth"
+	"github.com/discreet-crm/discreet/capture"
 	"github.com/discreet-crm/discreet/demo"
 	"github.com/discreet-crm/discreet/gateway"
 	"github.com/discreet-crm/discreet/gmail"
@@ -73,8 +74,12 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		}
 	}
 
+	capCfg, err := capture.ConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
 	var verifier auth.Verifier
-	if len(cfg.Audiences) > 0 || cfg.AddonClientID != "" {
+	if len(cfg.Audiences) > 0 || cfg.AddonClientID != "" || capCfg.PushAudience != "" {
 		g, err := auth.NewGoogle(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("ID-token verifier: %w", err)
@@ -86,10 +91,21 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		Audiences: cfg.Audiences, BaseURL: cfg.BaseURL, DevAuth: cfg.DevAuth, Logger: logger,
 		Gmail: gmailSource,
 	}
+	capCfg.Service, capCfg.Store, capCfg.Logger = svc, st, logger
+	capCfg.Verifier, capCfg.Audiences = verifier, cfg.Audiences
+	capCfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	sent, err := capture.New(capCfg) // logs whether sent-mail capture is on, and why not
+	if err != nil {
+		return err
+	}
 	e := gateway.New(gateway.Config{
 		Service: svc, Verifier: verifier, Audiences: cfg.Audiences, DevAuth: cfg.DevAuth,
 		MaxBodyBytes: cfg.MaxBody, Logger: logger, Project: cfg.Project, Ready: st.Ping,
-		Mount: []func(*echo.Echo){func(e *echo.Echo) { addon.Register(e, addonCfg) }},
+		ReadyDetails: func() map[string]any { return map[string]any{"capture": sent.Status()} },
+		Mount: []func(*echo.Echo){
+			func(e *echo.Echo) { addon.Register(e, addonCfg) },
+			sent.Register,
+		},
 	})
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Addr, strconv.Itoa(cfg.Port)))
