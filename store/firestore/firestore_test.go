@@ -2,22 +2,43 @@ package firestore_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	firestorepb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/internal/emulator"
+	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/store"
 	"github.com/discreet-crm/discreet/store/firestore"
 	"github.com/discreet-crm/discreet/store/storetest"
 )
 
-// One emulator serves the package; every store gets its own project, so
-// tests never see each other's data.
-var firestoreEmulator = emulator.NewShared(emulator.Firestore)
+// One emulator serves the package, with the repository's security rules;
+// every store gets its own project, so tests never see each other's data.
+var firestoreEmulator = emulator.NewShared(emulator.Firestore, "--rules="+rulesFile())
+
+func rulesFile() string {
+	p, err := filepath.Abs(filepath.Join("..", "..", "firestore.rules"))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -29,10 +50,15 @@ func TestMain(m *testing.M) {
 
 func open(t testing.TB, opts ...option.ClientOption) *firestore.Store {
 	t.Helper()
+	return openProject(t, emulator.ProjectID(), opts...)
+}
+
+func openProject(t testing.TB, project string, opts ...option.ClientOption) *firestore.Store {
+	t.Helper()
 	firestoreEmulator.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := firestore.New(ctx, emulator.ProjectID(), opts...)
+	s, err := firestore.New(ctx, project, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,4 +68,281 @@ func open(t testing.TB, opts ...option.ClientOption) *firestore.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+// reads counts, on the wire, what Firestore sends back: documents of
+// queries and lookups, and aggregation results.
+type reads struct {
+	queryDocs, lookupDocs, aggregations, queries atomic.Int64
+}
+
+func (r *reads) reset() {
+	r.queryDocs.Store(0)
+	r.lookupDocs.Store(0)
+	r.aggregations.Store(0)
+	r.queries.Store(0)
+}
+
+func (r *reads) intercept(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	s, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &countingStream{ClientStream: s, r: r}, nil
+}
+
+type countingStream struct {
+	grpc.ClientStream
+	r *reads
+}
+
+func (s *countingStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil {
+		return err
+	}
+	switch m := m.(type) {
+	case *firestorepb.RunQueryResponse:
+		if m.Document != nil {
+			s.r.queryDocs.Add(1)
+		}
+	case *firestorepb.BatchGetDocumentsResponse:
+		if m.GetFound() != nil {
+			s.r.lookupDocs.Add(1)
+		}
+	case *firestorepb.RunAggregationQueryResponse:
+		if m.Result != nil {
+			s.r.aggregations.Add(1)
+		}
+	}
+	return nil
+}
+
+func (s *countingStream) SendMsg(m any) error {
+	if _, ok := m.(*firestorepb.RunQueryRequest); ok {
+		s.r.queries.Add(1)
+	}
+	return s.ClientStream.SendMsg(m)
+}
+
+// ownerAuth is what the Firestore client sends the emulator: the "owner"
+// bearer token, which is exempt from security rules (as IAM is in
+// production).
+type ownerAuth struct{}
+
+func (ownerAuth) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer owner"}, nil
+}
+func (ownerAuth) RequireTransportSecurity() bool { return false }
+
+// openCounting opens a store whose gRPC connection counts reads.
+func openCounting(t testing.TB) (*firestore.Store, *reads) {
+	t.Helper()
+	host := firestoreEmulator.Host(t)
+	r := &reads{}
+	conn, err := grpc.NewClient(host,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(ownerAuth{}),
+		grpc.WithStreamInterceptor(r.intercept))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return open(t, option.WithGRPCConn(conn)), r
+}
+
+// seedTimeline logs n emails onto contact; every tenth is owned by
+// viewer (private), the rest privately by colleagues in another team.
+func seedTimeline(t testing.TB, s *firestore.Store, contact, viewer string, n int) (visible int) {
+	t.Helper()
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	for i := range n {
+		owner := fmt.Sprintf("rep%d@acme.com", i%7)
+		if i%10 == 0 {
+			owner = viewer
+			visible++
+		}
+		e := discreet.Email{
+			ID: policy.EmailID(fmt.Sprintf("<seed-%d@mail.example>", i), ""), MessageID: fmt.Sprintf("<seed-%d@mail.example>", i),
+			Subject: fmt.Sprintf("Offer %d", i), From: owner, To: []string{contact}, Date: base.Add(time.Duration(i) * time.Minute),
+			Direction: discreet.Outbound, Snippet: "Dear customer, …", Body: "Dear customer,\n\nplease find our offer attached.\n",
+			Owner: owner, Team: "ch", Visibility: discreet.VisibilityPrivate, Contacts: []string{contact},
+			Participants: []string{owner, contact}, Source: discreet.SourceButton, LoggedAt: base.Add(time.Duration(i) * time.Minute),
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if _, _, err := s.LogEmail(ctx, e); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	return visible
+}
+
+// TestTimelineReadsOnlyThePage checks what a page costs: of a contact with
+// 500 emails of which the viewer may read 50, a page of 10 reads exactly
+// 10 documents, whatever page it is.
+func TestTimelineReadsOnlyThePage(t *testing.T) {
+	s, r := openCounting(t)
+	const contact, pageSize = "kunde@kunde.example", 10
+	viewer := discreet.User{Email: "anna@acme.com", Role: discreet.RoleRep, Teams: []string{"de"}}
+	visible := seedTimeline(t, s, contact, viewer.Email, 500)
+	keys := policy.ViewerAudience(viewer, discreet.DefaultOrgSettings(), discreet.AccessFull)
+
+	ctx := context.Background()
+	q := store.TimelineQuery{Contact: contact, Keys: keys, Limit: pageSize, CountHidden: true}
+	seen := 0
+	for page := 1; ; page++ {
+		r.reset()
+		p, err := s.Timeline(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Entries) != pageSize {
+			t.Fatalf("page %d has %d entries, want %d", page, len(p.Entries), pageSize)
+		}
+		for _, en := range p.Entries {
+			if !en.Visible || en.Email == nil || en.Owner != viewer.Email {
+				t.Fatalf("page %d shows %+v", page, en)
+			}
+		}
+		seen += len(p.Entries)
+		if p.Hidden != 500-visible {
+			t.Fatalf("page %d: hidden %d, want %d", page, p.Hidden, 500-visible)
+		}
+		// The page query reads exactly the page; the contact's total is
+		// one lookup; the look-ahead and the visible count are
+		// aggregations, which read index entries, not documents.
+		if got := r.queryDocs.Load(); got != pageSize {
+			t.Fatalf("page %d: the timeline query read %d documents, want %d", page, got, pageSize)
+		}
+		if got := r.queries.Load(); got != 1 {
+			t.Fatalf("page %d: %d queries, want 1", page, got)
+		}
+		if got := r.lookupDocs.Load(); got != 1 {
+			t.Fatalf("page %d: %d document lookups, want 1 (the contact)", page, got)
+		}
+		if got := r.aggregations.Load(); got != 2 {
+			t.Fatalf("page %d: %d aggregations, want 2 (look-ahead and hidden count)", page, got)
+		}
+		t.Logf("page %d: %d documents by query, %d by lookup, %d aggregations", page, r.queryDocs.Load(), r.lookupDocs.Load(), r.aggregations.Load())
+		if p.Next == "" {
+			break
+		}
+		q.Cursor = p.Next
+	}
+	if seen != visible {
+		t.Fatalf("paged through %d entries, want %d", seen, visible)
+	}
+
+	// Without CountHidden a page is the query and the look-ahead only.
+	r.reset()
+	if _, err := s.Timeline(ctx, store.TimelineQuery{Contact: contact, Keys: keys, Limit: pageSize}); err != nil {
+		t.Fatal(err)
+	}
+	if r.queryDocs.Load() != pageSize || r.lookupDocs.Load() != 0 || r.aggregations.Load() != 1 {
+		t.Fatalf("page without hidden count: %d query documents, %d lookups, %d aggregations; want %d, 0, 1",
+			r.queryDocs.Load(), r.lookupDocs.Load(), r.aggregations.Load(), pageSize)
+	}
+}
+
+// TestRulesDenyClients checks firestore.rules as the emulator enforces it:
+// a client without the server's identity, signed in or not, can neither
+// read nor write.
+func TestRulesDenyClients(t *testing.T) {
+	host := firestoreEmulator.Host(t)
+	project := emulator.ProjectID()
+	s := openProject(t, project)
+	if err := s.PutTeam(context.Background(), discreet.Team{ID: "de", Name: "Germany"}); err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + host + "/v1/projects/" + project + "/databases/(default)/documents/teams/de"
+	for _, tc := range []struct {
+		who, auth string
+		method    string
+		want      int
+	}{
+		{"anonymous", "", http.MethodGet, http.StatusForbidden},
+		{"anonymous", "", http.MethodPatch, http.StatusForbidden},
+		{"a signed-in user", "Bearer " + userToken(project, "anna@acme.com"), http.MethodGet, http.StatusForbidden},
+		{"a signed-in user", "Bearer " + userToken(project, "anna@acme.com"), http.MethodPatch, http.StatusForbidden},
+		{"the server", "Bearer owner", http.MethodGet, http.StatusOK}, // IAM in production
+	} {
+		body := strings.NewReader(`{"fields":{"name":{"stringValue":"hacked"}}}`)
+		req, _ := http.NewRequest(tc.method, url, body)
+		req.Header.Set("Content-Type", "application/json")
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s as %s: %d %s, want %d", tc.method, "teams/de", tc.who, resp.StatusCode, got, tc.want)
+		}
+	}
+	team, err := s.Team(context.Background(), "de")
+	if err != nil || team.Name != "Germany" {
+		t.Fatalf("team after the attempts: %+v, %v", team, err)
+	}
+}
+
+// userToken is an unsigned Firebase ID token, which the emulator accepts
+// as a signed-in user.
+func userToken(project, email string) string {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	now := time.Now().Unix()
+	return enc(map[string]any{"alg": "none", "typ": "JWT"}) + "." + enc(map[string]any{
+		"iss": "https://securetoken.google.com/" + project, "aud": project, "sub": "u1", "user_id": "u1",
+		"email": email, "iat": now, "exp": now + 3600, "auth_time": now,
+		"firebase": map[string]any{"sign_in_provider": "password"},
+	}) + "."
+}
+
+func TestErrorsAreDomainErrors(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	_, err := s.User(ctx, "")
+	if discreet.ErrorCode(err) != discreet.EInvalid {
+		t.Errorf("User(\"\"): %v, want invalid_argument", err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = s.Email(canceled, "0123456789abcdef0123456789abcdef")
+	if discreet.ErrorCode(err) != discreet.EUnavailable {
+		t.Errorf("Email with a canceled context: %v, want unavailable", err)
+	}
+}
+
+// Keys that are not valid document ids as they stand still work, and
+// stay apart.
+func TestKeysNeedingEscapes(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	for _, id := range []string{"a/b", "a%2Fb", ".", "..", "__x__", "__", "_", "%", "x y"} {
+		if err := s.PutTeam(ctx, discreet.Team{ID: id, Name: "team " + id}); err != nil {
+			t.Fatalf("PutTeam(%q): %v", id, err)
+		}
+	}
+	for _, id := range []string{"a/b", "a%2Fb", ".", "..", "__x__", "__", "_", "%", "x y"} {
+		got, err := s.Team(ctx, id)
+		if err != nil || got.Name != "team "+id {
+			t.Fatalf("Team(%q) = %+v, %v", id, got, err)
+		}
+	}
 }
