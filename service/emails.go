@@ -341,6 +341,32 @@ func (s *Service) readableEmail(ctx context.Context, actor discreet.User, id str
 	return e, org, nil
 }
 
+// manageableEmail loads an email for a change. Admins manage every email,
+// so they get it whether or not they may read it (readable says which);
+// anyone else gets only emails they may read, not_found otherwise.
+func (s *Service) manageableEmail(ctx context.Context, actor discreet.User, id string) (discreet.Email, bool, error) {
+	if actor.Role != discreet.RoleAdmin {
+		e, _, err := s.readableEmail(ctx, actor, id)
+		return e, err == nil, err
+	}
+	if err := requireUser(actor); err != nil {
+		return discreet.Email{}, false, err
+	}
+	e, err := s.store.Email(ctx, id)
+	if isNotFound(err) || id == "" {
+		return discreet.Email{}, false, errEmailNotFound
+	}
+	if err != nil {
+		return discreet.Email{}, false, err
+	}
+	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return discreet.Email{}, false, err
+	}
+	readable, err := s.canRead(ctx, actor, org, e)
+	return e, readable, err
+}
+
 // Email returns a logged email the caller may read; not_found otherwise.
 // Reads of private and team emails by non-owners are audited.
 func (s *Service) Email(ctx context.Context, actor discreet.User, id string) (EmailView, error) {
@@ -422,12 +448,17 @@ func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id str
 	if !v.Valid() {
 		return EmailView{}, discreet.FieldError("visibility", "must be private, team or public")
 	}
-	e, _, err := s.readableEmail(ctx, actor, id)
+	e, readable, err := s.manageableEmail(ctx, actor, id)
 	if err != nil {
 		return EmailView{}, err
 	}
 	if !policy.CanManageEmail(actor, e) {
 		return EmailView{}, discreet.Errorf(discreet.EPermission, "only the owner of this email or an admin may change its visibility")
+	}
+	if !readable {
+		// Widening a private email would let the admin read what the org
+		// said admins may not (adminsReadPrivate is off).
+		return EmailView{}, discreet.Errorf(discreet.EPermission, "this email is private: admins may change its visibility only when adminsReadPrivate is on; they may unlog it")
 	}
 	if e.Visibility != v {
 		prev := e.Visibility
@@ -444,7 +475,7 @@ func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id str
 
 // Unlog deletes a logged email (owner, admin).
 func (s *Service) Unlog(ctx context.Context, actor discreet.User, id string) error {
-	e, _, err := s.readableEmail(ctx, actor, id)
+	e, _, err := s.manageableEmail(ctx, actor, id)
 	if err != nil {
 		return err
 	}

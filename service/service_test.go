@@ -237,6 +237,15 @@ func TestScenarioAdmin(t *testing.T) {
 	}
 	_, err := s.svc.Email(ctx, s.admin, s.private)
 	wantCode(t, err, discreet.ENotFound, "")
+	// Admins manage every email, but may not widen a private one they cannot
+	// read: that would read it around adminsReadPrivate.
+	_, err = s.svc.SetVisibility(ctx, s.admin, s.private, discreet.VisibilityPublic)
+	if e := wantCode(t, err, discreet.EPermission, ""); e != nil && strings.Contains(e.Message, "Subject") {
+		t.Errorf("refusal names the subject: %q", e.Message)
+	}
+	if _, err := s.svc.Email(ctx, s.carla, s.private); discreet.ErrorCode(err) != discreet.ENotFound {
+		t.Errorf("private email changed after a refused widening: %v", err)
+	}
 	tl, err := s.svc.Timeline(ctx, s.admin, kunde, 0, "")
 	if err != nil || len(tl.Items) != 2 || tl.Hidden == nil || tl.Hidden.Count != 1 {
 		t.Fatalf("admin timeline without adminsReadPrivate: %d items, hidden %+v, %v", len(tl.Items), tl.Hidden, err)
@@ -281,6 +290,20 @@ func TestScenarioAdmin(t *testing.T) {
 			t.Errorf("beat's audit lacks %s by the admin: %v", a, actions)
 		}
 	}
+}
+
+// An admin may unlog a private email without being able to read it.
+func TestAdminUnlogsPrivateUnread(t *testing.T) {
+	ctx := context.Background()
+	s := newScenario(t)
+	if err := s.svc.Unlog(ctx, s.admin, s.private); err != nil {
+		t.Fatalf("admin unlog of an unreadable private email: %v", err)
+	}
+	_, err := s.svc.Email(ctx, s.beat, s.private)
+	wantCode(t, err, discreet.ENotFound, "")
+	// A rep who cannot read it still gets not_found, as if it never existed.
+	err = s.svc.Unlog(ctx, s.anna, s.team)
+	wantCode(t, err, discreet.ENotFound, "")
 }
 
 func TestTimelineHiddenModes(t *testing.T) {
