@@ -3,11 +3,8 @@ package capture
 import (
 	"context"
 	"encoding/base64"
-	"errors"
-	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,23 +13,14 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/discreet-crm/discreet"
-)
-
-// Gmail retry defaults: a push handler has until Pub/Sub's ack deadline,
-// so retry briefly and let Pub/Sub redeliver after a longer outage.
-const (
-	defaultAttempts  = 4
-	defaultBaseDelay = 250 * time.Millisecond
-	defaultMaxWait   = 10 * time.Second
+	"github.com/discreet-crm/discreet/gmail"
 )
 
 // mailbox reads users' mailboxes with the server's delegated tokens.
 type mailbox struct {
-	svc                *gmailapi.Service
-	tokens             Tokens
-	attempts           int
-	baseDelay, maxWait time.Duration
-	sleep              func(ctx context.Context, d time.Duration) error
+	svc    *gmailapi.Service
+	tokens Tokens
+	retry  gmail.Retry
 }
 
 func newMailbox(cfg Config) (*mailbox, error) {
@@ -51,31 +39,11 @@ func newMailbox(cfg Config) (*mailbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &mailbox{svc: svc, tokens: cfg.Tokens, attempts: cfg.Attempts, baseDelay: cfg.BaseDelay, maxWait: cfg.MaxWait, sleep: cfg.Sleep}
-	if m.attempts <= 0 {
-		m.attempts = defaultAttempts
-	}
-	if m.baseDelay <= 0 {
-		m.baseDelay = defaultBaseDelay
-	}
-	if m.maxWait <= 0 {
-		m.maxWait = defaultMaxWait
-	}
-	if m.sleep == nil {
-		m.sleep = sleep
-	}
-	return m, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	// A push handler has until Pub/Sub's ack deadline, so it retries as
+	// briefly as the Log button and lets Pub/Sub redeliver after longer
+	// outages.
+	retry := gmail.Retry{Attempts: cfg.Attempts, BaseDelay: cfg.BaseDelay, MaxWait: cfg.MaxWait, Sleep: cfg.Sleep}
+	return &mailbox{svc: svc, tokens: cfg.Tokens, retry: retry}, nil
 }
 
 // caller is what every generated Gmail call offers.
@@ -83,100 +51,32 @@ type caller interface {
 	Header() http.Header
 }
 
-// do runs one Gmail call for user with their delegated token, retrying
-// 429, 5xx, Gmail's 403 quota errors and network errors with backoff (at
-// least Retry-After). Errors: not_found (Gmail's 404), permission_denied
-// (the mailbox refuses the server), invalid_argument (400),
-// rate_limited/unavailable with RetryAfter once the retries are spent.
+// do runs one Gmail call for user with their delegated token, retrying as
+// gmail.Do does. Errors: not_found (Gmail's 404), permission_denied (the
+// mailbox refuses the server), invalid_argument (400), rate_limited or
+// unavailable with RetryAfter once the retries are spent.
 func do[T any](ctx context.Context, m *mailbox, user string, call caller, run func() (T, error)) (T, error) {
-	var zero T
-	var waited time.Duration
-	for attempt := 1; ; attempt++ {
-		token, err := m.tokens(ctx, user)
-		if err != nil {
-			return zero, err
-		}
-		call.Header().Set("Authorization", "Bearer "+token)
-		out, err := run()
-		if err == nil {
-			return out, nil
-		}
-		if ctx.Err() != nil {
-			return zero, unavailable(errors.Join(ctx.Err(), err), time.Second, "Gmail did not answer in time")
-		}
-		retryAfter, final := classify(err)
-		if final != nil {
-			return zero, final
-		}
-		delay := max(m.backoff(attempt), retryAfter)
-		if attempt >= m.attempts || waited+delay > m.maxWait {
-			return zero, giveUp(err, max(delay, time.Second))
-		}
-		if err := m.sleep(ctx, delay); err != nil {
-			return zero, unavailable(err, time.Second, "Gmail did not answer in time")
-		}
-		waited += delay
+	// One token serves all attempts: it lives an hour, the retries seconds.
+	token, err := m.tokens(ctx, user)
+	if err != nil {
+		var zero T
+		return zero, err
 	}
+	call.Header().Set("Authorization", "Bearer "+token)
+	return gmail.Do(ctx, m.retry, run, final)
 }
 
-func (m *mailbox) backoff(attempt int) time.Duration {
-	d := m.baseDelay << min(attempt-1, 16)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-func classify(err error) (time.Duration, error) {
-	var gerr *googleapi.Error
-	if !errors.As(err, &gerr) {
-		var de *discreet.Error
-		if errors.As(err, &de) {
-			return 0, err
-		}
-		return 0, nil // network trouble: retry
+// final is the domain error for a Gmail answer that retrying cannot fix.
+func final(gerr *googleapi.Error) error {
+	switch gerr.Code {
+	case http.StatusNotFound:
+		return discreet.Wrap(gerr, discreet.ENotFound, "Gmail has no such entity")
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return discreet.Wrap(gerr, discreet.EPermission, "Gmail refused the server's access to the mailbox")
+	case http.StatusBadRequest, http.StatusPreconditionFailed:
+		return discreet.Wrap(gerr, discreet.EInvalid, "Gmail rejected the request")
 	}
-	switch {
-	case gerr.Code == http.StatusTooManyRequests || gerr.Code >= 500 || gerr.Code == http.StatusForbidden && quota(gerr):
-		return retryAfter(gerr.Header), nil
-	case gerr.Code == http.StatusNotFound:
-		return 0, discreet.Wrap(err, discreet.ENotFound, "Gmail has no such entity")
-	case gerr.Code == http.StatusUnauthorized || gerr.Code == http.StatusForbidden:
-		return 0, discreet.Wrap(err, discreet.EPermission, "Gmail refused the server's access to the mailbox")
-	case gerr.Code == http.StatusBadRequest || gerr.Code == http.StatusPreconditionFailed:
-		return 0, discreet.Wrap(err, discreet.EInvalid, "Gmail rejected the request")
-	}
-	return 0, discreet.Wrap(err, discreet.EUnavailable, "Gmail answered %d", gerr.Code)
-}
-
-// quota reports Gmail's quota errors, which come as 403.
-func quota(e *googleapi.Error) bool {
-	return slices.ContainsFunc(e.Errors, func(it googleapi.ErrorItem) bool {
-		switch it.Reason {
-		case "rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded":
-			return true
-		}
-		return false
-	})
-}
-
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0)
-	}
-	return 0
-}
-
-func giveUp(err error, retryAfter time.Duration) error {
-	retryAfter = retryAfter.Round(time.Second)
-	var gerr *googleapi.Error
-	if errors.As(err, &gerr) && (gerr.Code == http.StatusTooManyRequests || gerr.Code == http.StatusForbidden) {
-		return &discreet.Error{Code: discreet.ERateLimited, RetryAfter: retryAfter, Err: err,
-			Message: "Gmail is limiting requests for this mailbox; try again shortly"}
-	}
-	return &discreet.Error{Code: discreet.EUnavailable, RetryAfter: retryAfter, Err: err,
-		Message: "Gmail is not answering; try again shortly"}
+	return discreet.Wrap(gerr, discreet.EUnavailable, "Gmail answered %d", gerr.Code)
 }
 
 // sentSince lists the ids of SENT messages added after startHistoryID,

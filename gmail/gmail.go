@@ -6,10 +6,7 @@ package gmail
 import (
 	"context"
 	"encoding/base64"
-	"errors"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,18 +32,8 @@ type Client struct {
 	svc *gmailapi.Service
 	err error // from building svc; returned by every call
 
-	// Attempts is how many times one read is tried (429, 5xx and network
-	// errors are retried).
-	Attempts int
-	// BaseDelay is the first backoff; it doubles per attempt, with jitter.
-	BaseDelay time.Duration
-	// MaxWait caps the total time spent sleeping between attempts; a
-	// Retry-After beyond it ends the retries at once.
-	MaxWait time.Duration
-	// Sleep waits d or until ctx is done; tests replace it.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock for HTTP-date Retry-After values.
-	Now func() time.Time
+	// Retry is the policy for 429, 5xx and network errors.
+	Retry
 }
 
 var _ service.MessageSource = (*Client)(nil)
@@ -69,19 +56,7 @@ func New(endpoint string, httpClient *http.Client) *Client {
 	svc, err := gmailapi.NewService(context.Background(), opts...)
 	return &Client{
 		svc: svc, err: err,
-		Attempts: DefaultAttempts, BaseDelay: DefaultBaseDelay, MaxWait: DefaultMaxWait,
-		Sleep: sleep, Now: time.Now,
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		Retry: Retry{Attempts: DefaultAttempts, BaseDelay: DefaultBaseDelay, MaxWait: DefaultMaxWait, Sleep: sleep, Now: time.Now},
 	}
 }
 
@@ -102,34 +77,12 @@ func (c *Client) Raw(ctx context.Context, tokens service.GmailTokens, id string)
 	if strings.TrimSpace(id) == "" {
 		return nil, discreet.FieldError("gmailMessageId", "is empty")
 	}
-	attempts := max(c.Attempts, 1)
-	var waited time.Duration
-	for attempt := 1; ; attempt++ {
-		msg, err := c.get(ctx, tokens, id)
-		if err == nil {
-			return decodeRaw(msg.Raw)
-		}
-		if ctx.Err() != nil {
-			return nil, timeout(ctx, err)
-		}
-		retryAfter, final := c.classify(err, id)
-		if final != nil {
-			return nil, final
-		}
-		delay := c.backoff(attempt)
-		if retryAfter > delay {
-			delay = retryAfter
-		}
-		deadline, hasDeadline := ctx.Deadline()
-		if attempt >= attempts || waited+delay > c.MaxWait ||
-			hasDeadline && c.Now().Add(delay).After(deadline) {
-			return nil, giveUp(err, max(delay, time.Second))
-		}
-		if err := c.Sleep(ctx, delay); err != nil {
-			return nil, timeout(ctx, err)
-		}
-		waited += delay
+	msg, err := Do(ctx, c.Retry, func() (*gmailapi.Message, error) { return c.get(ctx, tokens, id) },
+		func(gerr *googleapi.Error) error { return c.final(gerr, id) })
+	if err != nil {
+		return nil, err
 	}
+	return decodeRaw(msg.Raw)
 }
 
 func (c *Client) get(ctx context.Context, tokens service.GmailTokens, id string) (*gmailapi.Message, error) {
@@ -141,81 +94,18 @@ func (c *Client) get(ctx context.Context, tokens service.GmailTokens, id string)
 	return call.Do()
 }
 
-// classify returns the Retry-After hint of a retryable error, or the final
-// error for one that retrying cannot fix.
-func (c *Client) classify(err error, id string) (time.Duration, error) {
-	var gerr *googleapi.Error
-	if !errors.As(err, &gerr) {
-		return 0, nil // network trouble: retry
+// final is the domain error for a Gmail answer that retrying cannot fix.
+func (c *Client) final(gerr *googleapi.Error, id string) error {
+	switch gerr.Code {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return discreet.Wrap(gerr, discreet.EPermission, "Gmail refused the caller's token")
+	case http.StatusNotFound:
+		return discreet.Wrap(gerr, discreet.ENotFound, "Gmail has no message %q in the caller's mailbox", id)
+	case http.StatusBadRequest:
+		return &discreet.Error{Code: discreet.EInvalid, Field: "gmailMessageId",
+			Message: "gmailMessageId: Gmail rejected the message id", Err: gerr}
 	}
-	switch {
-	case gerr.Code == http.StatusTooManyRequests || gerr.Code >= 500 || gerr.Code == http.StatusForbidden && rateLimited(gerr):
-		return c.retryAfter(gerr.Header), nil
-	case gerr.Code == http.StatusUnauthorized || gerr.Code == http.StatusForbidden:
-		return 0, discreet.Wrap(err, discreet.EPermission, "Gmail refused the caller's token")
-	case gerr.Code == http.StatusNotFound:
-		return 0, discreet.Wrap(err, discreet.ENotFound, "Gmail has no message %q in the caller's mailbox", id)
-	case gerr.Code == http.StatusBadRequest:
-		return 0, &discreet.Error{Code: discreet.EInvalid, Field: "gmailMessageId",
-			Message: "gmailMessageId: Gmail rejected the message id", Err: err}
-	default:
-		return 0, discreet.Wrap(err, discreet.EUnavailable, "Gmail answered %d", gerr.Code)
-	}
-}
-
-// rateLimited reports Gmail's quota errors, which come as 403 with a
-// rate-limit reason rather than as 429.
-func rateLimited(e *googleapi.Error) bool {
-	for _, it := range e.Errors {
-		switch it.Reason {
-		case "rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded":
-			return true
-		}
-	}
-	return false
-}
-
-// backoff is the full-jitter exponential delay before attempt+1: a random
-// duration in [d/2, d] where d = BaseDelay·2^(attempt-1).
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.BaseDelay << min(attempt-1, 16)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// retryAfter reads a Retry-After header: delay-seconds or an HTTP date.
-func (c *Client) retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(c.Now()), 0)
-	}
-	return 0
-}
-
-// giveUp is the error after the last retry: rate_limited when Gmail was
-// still throttling, unavailable otherwise; both say when to try again.
-func giveUp(err error, retryAfter time.Duration) error {
-	retryAfter = retryAfter.Round(time.Second)
-	var gerr *googleapi.Error
-	if errors.As(err, &gerr) && (gerr.Code == http.StatusTooManyRequests || gerr.Code == http.StatusForbidden) {
-		return &discreet.Error{Code: discreet.ERateLimited, RetryAfter: retryAfter, Err: err,
-			Message: "Gmail is limiting requests for this mailbox; try again shortly"}
-	}
-	return &discreet.Error{Code: discreet.EUnavailable, RetryAfter: retryAfter, Err: err,
-		Message: "Gmail is not answering; try again shortly"}
-}
-
-func timeout(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		err = errors.Join(ctx.Err(), err)
-	}
-	return &discreet.Error{Code: discreet.EUnavailable, RetryAfter: time.Second, Err: err,
-		Message: "Gmail did not answer in time"}
+	return discreet.Wrap(gerr, discreet.EUnavailable, "Gmail answered %d", gerr.Code)
 }
 
 // decodeRaw decodes Gmail's base64url raw field (padded or not).
