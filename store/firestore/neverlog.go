@@ -2,6 +2,7 @@ package firestore
 
 import (
 	"context"
+	"errors"
 
 	"cloud.google.com/go/firestore"
 
@@ -97,12 +98,18 @@ func (s *Store) NeverLogVersion(ctx context.Context) (int64, error) {
 
 // AddNeverLog writes every entry and its pattern reservation in one
 // transaction, so an import is all or nothing.
+// neverLogChunk is how many entries one transaction adds: each takes two
+// writes (entry and pattern reservation) of Firestore's 500, plus the
+// version.
+const neverLogChunk = (maxWrites - 1) / 2
+
+// AddNeverLog adds entries all or none. Up to neverLogChunk entries go in
+// one transaction; a larger import goes chunk by chunk, and when a chunk
+// fails the chunks already added are deleted again. Meanwhile a reader may
+// see part of the import, which only ever blocks more mail, never less.
 func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntry) error {
 	if len(entries) == 0 {
 		return nil
-	}
-	if 2*len(entries)+1 > maxWrites {
-		return discreet.Errorf(discreet.ETooLarge, "at most %d entries can be added at once", (maxWrites-1)/2)
 	}
 	type key struct{ scope, v string }
 	seenID, seenPattern := map[key]bool{}, map[key]bool{}
@@ -125,7 +132,24 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 		}
 		refs = append(refs, er, pr)
 	}
-	err := s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	for start := 0; start < len(entries); start += neverLogChunk {
+		end := min(start+neverLogChunk, len(entries))
+		if err := s.addNeverLogChunk(ctx, entries[start:end], refs[2*start:2*end]); err != nil {
+			if start > 0 {
+				if uerr := s.undoNeverLog(context.WithoutCancel(ctx), refs[:2*start]); uerr != nil {
+					return wrap(errors.Join(err, uerr), "cannot add to the Never Log List, nor take back the part already added")
+				}
+			}
+			return wrap(err, "cannot add to the Never Log List")
+		}
+	}
+	return nil
+}
+
+// addNeverLogChunk adds entries (refs: entry and pattern document of each)
+// in one transaction.
+func (s *Store) addNeverLogChunk(ctx context.Context, entries []discreet.NeverLogEntry, refs []*firestore.DocumentRef) error {
+	return s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snaps, err := tx.GetAll(refs)
 		if err != nil {
 			return err
@@ -149,7 +173,26 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 		}
 		return tx.Set(s.versionRef(), bumpVersion, firestore.MergeAll)
 	})
-	return wrap(err, "cannot add to the Never Log List")
+}
+
+// undoNeverLog deletes documents an interrupted import added, and moves the
+// version so every instance drops them too.
+func (s *Store) undoNeverLog(ctx context.Context, refs []*firestore.DocumentRef) error {
+	for start := 0; start < len(refs); start += maxWrites - 1 {
+		chunk := refs[start:min(start+maxWrites-1, len(refs))]
+		err := s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			for _, r := range chunk {
+				if err := tx.Delete(r); err != nil {
+					return err
+				}
+			}
+			return tx.Set(s.versionRef(), bumpVersion, firestore.MergeAll)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) DeleteNeverLog(ctx context.Context, scope, id string) (discreet.NeverLogEntry, error) {

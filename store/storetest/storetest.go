@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Teams", testTeams},
 		{"NeverLog", testNeverLog},
 		{"NeverLogAtomic", testNeverLogAtomic},
+		{"NeverLogLargeImport", testNeverLogLarge},
 		{"Contacts", testContacts},
 		{"LogEmailIdempotent", testLogEmailIdempotent},
 		{"LogEmailConcurrentSame", testLogEmailConcurrentSame},
@@ -458,6 +459,36 @@ func testNeverLogAtomic(t *testing.T, s store.Store) {
 		_, err := s.NeverLogEntry(ctx, "", id)
 		wantCode(t, err, discreet.ENotFound, "entry of a failed batch")
 	}
+}
+
+// Imports may be far larger than one backend transaction; they are still
+// all or nothing.
+func testNeverLogLarge(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	batch := func(prefix string, n int) []discreet.NeverLogEntry {
+		out := make([]discreet.NeverLogEntry, n)
+		for i := range out {
+			out[i] = nl(fmt.Sprintf("%s%04d", prefix, i), "", fmt.Sprintf("@%s%04d.example", prefix, i))
+		}
+		return out
+	}
+	must(t, s.AddNeverLog(ctx, batch("big", 600)), "AddNeverLog of 600 entries")
+	list, _, err := s.NeverLog(ctx, "")
+	must(t, err, "NeverLog")
+	if len(list) != 600 {
+		t.Fatalf("after a 600-entry import the list has %d entries", len(list))
+	}
+	// A conflict near the end of a large batch takes back the whole batch.
+	late := batch("late", 600)
+	late[550].Pattern = "@big0007.example"
+	wantCode(t, s.AddNeverLog(ctx, late), discreet.EConflict, "AddNeverLog with a conflict at entry 550")
+	list, _, err = s.NeverLog(ctx, "")
+	must(t, err, "NeverLog")
+	if len(list) != 600 {
+		t.Fatalf("a failed 600-entry import left %d entries, want the 600 from before", len(list))
+	}
+	_, err = s.NeverLogEntry(ctx, "", "late0000")
+	wantCode(t, err, discreet.ENotFound, "first entry of a failed large import")
 }
 
 func contactIs(t *testing.T, s store.Store, addr, owner, team string) discreet.Contact {
