@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -84,8 +85,9 @@ func (s *Service) CaptureSent(ctx context.Context, user discreet.User, raw []byt
 	slices.Sort(recipients)
 	recipients = slices.Compact(recipients)
 	in := logInput{msg: msg, raw: raw, gmailID: gmailMessageID, source: discreet.SourceSync}
+	var intent discreet.Intent
 	if len(recipients) > 0 {
-		intent, err := s.store.ConsumeIntent(ctx, user.Email, recipients, msg.Subject, s.now())
+		intent, err = s.store.ConsumeIntent(ctx, user.Email, recipients, msg.Subject, s.now())
 		switch {
 		case err == nil:
 			in.toggle, in.visibility, in.source = &intent.Log, intent.Visibility, discreet.SourceCompose
@@ -93,7 +95,15 @@ func (s *Service) CaptureSent(ctx context.Context, user discreet.User, raw []byt
 			return LogResult{}, err
 		}
 	}
-	return s.logMessage(ctx, user, org, in)
+	res, err := s.logMessage(ctx, user, org, in)
+	if err != nil && intent.ID != "" {
+		// The capture will be retried: it must find the rep's choice again,
+		// not fall back to their defaults.
+		if rerr := s.store.ReleaseIntent(context.WithoutCancel(ctx), intent.ID); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	return res, err
 }
 
 func parse(raw []byte, org discreet.OrgSettings) (*message.Message, error) {

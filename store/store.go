@@ -85,6 +85,10 @@ type Store interface {
 	// the same subject, marks it consumed and returns it; not_found when
 	// there is none. An intent is consumed at most once.
 	ConsumeIntent(ctx context.Context, user string, recipients []string, subject string, now time.Time) (discreet.Intent, error)
+	// ReleaseIntent makes a consumed intent consumable again, for a capture
+	// whose write failed, so the redelivered notification still finds the
+	// rep's choice; not_found when there is no such intent.
+	ReleaseIntent(ctx context.Context, id string) error
 
 	// AppendAudit appends a record (ID and At set by the caller).
 	AppendAudit(ctx context.Context, r discreet.AuditRecord) error

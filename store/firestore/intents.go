@@ -93,6 +93,15 @@ func (s *Store) ConsumeIntent(ctx context.Context, user string, recipients []str
 	}
 }
 
+// ReleaseIntent marks a consumed intent unconsumed again.
+func (s *Store) ReleaseIntent(ctx context.Context, id string) error {
+	_, err := s.c.Collection(colIntents).Doc(id).Update(ctx, []firestore.Update{{Path: "consumed", Value: false}})
+	if status.Code(err) == codes.NotFound {
+		return discreet.Errorf(discreet.ENotFound, "there is no compose intent %s", id)
+	}
+	return wrap(err, "cannot release the compose intent")
+}
+
 // pickIntent returns the newest unexpired intent of q with subject, or
 // else the newest unexpired one; a nil snapshot when there is none.
 func pickIntent(ctx context.Context, q firestore.Query, subject, nowKey string) (intentDoc, *firestore.DocumentSnapshot, error) {

@@ -60,6 +60,20 @@ func (s *Store) ConsumeIntent(ctx context.Context, user string, recipients []str
 	return out, err
 }
 
+// ReleaseIntent marks a consumed intent unconsumed again.
+func (s *Store) ReleaseIntent(ctx context.Context, id string) error {
+	return s.write(ctx, "release intent", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE intents SET consumed = 0 WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return notFound("intent")
+		}
+		return nil
+	})
+}
+
 // AppendAudit appends one record; its ID must be new.
 func (s *Store) AppendAudit(ctx context.Context, r discreet.AuditRecord) error {
 	if r.ID == "" {

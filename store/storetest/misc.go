@@ -74,6 +74,18 @@ func testIntentExpiry(t *testing.T, s store.Store) {
 	consume(t, s, anna, r, "Hi", at(10), "")
 }
 
+// A capture whose write failed releases its intent; the retry finds it.
+func testIntentRelease(t *testing.T, s store.Store) {
+	const anna = "anna@acme.com"
+	r := []string{"a@x.example"}
+	must(t, s.PutIntent(t.Context(), intent("retry", anna, r, "Hi", at(0))), "PutIntent")
+	consume(t, s, anna, r, "Hi", at(1), "retry")
+	consume(t, s, anna, r, "Hi", at(1), "")
+	must(t, s.ReleaseIntent(t.Context(), "retry"), "ReleaseIntent")
+	consume(t, s, anna, r, "Hi", at(1), "retry")
+	wantCode(t, s.ReleaseIntent(t.Context(), "no-such-intent"), discreet.ENotFound, "ReleaseIntent of an unknown id")
+}
+
 func testIntentConcurrent(t *testing.T, s store.Store) {
 	const anna = "anna@acme.com"
 	r := []string{"a@x.example", "b@y.example"}

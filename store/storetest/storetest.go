@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Intents", testIntents},
 		{"IntentExpiry", testIntentExpiry},
 		{"IntentConcurrent", testIntentConcurrent},
+		{"IntentRelease", testIntentRelease},
 		{"Audit", testAudit},
 		{"Purge", testPurge},
 		{"Unicode", testUnicode},
