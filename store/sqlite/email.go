@@ -90,7 +90,7 @@ func (s *Store) SearchContacts(ctx context.Context, prefix string, limit int) ([
 // SetContactOwner reassigns a contact.
 func (s *Store) SetContactOwner(ctx context.Context, email, owner, team string) (discreet.Contact, error) {
 	var c discreet.Contact
-	err := s.write(ctx, "set contact owner", func(tx *sql.Tx) error {
+	err := s.write(ctx, "set contact owner", func(ctx context.Context, tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, `UPDATE contacts SET owner = ?, team = ? WHERE email = ?
 			RETURNING email, name, owner, team, created_at`, owner, team, email)
 		var err error
@@ -266,7 +266,7 @@ func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email,
 	}
 	var stored discreet.Email
 	var created bool
-	err := s.write(ctx, "log email", func(tx *sql.Tx) error {
+	err := s.write(ctx, "log email", func(ctx context.Context, tx *sql.Tx) error {
 		st, err := prepareLog(ctx, tx)
 		if err != nil {
 			return err
@@ -289,7 +289,7 @@ func (s *Store) logBatch(ctx context.Context, emails []discreet.Email) error {
 			return err
 		}
 	}
-	return s.write(ctx, "log emails", func(tx *sql.Tx) error {
+	return s.write(ctx, "log emails", func(ctx context.Context, tx *sql.Tx) error {
 		st, err := prepareLog(ctx, tx)
 		if err != nil {
 			return err
@@ -331,7 +331,7 @@ func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibil
 		return discreet.Email{}, discreet.FieldError("visibility", "must be private, team or public")
 	}
 	var out discreet.Email
-	err := s.write(ctx, "set visibility", func(tx *sql.Tx) error {
+	err := s.write(ctx, "set visibility", func(ctx context.Context, tx *sql.Tx) error {
 		e, err := getEmail(ctx, tx, id)
 		if err != nil {
 			return err
@@ -411,7 +411,7 @@ func deleteAudience(ctx context.Context, tx *sql.Tx, contact, sk string) error {
 
 // DeleteEmail removes an email from the store and every timeline.
 func (s *Store) DeleteEmail(ctx context.Context, id string) error {
-	return s.write(ctx, "delete email", func(tx *sql.Tx) error {
+	return s.write(ctx, "delete email", func(ctx context.Context, tx *sql.Tx) error {
 		return deleteEmail(ctx, tx, id)
 	})
 }
@@ -695,7 +695,7 @@ func (s *Store) PurgeMatching(ctx context.Context, m store.Match, batch int) (st
 	}
 	for {
 		var ids []string
-		err := s.write(ctx, "purge", func(tx *sql.Tx) error {
+		err := s.write(ctx, "purge", func(ctx context.Context, tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, "SELECT email_id FROM email_match WHERE term = ? LIMIT ?", term, batch)
 			if err != nil {
 				return err

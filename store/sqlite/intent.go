@@ -25,7 +25,7 @@ func (s *Store) PutIntent(ctx context.Context, in discreet.Intent) error {
 	if err != nil {
 		return s.fail(ctx, err, "put intent")
 	}
-	return s.write(ctx, "put intent", func(tx *sql.Tx) error {
+	return s.write(ctx, "put intent", func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO intents (id, user, recipients, subject, created_at, expires_at, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET user = excluded.user, recipients = excluded.recipients,
@@ -40,7 +40,7 @@ func (s *Store) PutIntent(ctx context.Context, in discreet.Intent) error {
 // exactly these recipients: one with this subject first, then the newest.
 func (s *Store) ConsumeIntent(ctx context.Context, user string, recipients []string, subject string, now time.Time) (discreet.Intent, error) {
 	var out discreet.Intent
-	err := s.write(ctx, "consume intent", func(tx *sql.Tx) error {
+	err := s.write(ctx, "consume intent", func(ctx context.Context, tx *sql.Tx) error {
 		var id, data string
 		err := tx.QueryRowContext(ctx, `SELECT id, data FROM intents
 			WHERE user = ? AND recipients = ? AND consumed = 0 AND expires_at > ?
@@ -62,7 +62,7 @@ func (s *Store) ConsumeIntent(ctx context.Context, user string, recipients []str
 
 // ReleaseIntent marks a consumed intent unconsumed again.
 func (s *Store) ReleaseIntent(ctx context.Context, id string) error {
-	return s.write(ctx, "release intent", func(tx *sql.Tx) error {
+	return s.write(ctx, "release intent", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE intents SET consumed = 0 WHERE id = ?", id)
 		if err != nil {
 			return err
@@ -83,7 +83,7 @@ func (s *Store) AppendAudit(ctx context.Context, r discreet.AuditRecord) error {
 	if err != nil {
 		return s.fail(ctx, err, "append audit")
 	}
-	return s.write(ctx, "append audit", func(tx *sql.Tx) error {
+	return s.write(ctx, "append audit", func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO audit (id, sort_key, email_owner, data) VALUES (?, ?, ?, ?)",
 			r.ID, store.SortKey(r.At, r.ID), r.EmailOwner, string(data))
 		return err

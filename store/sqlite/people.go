@@ -33,7 +33,7 @@ func (s *Store) PutOrgSettings(ctx context.Context, v discreet.OrgSettings) erro
 	if err != nil {
 		return s.fail(ctx, err, "put org settings")
 	}
-	return s.write(ctx, "put org settings", func(tx *sql.Tx) error {
+	return s.write(ctx, "put org settings", func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO org_settings (id, data) VALUES (1, ?)
 			ON CONFLICT (id) DO UPDATE SET data = excluded.data`, string(data))
 		return err
@@ -63,7 +63,7 @@ func (s *Store) PutUserSettings(ctx context.Context, email string, v discreet.Us
 	if err != nil {
 		return s.fail(ctx, err, "put user settings")
 	}
-	return s.write(ctx, "put user settings", func(tx *sql.Tx) error {
+	return s.write(ctx, "put user settings", func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO user_settings (email, data) VALUES (?, ?)
 			ON CONFLICT (email) DO UPDATE SET data = excluded.data`, email, string(data))
 		return err
@@ -102,7 +102,7 @@ func (s *Store) PutUser(ctx context.Context, u discreet.User) error {
 	if err != nil {
 		return s.fail(ctx, err, "put user")
 	}
-	return s.write(ctx, "put user", func(tx *sql.Tx) error {
+	return s.write(ctx, "put user", func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (email, data) VALUES (?, ?)
 			ON CONFLICT (email) DO UPDATE SET data = excluded.data`, u.Email, string(data))
 		return err
@@ -120,7 +120,7 @@ func (s *Store) CreateUser(ctx context.Context, u discreet.User) (discreet.User,
 	}
 	var stored discreet.User
 	var created bool
-	err = s.write(ctx, "create user", func(tx *sql.Tx) error {
+	err = s.write(ctx, "create user", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, data) VALUES (?, ?) ON CONFLICT (email) DO NOTHING`, u.Email, string(data))
 		if err != nil {
 			return err
@@ -182,7 +182,7 @@ func (s *Store) PutTeam(ctx context.Context, t discreet.Team) error {
 	if t.ID == "" {
 		return discreet.FieldError("id", "is required")
 	}
-	return s.write(ctx, "put team", func(tx *sql.Tx) error {
+	return s.write(ctx, "put team", func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO teams (id, name) VALUES (?, ?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name`, t.ID, t.Name)
 		return err
@@ -288,7 +288,7 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 			return discreet.FieldError("pattern", "is required")
 		}
 	}
-	return s.write(ctx, "add never log", func(tx *sql.Tx) error {
+	return s.write(ctx, "add never log", func(ctx context.Context, tx *sql.Tx) error {
 		for _, e := range entries {
 			var one int
 			err := tx.QueryRowContext(ctx, "SELECT 1 FROM never_log WHERE scope = ? AND (pattern = ? OR id = ?)",
@@ -312,7 +312,7 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 // DeleteNeverLog removes one entry and returns it.
 func (s *Store) DeleteNeverLog(ctx context.Context, scope, id string) (discreet.NeverLogEntry, error) {
 	var out discreet.NeverLogEntry
-	err := s.write(ctx, "delete never log", func(tx *sql.Tx) error {
+	err := s.write(ctx, "delete never log", func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		out, err = getNeverLog(ctx, tx, scope, id)
 		if err != nil {

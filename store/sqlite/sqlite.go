@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -35,8 +36,13 @@ var migrations embed.FS
 
 // Store implements store.Store on SQLite.
 type Store struct {
-	w *sql.DB // the one writer connection
+	w *sql.DB // the one writer connection, used by the writer goroutine only
 	r *sql.DB // read-only pool
+
+	writes     chan *writeReq
+	closed     chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -57,14 +63,17 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	go s.writer()
 	if err := s.migrate(ctx); err != nil {
+		s.stopWriter()
 		w.Close()
 		return nil, err
 	}
 	// Opened after the writer has switched the file to WAL, which persists.
 	r, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
 	if err != nil {
+		s.stopWriter()
 		w.Close()
 		return nil, discreet.Wrap(err, discreet.EInternal, "cannot open the database")
 	}
@@ -79,8 +88,15 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	return s, nil
 }
 
+// stopWriter ends the writer goroutine once the write in hand is done.
+func (s *Store) stopWriter() {
+	s.closeOnce.Do(func() { close(s.closed) })
+	<-s.writerDone
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopWriter()
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
@@ -107,7 +123,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return discreet.Wrap(err, discreet.EInternal, "cannot list migrations")
 	}
 	sort.Strings(names)
-	return s.write(ctx, "migrate", func(tx *sql.Tx) error {
+	return s.write(ctx, "migrate", func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 			version    INTEGER PRIMARY KEY,
 			applied_at TEXT NOT NULL)`); err != nil {
@@ -148,20 +164,125 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
-// write runs fn in one IMMEDIATE transaction on the writer connection.
-func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 128
+
+// writeReq is one write waiting for the writer.
+type writeReq struct {
+	ctx  context.Context
+	op   string
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	done chan error
+}
+
+// write runs fn in a transaction on the writer connection and returns once
+// its changes are durable. Writes that arrive together share one commit
+// (group commit): each runs in a savepoint of its own, so one failing
+// write undoes only itself, and every caller is answered only after the
+// fsync that covers its write. fn gets a context that keeps the caller's
+// values but not its cancellation: an interrupted statement would roll
+// back the whole shared transaction.
+func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return s.fail(ctx, err, op)
+	}
+	req := &writeReq{ctx: ctx, op: op, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-s.closed:
+		return discreet.Errorf(discreet.EUnavailable, "the database is closed")
+	case <-ctx.Done():
+		return s.fail(ctx, ctx.Err(), op)
+	}
+	// Once handed over, the write is waited for: answering early would leave
+	// the caller unsure whether it happened.
+	return <-req.done
+}
+
+// writer is the one goroutine that writes: it takes what is waiting, up to
+// maxGroup, and commits it as one transaction.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.closed:
+			return
+		}
+		group := []*writeReq{first}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.writes:
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+func (s *Store) commitGroup(group []*writeReq) {
+	results := make([]error, len(group))
+	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		return s.fail(ctx, err, op)
+		for i, r := range group {
+			r.done <- s.fail(r.ctx, err, r.op)
+			results[i] = err
+		}
+		return
 	}
-	if err := fn(tx); err != nil {
+	ok := 0
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			results[i] = err // given up while waiting: not run
+			continue
+		}
+		results[i] = runSavepoint(context.WithoutCancel(r.ctx), tx, r.fn)
+		if results[i] == nil {
+			ok++
+		}
+	}
+	var commitErr error
+	if ok > 0 {
+		commitErr = tx.Commit()
+	} else {
 		_ = tx.Rollback()
-		return s.fail(ctx, err, op)
 	}
-	if err := tx.Commit(); err != nil {
-		return s.fail(ctx, err, op)
+	for i, r := range group {
+		err := results[i]
+		if err == nil {
+			err = commitErr
+		}
+		if err != nil {
+			err = s.fail(r.ctx, err, r.op)
+		}
+		r.done <- err
 	}
-	return nil
+}
+
+// runSavepoint runs fn inside a savepoint of tx, undoing only fn's changes
+// when it fails or panics.
+func runSavepoint(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, tx *sql.Tx) error) (err error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in a write: %v", p)
+		}
+		if err != nil {
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE w"); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	return fn(ctx, tx)
 }
 
 // read runs fn in one read transaction, so what it reads is one snapshot.

@@ -2,7 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/discreet-crm/discreet"
 
@@ -71,5 +75,60 @@ func TestCanceled(t *testing.T) {
 	err = s.PutTeam(ctx, discreet.Team{ID: "de"})
 	if got := discreet.ErrorCode(err); got != discreet.EUnavailable {
 		t.Fatalf("PutTeam with a canceled context: code %q (%v), want unavailable", got, err)
+	}
+}
+
+// Writes that share one commit stay independent: a write that fails undoes
+// only itself, and every acknowledged write is there after a reopen.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			// Every fourth entry repeats the pattern of the one before it.
+			pattern := fmt.Sprintf("@g%03d.example", i-i%4/3)
+			errs[i] = st.AddNeverLog(ctx, []discreet.NeverLogEntry{{ID: fmt.Sprintf("e%03d", i), Pattern: pattern, AddedBy: "admin@acme.example", AddedAt: time.Now()}})
+		})
+	}
+	wg.Wait()
+	var added []string
+	for i, err := range errs {
+		switch discreet.ErrorCode(err) {
+		case "":
+			added = append(added, fmt.Sprintf("e%03d", i))
+		case discreet.EConflict:
+		default:
+			t.Fatalf("AddNeverLog %d: %v", i, err)
+		}
+	}
+	if len(added) != n-n/4 {
+		t.Errorf("%d entries added, want %d (one conflict in four)", len(added), n-n/4)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	list, _, err := st.NeverLog(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range list {
+		ids = append(ids, e.ID)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, added) {
+		t.Errorf("after reopen the list holds %v, want the acknowledged %v", ids, added)
 	}
 }

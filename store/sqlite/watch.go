@@ -69,7 +69,7 @@ func (s *Store) RenewWatch(ctx context.Context, user string, historyID uint64, e
 		return store.Watch{}, err
 	}
 	var out store.Watch
-	err = s.write(ctx, "renew watch", func(tx *sql.Tx) error {
+	err = s.write(ctx, "renew watch", func(ctx context.Context, tx *sql.Tx) error {
 		historyAt := ""
 		if id > 0 {
 			historyAt = tsKey(now)
@@ -99,7 +99,7 @@ func (s *Store) AdvanceHistory(ctx context.Context, user string, historyID uint6
 		return false, err
 	}
 	var moved bool
-	err = s.write(ctx, "advance history", func(tx *sql.Tx) error {
+	err = s.write(ctx, "advance history", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO watches (user, history_id, history_at) VALUES (?, ?, ?)
 			ON CONFLICT (user) DO UPDATE SET history_id = excluded.history_id, history_at = excluded.history_at
 			WHERE excluded.history_id > watches.history_id`, user, id, tsKey(now))
@@ -119,7 +119,7 @@ func (s *Store) ClaimMessage(ctx context.Context, user, messageID string, now ti
 		return 0, discreet.FieldError("messageId", "is required")
 	}
 	var out store.Claim
-	err := s.write(ctx, "claim message", func(tx *sql.Tx) error {
+	err := s.write(ctx, "claim message", func(ctx context.Context, tx *sql.Tx) error {
 		var done bool
 		var until string
 		err := tx.QueryRowContext(ctx, `SELECT done, lease_until FROM captured WHERE user = ? AND message_id = ?`,
@@ -145,7 +145,7 @@ func (s *Store) ClaimMessage(ctx context.Context, user, messageID string, now ti
 
 // ReleaseMessage marks a claimed message done, or drops the claim.
 func (s *Store) ReleaseMessage(ctx context.Context, user, messageID string, done bool, now time.Time) error {
-	return s.write(ctx, "release message", func(tx *sql.Tx) error {
+	return s.write(ctx, "release message", func(ctx context.Context, tx *sql.Tx) error {
 		if !done {
 			_, err := tx.ExecContext(ctx, `DELETE FROM captured WHERE user = ? AND message_id = ? AND done = 0`, user, messageID)
 			return err
@@ -160,7 +160,7 @@ func (s *Store) ReleaseMessage(ctx context.Context, user, messageID string, done
 // PruneMessages forgets the user's message claims last touched before before.
 func (s *Store) PruneMessages(ctx context.Context, user string, before time.Time) (int, error) {
 	var n int64
-	err := s.write(ctx, "prune messages", func(tx *sql.Tx) error {
+	err := s.write(ctx, "prune messages", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM captured WHERE user = ? AND updated_at < ?`, user, tsKey(before))
 		if err != nil {
 			return err
