@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -39,6 +40,10 @@ type Config struct {
 	DevAuth bool
 	// MaxBodyBytes caps request bodies (413 above); 0 means 1 MiB.
 	MaxBodyBytes int64
+	// RequestTimeout is each request's deadline; 0 means
+	// DefaultRequestTimeout (imports, purges and Gmail push get
+	// LongRequestTimeout).
+	RequestTimeout time.Duration
 	// Logger receives one line per request and the causes of 5xx answers;
 	// nil means slog.Default().
 	Logger *slog.Logger
@@ -72,6 +77,7 @@ type gateway struct {
 	log       *slog.Logger
 	ready     func(context.Context) error
 	details   func() map[string]any
+	timeout   time.Duration
 	project   string
 }
 
@@ -90,10 +96,14 @@ func New(cfg Config) *echo.Echo {
 		log:       cfg.Logger,
 		ready:     cfg.Ready,
 		details:   cfg.ReadyDetails,
+		timeout:   cfg.RequestTimeout,
 		project:   cfg.Project,
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxBodyBytes
+	}
+	if g.timeout <= 0 {
+		g.timeout = DefaultRequestTimeout
 	}
 	if g.log == nil {
 		g.log = slog.Default()

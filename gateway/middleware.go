@@ -31,7 +31,10 @@ func (g *gateway) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if !saneRequestID(id) {
 			id = uuid.NewString()
 		}
-		ctx := logging.WithRequestID(r.Context(), id)
+		// Every request gets a deadline, so an outage of the store or Gmail
+		// answers 503 instead of holding the caller until it gives up.
+		ctx, cancel := context.WithTimeout(logging.WithRequestID(r.Context(), id), g.deadline(r))
+		defer cancel()
 		if trace, span := logging.ParseCloudTrace(r.Header.Get("X-Cloud-Trace-Context"), g.project); trace != "" {
 			ctx = logging.WithTrace(ctx, trace, span)
 		}
@@ -63,6 +66,23 @@ func (g *gateway) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		)
 		return nil
 	}
+}
+
+// Request deadlines: most requests need a few store round trips; imports,
+// purges and Gmail push notifications work through many and get longer,
+// still within the server's 60 s write timeout.
+const (
+	DefaultRequestTimeout = 10 * time.Second
+	LongRequestTimeout    = 50 * time.Second
+)
+
+func (g *gateway) deadline(r *http.Request) time.Duration {
+	p := r.URL.Path
+	if strings.HasSuffix(p, ":import") || strings.HasSuffix(p, ":purge") || strings.HasPrefix(p, "/v1/gmail/") ||
+		r.Method == http.MethodPost && p == "/v1/never-log" {
+		return max(g.timeout, LongRequestTimeout)
+	}
+	return g.timeout
 }
 
 // saneRequestID accepts ids a caller may pass on: short, printable, no
