@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/discreet-crm/discreet"
@@ -79,15 +78,6 @@ func FuzzImportNeverLog(f *testing.F) {
 			return
 		}
 		exported := mustExport(t, svc, admin)
-		if i := slices.IndexFunc(exported, func(e discreet.NeverLogEntry) bool { return strings.HasPrefix(e.Pattern, "#") }); i >= 0 {
-			// Known bug: ExportNeverLogCSV writes such a pattern unquoted and
-			// the import reads the line as a comment, so the entry is lost in
-			// a round trip (see docs/SECURITY.md). Failing here would fail
-			// every `go test ./service`; the seed in testdata keeps the case.
-			t.Logf("KNOWN BUG: entry %q does not survive export → import", exported[i].Pattern)
-			reset(t, true)
-			return
-		}
 		csv := service.ExportNeverLogCSV(exported)
 		reset(t, false)
 		if _, err := svc.ImportNeverLog(ctx, admin, string(csv)); err != nil {

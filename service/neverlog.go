@@ -378,6 +378,14 @@ func ExportNeverLogCSV(entries []discreet.NeverLogEntry) []byte {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"pattern", "note", "addedBy", "addedAt"})
 	for _, e := range entries {
+		if strings.HasPrefix(e.Pattern, "#") {
+			// A line starting with '#' is a comment to the import; quoted,
+			// the pattern (a legal local part) survives the round trip.
+			w.Flush()
+			b.WriteString(`"` + strings.ReplaceAll(e.Pattern, `"`, `""`) + `",`)
+			_ = w.Write([]string{e.Note, e.AddedBy, e.AddedAt.UTC().Format(time.RFC3339)})
+			continue
+		}
 		_ = w.Write([]string{e.Pattern, e.Note, e.AddedBy, e.AddedAt.UTC().Format(time.RFC3339)})
 	}
 	w.Flush()
