@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,6 +31,7 @@ type googleFake struct {
 	signed    []map[string]any // payloads signJwt received
 	signPaths []string
 	exchanged []map[string]any // claims of the assertions the token endpoint received
+	perUser   map[string]int   // exchanges per subject: tokens are "at-<user>-<n>"
 	signCode  int              // non-zero: signJwt answers this
 	tokenCode int              // non-zero: the token endpoint answers this
 	tokenBody string
@@ -37,7 +39,7 @@ type googleFake struct {
 }
 
 func newGoogleFake(t *testing.T) *googleFake {
-	f := &googleFake{t: t}
+	f := &googleFake{t: t, perUser: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/projects/{rest...}", f.signJwt)
 	mux.HandleFunc("POST /token", f.token)
@@ -100,9 +102,11 @@ func (f *googleFake) token(w http.ResponseWriter, r *http.Request) {
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	var claims map[string]any
 	_ = json.Unmarshal(payload, &claims)
+	sub, _ := claims["sub"].(string)
 	f.mu.Lock()
 	f.exchanged = append(f.exchanged, claims)
-	n := len(f.exchanged)
+	f.perUser[sub]++
+	n := f.perUser[sub]
 	code, body, block := f.tokenCode, f.tokenBody, f.block
 	f.mu.Unlock()
 	if block != nil {
@@ -114,9 +118,8 @@ func (f *googleFake) token(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(body))
 		return
 	}
-	sub, _ := claims["sub"].(string)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"access_token": "at-" + sub + "-" + string(rune('0'+n)), "token_type": "Bearer", "expires_in": 3600,
+		"access_token": fmt.Sprintf("at-%s-%d", sub, n), "token_type": "Bearer", "expires_in": 3600,
 	})
 }
 
