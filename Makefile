@@ -1,7 +1,7 @@
 # The one test command: every Go test with the race detector, and the Apps
 # Script add-on's Node tests. Tests needing the emulators or Chromium skip on
 # a laptop without them unless CI is set.
-.PHONY: test run bench
+.PHONY: test run bench deploy
 
 test:
 	go test -race -count=1 -timeout 20m ./...
@@ -12,3 +12,8 @@ run:
 
 bench:
 	go test -run='^$$' -bench=. -benchmem ./policy ./store/sqlite
+
+# Deploy to App Engine + Firestore: set PROJECT, REGION, ADMINS and DOMAINS
+# first (README, Deploy); DRY_RUN=1 shows what would change.
+deploy:
+	bash deploy/deploy.sh

@@ -58,10 +58,11 @@ type Config struct {
 	// DevAuth accepts X-Dev-User in place of both tokens and serves the
 	// browser preview at /dev/addon.
 	DevAuth bool
-	// Gmail reads the open message with the event's tokens.
+	// Gmail reads the open message with the event's tokens; in
+	// development cmd wires FixtureSource(DevMail()) here.
 	Gmail service.MessageSource
-	// DevMail are the example messages the preview offers and, when Gmail
-	// is nil in dev mode, serves (default DevMail()).
+	// DevMail are the example messages the preview offers (default
+	// DevMail()).
 	DevMail []fs.FS
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -86,9 +87,6 @@ func Register(e *echo.Echo, cfg Config) {
 		mail := cfg.DevMail
 		if len(mail) == 0 {
 			mail = []fs.FS{DevMail()}
-		}
-		if h.cfg.Gmail == nil {
-			h.cfg.Gmail = FixtureSource(mail...)
 		}
 		registerPreview(e, fixtureSource(mail))
 	}

@@ -29,8 +29,8 @@ import (
 	"github.com/discreet-crm/discreet/store"
 )
 
-// Tokens returns an OAuth access token for user's own mailbox; Delegation
-// makes one from a service account with domain-wide delegation.
+// Tokens returns an OAuth access token for user's own mailbox;
+// DelegatedTokens makes them by keyless domain-wide delegation.
 type Tokens func(ctx context.Context, user string) (string, error)
 
 // Defaults of Config.
@@ -42,8 +42,9 @@ const (
 	claimsKept = 30 * 24 * time.Hour
 )
 
-// Config wires sent-mail capture. ConfigFromEnv fills the deployment's
-// part (Tokens, Topic, push identity, TrustCronHeader, GmailEndpoint).
+// Config wires sent-mail capture; cmd/discreet fills the deployment's part
+// (Tokens, Topic, push identity, TrustCronHeader, GmailEndpoint) from its
+// configuration.
 type Config struct {
 	Service *service.Service
 	Store   store.Store
@@ -70,7 +71,7 @@ type Config struct {
 	Audiences []string
 	// TrustCronHeader accepts "X-Appengine-Cron: true" as the cron's
 	// authentication. Only App Engine strips that header from outside
-	// requests, so set it only there (ConfigFromEnv: GAE_ENV=standard).
+	// requests, so set it only there (GAE_ENV=standard).
 	TrustCronHeader bool
 
 	// FallbackMessages bounds the recent SENT messages read when the stored
@@ -123,7 +124,7 @@ func New(cfg Config) (*Capture, error) {
 	c := &Capture{cfg: cfg, log: cfg.Logger}
 	if cfg.Tokens == nil {
 		if c.cfg.Disabled == "" {
-			c.cfg.Disabled = "no mailbox access is configured (DISCREET_GMAIL_DELEGATION_KEY)"
+			c.cfg.Disabled = "no mailbox access is configured (DISCREET_GMAIL_DELEGATION_SA)"
 		}
 		c.log.Warn("sent-mail capture is disabled: " + c.cfg.Disabled + "; the add-on's Log button still works")
 		return c, nil

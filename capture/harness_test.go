@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/auth/authtest"
 	"github.com/discreet-crm/discreet/capture"
@@ -93,7 +91,7 @@ func newHarness(t *testing.T, topic string, opts ...option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := gateway.New(gateway.Config{Service: svc, Logger: logger, Mount: []func(*echo.Echo){h.cap.Register}})
+	e := gateway.New(gateway.Config{Service: svc, Logger: logger, Routes: h.cap.Routes()})
 	h.api = httptest.NewServer(e)
 	t.Cleanup(h.api.Close)
 	return h

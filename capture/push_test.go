@@ -237,21 +237,3 @@ func TestRenew(t *testing.T) {
 		t.Fatalf("renew with Gmail down: %d (%s), want 503", status, resp)
 	}
 }
-
-func TestConfigFromEnv(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	cfg, err := capture.ConfigFromEnv(env(nil))
-	if err != nil || cfg.Tokens != nil || !strings.Contains(cfg.Disabled, "DISCREET_GMAIL_DELEGATION_KEY") {
-		t.Fatalf("no key: %+v, %v; want capture off, saying why", cfg, err)
-	}
-	if _, err := capture.ConfigFromEnv(env(map[string]string{"DISCREET_GMAIL_DELEGATION_KEY": "/nonexistent/key.json"})); err == nil ||
-		!strings.HasPrefix(err.Error(), "DISCREET_GMAIL_DELEGATION_KEY:") {
-		t.Fatalf("missing key file: %v", err)
-	}
-	if cfg, _ := capture.ConfigFromEnv(env(map[string]string{"GAE_ENV": "standard"})); !cfg.TrustCronHeader {
-		t.Fatal("on App Engine the cron header is trusted")
-	}
-	if cfg, _ := capture.ConfigFromEnv(env(nil)); cfg.TrustCronHeader {
-		t.Fatal("off App Engine the cron header must not be trusted")
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/gateway"
 )
 
 // renewWorkers bounds the users.watch calls in flight.
@@ -24,25 +25,30 @@ type RenewReport struct {
 	Failed []string `json:"failed,omitempty"`
 }
 
-// RoutePush and RouteRenew are the paths Register serves.
+// RoutePush and RouteRenew are the paths Routes serves.
 const (
 	RoutePush  = "/v1/gmail/push"
 	RouteRenew = "/v1/gmail/watch:renew"
 )
 
-// Register adds POST /v1/gmail/push and POST /v1/gmail/watch:renew to e;
-// pass it in gateway.Config.Mount, whose error handler turns the returned
-// errors into problem+json (503 with Retry-After when work is left).
-func (c *Capture) Register(e *echo.Echo) {
-	e.POST(RoutePush, c.handlePush)
-	e.POST(`/v1/gmail/watch\:renew`, c.handleRenew)
-	// App Engine cron only sends GET; nobody else may renew with GET.
-	e.GET(`/v1/gmail/watch\:renew`, func(ec echo.Context) error {
-		if !c.cronRequest(ec.Request()) {
-			return echo.ErrMethodNotAllowed
-		}
-		return c.handleRenew(ec)
-	})
+// Routes are POST /v1/gmail/push and POST (GET for App Engine cron)
+// /v1/gmail/watch:renew, for gateway.Config.Routes: the gateway documents
+// them, gives them their deadline, and turns the returned errors into
+// problem+json (503 with Retry-After when work is left). They authenticate
+// their callers themselves (Pub/Sub's token, cron, an admin's ID token).
+func (c *Capture) Routes() []gateway.Route {
+	return []gateway.Route{
+		{Method: http.MethodPost, Path: RoutePush, Handler: c.handlePush, Public: true, Deadline: gateway.LongRequestTimeout},
+		{Method: http.MethodPost, Path: RouteRenew, Handler: c.handleRenew, Public: true, Deadline: gateway.LongRequestTimeout},
+		// App Engine cron only sends GET; nobody else may renew with GET.
+		{Method: http.MethodGet, Path: RouteRenew, Public: true, Deadline: gateway.LongRequestTimeout,
+			Handler: func(ec echo.Context) error {
+				if !c.cronRequest(ec.Request()) {
+					return echo.ErrMethodNotAllowed
+				}
+				return c.handleRenew(ec)
+			}},
+	}
 }
 
 // cronRequest reports a request App Engine cron made; App Engine strips

@@ -58,6 +58,7 @@ type env struct {
 	t      *testing.T
 	srv    *httptest.Server
 	svc    *service.Service
+	st     store.Store
 	logBuf *syncBuffer
 
 	mu     sync.Mutex
@@ -93,7 +94,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, svc: svc, logBuf: buf, tokens: map[string]string{}}
+	return &env{t: t, srv: srv, svc: svc, st: o.store, logBuf: buf, tokens: map[string]string{}}
 }
 
 type syncBuffer struct {

@@ -12,7 +12,6 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -40,9 +39,9 @@ type Config struct {
 	DevAuth bool
 	// MaxBodyBytes caps request bodies (413 above); 0 means 1 MiB.
 	MaxBodyBytes int64
-	// RequestTimeout is each request's deadline; 0 means
-	// DefaultRequestTimeout (imports, purges and Gmail push get
-	// LongRequestTimeout).
+	// RequestTimeout is the deadline of a request whose route declares
+	// none; 0 means DefaultRequestTimeout. Routes that work through many
+	// documents (imports, purges, Gmail push) declare LongRequestTimeout.
 	RequestTimeout time.Duration
 	// Logger receives one line per request and the causes of 5xx answers;
 	// nil means slog.Default().
@@ -53,11 +52,20 @@ type Config struct {
 	// ReadyDetails, when set, adds what /readyz reports beside "ready"
 	// (e.g. whether sent-mail capture is configured).
 	ReadyDetails func() map[string]any
+	// Warmup answers App Engine's GET /_ah/warmup: it should open what the
+	// first requests would otherwise wait for (the store, the service's
+	// caches). nil means Ready.
+	Warmup func(context.Context) error
 	// Project is the Google Cloud project that traces in
-	// X-Cloud-Trace-Context belong to; "" means $GOOGLE_CLOUD_PROJECT.
+	// X-Cloud-Trace-Context belong to ("" : traces are not linked).
 	Project string
-	// Mount adds routes of other packages (the add-on's /addon/*). They get
-	// the request log, recovery and problem+json errors, not this package's
+	// Routes are documented operations of other packages (sent-mail
+	// capture's): served, documented in openapi.yaml and given their
+	// deadline like this package's own.
+	Routes []Route
+	// Mount adds routes of other packages that are not part of the REST
+	// API (the add-on's /addon/*). They get the request log, recovery,
+	// problem+json errors and Config.RequestTimeout, not this package's
 	// authentication.
 	Mount []func(*echo.Echo)
 }
@@ -77,8 +85,13 @@ type gateway struct {
 	log       *slog.Logger
 	ready     func(context.Context) error
 	details   func() map[string]any
+	warmup    func(context.Context) error
 	timeout   time.Duration
 	project   string
+	// ownDeadline holds "METHOD /echo/path" of the routes that set their
+	// own deadline (every route of the table); requestLog gives the others
+	// (mounted routes, unknown paths) Config.RequestTimeout.
+	ownDeadline map[string]bool
 }
 
 // New returns the REST API as an Echo instance; serve it with any
@@ -96,6 +109,7 @@ func New(cfg Config) *echo.Echo {
 		log:       cfg.Logger,
 		ready:     cfg.Ready,
 		details:   cfg.ReadyDetails,
+		warmup:    cfg.Warmup,
 		timeout:   cfg.RequestTimeout,
 		project:   cfg.Project,
 	}
@@ -108,8 +122,8 @@ func New(cfg Config) *echo.Echo {
 	if g.log == nil {
 		g.log = slog.Default()
 	}
-	if g.project == "" {
-		g.project = os.Getenv("GOOGLE_CLOUD_PROJECT")
+	if g.warmup == nil {
+		g.warmup = g.ready
 	}
 
 	e := echo.New()
@@ -117,34 +131,55 @@ func New(cfg Config) *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = g.handleError
 	e.Use(g.requestLog, g.recover)
-	for _, r := range g.routes() {
+	routes := append(g.routes(), cfg.Routes...)
+	g.ownDeadline = map[string]bool{}
+	for _, r := range routes {
 		r.register(e, g)
 	}
-	registerVerbs(e, g, g.routes())
+	registerVerbs(e, g, routes)
 	for _, m := range cfg.Mount {
 		m(e)
 	}
 	return e
 }
 
-// route is one documented operation; path is in OpenAPI form, including
-// custom verbs after ':' ("/v1/never-log/{id}:purge").
-type route struct {
-	method, path string
-	handler      echo.HandlerFunc
-	public       bool // no authentication
+// Route is one documented operation. Path is in OpenAPI form, custom verbs
+// after ':' included ("/v1/never-log/{id}:purge").
+type Route struct {
+	Method, Path string
+	Handler      echo.HandlerFunc
+	// Public routes skip the gateway's sign-in: nobody needs to be signed
+	// in, or the handler authenticates its caller itself (Pub/Sub, cron).
+	Public bool
+	// Deadline bounds the request; 0 means Config.RequestTimeout.
+	Deadline time.Duration
 }
 
-func (g *gateway) routes() []route {
-	r := func(method, path string, h echo.HandlerFunc) route {
-		return route{method: method, path: path, handler: h}
+// Request deadlines: most requests need a few store round trips; imports,
+// purges and Gmail push notifications work through many and get longer,
+// still within the server's 60 s write timeout.
+const (
+	DefaultRequestTimeout = 10 * time.Second
+	LongRequestTimeout    = 50 * time.Second
+)
+
+// routes is the REST API. Each route says whether it needs a signed-in
+// caller and how long it may take.
+func (g *gateway) routes() []Route {
+	r := func(method, path string, h echo.HandlerFunc) Route {
+		return Route{Method: method, Path: path, Handler: h}
 	}
-	pub := func(method, path string, h echo.HandlerFunc) route {
-		return route{method: method, path: path, handler: h, public: true}
+	pub := func(method, path string, h echo.HandlerFunc) Route {
+		return Route{Method: method, Path: path, Handler: h, Public: true}
 	}
-	return []route{
+	long := func(rt Route) Route {
+		rt.Deadline = LongRequestTimeout
+		return rt
+	}
+	return []Route{
 		pub(http.MethodGet, "/healthz", g.healthz),
 		pub(http.MethodGet, "/readyz", g.readyz),
+		pub(http.MethodGet, "/_ah/warmup", g.warm),
 		pub(http.MethodGet, "/v1/openapi.yaml", g.openAPI),
 		r(http.MethodGet, "/v1/me", g.me),
 		r(http.MethodGet, "/v1/teams", g.teams),
@@ -153,12 +188,12 @@ func (g *gateway) routes() []route {
 		r(http.MethodGet, "/v1/users/{email}", g.user),
 		r(http.MethodPut, "/v1/users/{email}", g.putUser),
 		r(http.MethodGet, "/v1/never-log", g.neverLog),
-		r(http.MethodPost, "/v1/never-log", g.addNeverLog),
+		long(r(http.MethodPost, "/v1/never-log", g.addNeverLog)), // may purge what the entry covers
 		r(http.MethodDelete, "/v1/never-log/{id}", g.removeNeverLog),
-		r(http.MethodPost, "/v1/never-log:import", g.importNeverLog),
+		long(r(http.MethodPost, "/v1/never-log:import", g.importNeverLog)),
 		r(http.MethodGet, "/v1/never-log:export", g.exportNeverLog),
 		r(http.MethodPost, "/v1/never-log:check", g.checkNeverLog),
-		r(http.MethodPost, "/v1/never-log/{id}:purge", g.purgeNeverLog),
+		long(r(http.MethodPost, "/v1/never-log/{id}:purge", g.purgeNeverLog)),
 		r(http.MethodPost, "/v1/emails", g.logEmail),
 		r(http.MethodGet, "/v1/emails/{id}", g.email),
 		r(http.MethodPatch, "/v1/emails/{id}", g.setVisibility),
@@ -176,25 +211,34 @@ func (g *gateway) routes() []route {
 	}
 }
 
-func (r route) middleware(g *gateway) []echo.MiddlewareFunc {
-	if r.public {
-		return nil
+// middleware is what runs before the handler: the route's deadline, then
+// sign-in unless the route is public.
+func (r Route) middleware(g *gateway) []echo.MiddlewareFunc {
+	d := r.Deadline
+	if d <= 0 {
+		d = g.timeout
 	}
-	return []echo.MiddlewareFunc{g.authenticate}
+	mw := []echo.MiddlewareFunc{withDeadline(d)}
+	if !r.Public {
+		mw = append(mw, g.authenticate)
+	}
+	return mw
 }
 
 // hasVerbAfterParam: Echo reads ':' as the start of a parameter, and a
 // parameter runs to the next '/', so "{id}:purge" cannot be one Echo route;
 // registerVerbs serves those.
-func (r route) hasVerbAfterParam() bool { return strings.Contains(r.path, "}:") }
+func (r Route) hasVerbAfterParam() bool { return strings.Contains(r.Path, "}:") }
 
 // register adds a route without a verb after a parameter. A literal ':'
 // (a custom verb on a static path) is escaped for Echo.
-func (r route) register(e *echo.Echo, g *gateway) {
+func (r Route) register(e *echo.Echo, g *gateway) {
 	if r.hasVerbAfterParam() {
 		return
 	}
-	e.Add(r.method, echoPath(r.path), r.handler, r.middleware(g)...)
+	p := echoPath(r.Path)
+	g.ownDeadline[r.Method+" "+p] = true
+	e.Add(r.Method, p, r.Handler, r.middleware(g)...)
 }
 
 // echoPath turns "/v1/users/{email}" into "/v1/users/:email" and
@@ -221,22 +265,22 @@ func echoPath(p string) string {
 // registerVerbs serves "…/{param}:verb" routes: one Echo route per method
 // and prefix ("/v1/never-log/:id") splits the verb off the parameter and
 // dispatches; an unknown verb is a 404 like any unknown route.
-func registerVerbs(e *echo.Echo, g *gateway, routes []route) {
+func registerVerbs(e *echo.Echo, g *gateway, routes []Route) {
 	type key struct{ method, prefix, param string }
-	verbs := map[key]map[string]route{}
+	verbs := map[key]map[string]Route{}
 	var order []key
 	for _, r := range routes {
 		if !r.hasVerbAfterParam() {
 			continue
 		}
-		i := strings.LastIndex(r.path, "}:")
-		open := strings.LastIndexByte(r.path[:i], '{')
-		k := key{r.method, r.path[:open], r.path[open+1 : i]}
+		i := strings.LastIndex(r.Path, "}:")
+		open := strings.LastIndexByte(r.Path[:i], '{')
+		k := key{r.Method, r.Path[:open], r.Path[open+1 : i]}
 		if verbs[k] == nil {
-			verbs[k] = map[string]route{}
+			verbs[k] = map[string]Route{}
 			order = append(order, k)
 		}
-		verbs[k][r.path[i+2:]] = r
+		verbs[k][r.Path[i+2:]] = r
 	}
 	for _, k := range order {
 		byVerb := verbs[k]
@@ -257,13 +301,16 @@ func registerVerbs(e *echo.Echo, g *gateway, routes []route) {
 				}
 			}
 			c.SetParamValues(values...)
-			h := r.handler
+			h := r.Handler
 			mw := r.middleware(g)
 			for j := len(mw) - 1; j >= 0; j-- {
 				h = mw[j](h)
 			}
 			return h(c)
 		}
-		e.Add(k.method, echoPath(k.prefix)+":"+k.param, dispatch)
+		p := echoPath(k.prefix) + ":" + k.param
+		// Each verb sets its own deadline; an unknown one is a 404 at once.
+		g.ownDeadline[k.method+" "+p] = true
+		e.Add(k.method, p, dispatch)
 	}
 }

@@ -85,6 +85,20 @@ func (g *gateway) readyz(c echo.Context) error {
 	return ok(c, body)
 }
 
+// warm answers App Engine's warmup request once what the first requests
+// need is open; a failure is a 503, and App Engine then starts the
+// instance on a user's request instead.
+func (g *gateway) warm(c echo.Context) error {
+	if g.warmup != nil {
+		if err := g.warmup(c.Request().Context()); err != nil {
+			e := discreet.Wrap(err, discreet.EUnavailable, "warming up failed")
+			e.RetryAfter = defaultRetryAfter
+			return e
+		}
+	}
+	return ok(c, map[string]string{"status": "warm"})
+}
+
 func (g *gateway) openAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml", openAPI)
 }

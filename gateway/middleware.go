@@ -31,10 +31,14 @@ func (g *gateway) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if !saneRequestID(id) {
 			id = uuid.NewString()
 		}
-		// Every request gets a deadline, so an outage of the store or Gmail
-		// answers 503 instead of holding the caller until it gives up.
-		ctx, cancel := context.WithTimeout(logging.WithRequestID(r.Context(), id), g.deadline(r))
-		defer cancel()
+		ctx := logging.WithRequestID(r.Context(), id)
+		// Every request gets a deadline: a route of the table sets its own
+		// (Route.Deadline), anything else gets the default here.
+		if !g.ownDeadline[r.Method+" "+c.Path()] {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, g.timeout)
+			defer cancel()
+		}
 		if trace, span := logging.ParseCloudTrace(r.Header.Get("X-Cloud-Trace-Context"), g.project); trace != "" {
 			ctx = logging.WithTrace(ctx, trace, span)
 		}
@@ -68,21 +72,18 @@ func (g *gateway) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// Request deadlines: most requests need a few store round trips; imports,
-// purges and Gmail push notifications work through many and get longer,
-// still within the server's 60 s write timeout.
-const (
-	DefaultRequestTimeout = 10 * time.Second
-	LongRequestTimeout    = 50 * time.Second
-)
-
-func (g *gateway) deadline(r *http.Request) time.Duration {
-	p := r.URL.Path
-	if strings.HasSuffix(p, ":import") || strings.HasSuffix(p, ":purge") || strings.HasPrefix(p, "/v1/gmail/") ||
-		r.Method == http.MethodPost && p == "/v1/never-log" {
-		return max(g.timeout, LongRequestTimeout)
+// withDeadline bounds the request, so an outage of the store or Gmail
+// answers 503 instead of holding the caller until it gives up.
+func withDeadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			c.SetRequest(r.WithContext(ctx))
+			return next(c)
+		}
 	}
-	return g.timeout
 }
 
 // saneRequestID accepts ids a caller may pass on: short, printable, no

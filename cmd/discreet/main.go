@@ -17,19 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
-	"github.com/discreet-crm/discreet/addon"
-	"github.com/discreet-crm/discreet/auth"
-	"github.com/discreet-crm/discreet/capture"
-	"github.com/discreet-crm/discreet/demo"
-	"github.com/discreet-crm/discreet/gateway"
-	"github.com/discreet-crm/discreet/gmail"
 	"github.com/discreet-crm/discreet/internal/logging"
-	"github.com/discreet-crm/discreet/service"
-	"github.com/discreet-crm/discreet/store"
-	"github.com/discreet-crm/discreet/store/firestore"
-	"github.com/discreet-crm/discreet/store/sqlite"
 )
 
 func main() {
@@ -50,84 +38,37 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		return err
 	}
 	logger := slog.New(logging.NewHandler(logw, slog.LevelInfo))
-
-	st, err := openStore(ctx, cfg)
+	a, err := newApp(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-
-	var gmailSource service.MessageSource = gmail.New(cfg.GmailEndpoint, &http.Client{Timeout: 30 * time.Second})
-	if cfg.DevAuth && cfg.GmailEndpoint == "" {
-		// Locally there is no Gmail: the preview's example messages stand in,
-		// for the add-on's message card and the service's Log button alike.
-		gmailSource = addon.FixtureSource(addon.DevMail())
-	}
-	svc := service.New(service.Config{Store: st, Gmail: gmailSource, BootstrapAdmins: cfg.BootstrapAdmins, Logger: logger})
-	if cfg.Store == "sqlite" && cfg.Demo {
-		loaded, err := demo.LoadIfEmpty(ctx, svc, st, time.Now())
-		if err != nil {
-			return err
-		}
-		if loaded {
-			logger.Info("loaded the demo org into the empty embedded store", "dir", cfg.DataDir)
-		}
-	}
-
-	capCfg, err := capture.ConfigFromEnv(getenv)
-	if err != nil {
-		return err
-	}
-	var verifier auth.Verifier
-	if len(cfg.Audiences) > 0 || cfg.AddonClientID != "" || capCfg.PushAudience != "" {
-		g, err := auth.NewGoogle(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("ID-token verifier: %w", err)
-		}
-		verifier = g
-	}
-	addonCfg := addon.Config{
-		Service: svc, Verifier: verifier, ServiceAccount: cfg.AddonSA, ClientID: cfg.AddonClientID,
-		Audiences: cfg.Audiences, BaseURL: cfg.BaseURL, DevAuth: cfg.DevAuth, Logger: logger,
-		Gmail: gmailSource,
-	}
-	capCfg.Service, capCfg.Store, capCfg.Logger = svc, st, logger
-	capCfg.Verifier, capCfg.Audiences = verifier, cfg.Audiences
-	capCfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	sent, err := capture.New(capCfg) // logs whether sent-mail capture is on, and why not
-	if err != nil {
-		return err
-	}
-	e := gateway.New(gateway.Config{
-		Service: svc, Verifier: verifier, Audiences: cfg.Audiences, DevAuth: cfg.DevAuth,
-		MaxBodyBytes: cfg.MaxBody, Logger: logger, Project: cfg.Project, Ready: st.Ping,
-		ReadyDetails: func() map[string]any { return map[string]any{"capture": sent.Status()} },
-		Mount: []func(*echo.Echo){
-			func(e *echo.Echo) { addon.Register(e, addonCfg) },
-			sent.Register,
-		},
-	})
+	defer a.Close()
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Addr, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 10 * time.Second, // slowloris
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "devAuth", cfg.DevAuth,
+	logger.Info("listening", "addr", ln.Addr().String(), "store", cfg.Store, "devAuth", cfg.Auth.DevAuth,
 		"startup", time.Since(started).String())
-	if cfg.DevAuth {
+	if cfg.Auth.DevAuth {
 		logger.Warn("dev sign-in is on: any X-Dev-User header is trusted (loopback only); set DISCREET_AUDIENCE for production")
 	}
 	if ready != nil {
 		ready <- ln.Addr().String()
+	}
+	return serve(ctx, ln, a.handler, logger)
+}
+
+// serve answers on ln until ctx ends, then drains for up to 10 s.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second, // slowloris
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second, // above every route's deadline (gateway.LongRequestTimeout)
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -143,22 +84,4 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		return err
 	}
 	return nil
-}
-
-// openStore opens the configured store.
-func openStore(ctx context.Context, cfg config) (store.Store, error) {
-	switch cfg.Store {
-	case "firestore":
-		st, err := firestore.New(ctx, cfg.Project)
-		if err != nil {
-			return nil, fmt.Errorf("firestore: %w", err)
-		}
-		return st, nil
-	default:
-		st, err := sqlite.Open(ctx, cfg.DataDir)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite store in %s: %w", cfg.DataDir, err)
-		}
-		return st, nil
-	}
 }

@@ -160,12 +160,15 @@ func (s *Store) AppendAudit(ctx context.Context, r discreet.AuditRecord) error {
 	if err != nil {
 		return err
 	}
-	d := auditDoc{
+	_, err = s.c.Collection(colAudit).Doc(id).Create(ctx, newAuditDoc(r))
+	return wrap(err, "cannot append to the audit log")
+}
+
+func newAuditDoc(r discreet.AuditRecord) auditDoc {
+	return auditDoc{
 		ID: r.ID, At: ts(r.At), SortKey: store.SortKey(r.At, r.ID), Actor: r.Actor, Action: r.Action,
 		EmailID: r.EmailID, EmailOwner: r.EmailOwner, Target: r.Target, Count: r.Count, Detail: r.Detail,
 	}
-	_, err = s.c.Collection(colAudit).Doc(id).Create(ctx, d)
-	return wrap(err, "cannot append to the audit log")
 }
 
 // Audit reads Limit+1 records: the audit log is read by admins now and

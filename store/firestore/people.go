@@ -54,6 +54,11 @@ func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
 }
 
 func (s *Store) PutOrgSettings(ctx context.Context, o discreet.OrgSettings) error {
+	_, err := s.c.Collection(colConfig).Doc(docOrg).Set(ctx, toOrgDoc(o))
+	return wrap(err, "cannot save the org settings")
+}
+
+func toOrgDoc(o discreet.OrgSettings) orgDoc {
 	d := orgDoc{
 		InternalDomains:   o.InternalDomains,
 		DefaultLog:        o.DefaultLog,
@@ -69,8 +74,7 @@ func (s *Store) PutOrgSettings(ctx context.Context, o discreet.OrgSettings) erro
 			d.ContactAccess[string(r)] = string(sc)
 		}
 	}
-	_, err := s.c.Collection(colConfig).Doc(docOrg).Set(ctx, d)
-	return wrap(err, "cannot save the org settings")
+	return d
 }
 
 type userSettingsDoc struct {

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		})
 	}
 	t.Run("Watches", func(t *testing.T) { RunWatches(t, open) })
+	t.Run("Seeding", func(t *testing.T) { RunSeeding(t, open) })
 }
 
 // base is the suite's clock: whole microseconds, UTC.

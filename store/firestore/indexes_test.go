@@ -1,0 +1,144 @@
+package firestore
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// collectionDocs maps every collection (group) the store writes to the
+// document type it writes there; config holds two kinds of document.
+var collectionDocs = map[string][]any{
+	colConfig:       {orgDoc{}, versionDoc{}},
+	colUsers:        {userDoc{}},
+	colUserSettings: {userSettingsDoc{}},
+	colTeams:        {teamDoc{}},
+	colEntries:      {neverLogDoc{}},
+	colPatterns:     {patternDoc{}},
+	colContacts:     {contactDoc{}},
+	colTimeline:     {timelineDoc{}},
+	colEmails:       {emailDoc{}},
+	colIntents:      {intentDoc{}},
+	colAudit:        {auditDoc{}},
+	colWatches:      {watchDoc{}},
+	colMessages:     {claimDoc{}},
+}
+
+// hasField reports whether the dotted path names a field of one of docs
+// (through nested structs, as Firestore maps them).
+func hasField(docs []any, path string) bool {
+	for _, d := range docs {
+		if fieldOf(reflect.TypeOf(d), strings.Split(path, ".")) {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldOf(t reflect.Type, path []string) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		// A map field (detail, contactAccess) takes any key below it.
+		return t.Kind() == reflect.Map && len(path) > 0
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("firestore"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if name == path[0] {
+			return len(path) == 1 || fieldOf(f.Type, path[1:])
+		}
+	}
+	return false
+}
+
+// TestIndexesNameStoredFields: firestore.indexes.json is what Firestore
+// deploys; a typo in it makes an index for nothing, or exempts nothing,
+// and the query it was for fails only in production.
+func TestIndexesNameStoredFields(t *testing.T) {
+	raw, err := os.ReadFile("../../firestore.indexes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Indexes []struct {
+			CollectionGroup string `json:"collectionGroup"`
+			QueryScope      string `json:"queryScope"`
+			Fields          []struct {
+				FieldPath   string `json:"fieldPath"`
+				Order       string `json:"order"`
+				ArrayConfig string `json:"arrayConfig"`
+			} `json:"fields"`
+		} `json:"indexes"`
+		FieldOverrides []struct {
+			CollectionGroup string `json:"collectionGroup"`
+			FieldPath       string `json:"fieldPath"`
+			TTL             bool   `json:"ttl"`
+			Indexes         []struct {
+				Order       string `json:"order"`
+				ArrayConfig string `json:"arrayConfig"`
+				QueryScope  string `json:"queryScope"`
+			} `json:"indexes"`
+		} `json:"fieldOverrides"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("firestore.indexes.json is not of the shape firebase deploy reads: %v", err)
+	}
+	if len(doc.Indexes) == 0 {
+		t.Fatal("no composite index")
+	}
+	for i, ix := range doc.Indexes {
+		docs, ok := collectionDocs[ix.CollectionGroup]
+		if !ok {
+			t.Errorf("index %d: the store writes no collection %q", i, ix.CollectionGroup)
+			continue
+		}
+		if ix.QueryScope != "COLLECTION" && ix.QueryScope != "COLLECTION_GROUP" {
+			t.Errorf("index %d: queryScope %q", i, ix.QueryScope)
+		}
+		if len(ix.Fields) < 2 {
+			t.Errorf("index %d on %s: a composite index needs two fields or more", i, ix.CollectionGroup)
+		}
+		for _, f := range ix.Fields {
+			if !hasField(docs, f.FieldPath) {
+				t.Errorf("index %d: %s has no field %q", i, ix.CollectionGroup, f.FieldPath)
+			}
+			order := f.Order == "ASCENDING" || f.Order == "DESCENDING"
+			if order == (f.ArrayConfig == "CONTAINS") || f.ArrayConfig != "" && f.ArrayConfig != "CONTAINS" {
+				t.Errorf("index %d: field %s needs exactly one of order (ASCENDING, DESCENDING) or arrayConfig CONTAINS", i, f.FieldPath)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, o := range doc.FieldOverrides {
+		key := o.CollectionGroup + "." + o.FieldPath
+		if seen[key] {
+			t.Errorf("field override %s appears twice", key)
+		}
+		seen[key] = true
+		docs, ok := collectionDocs[o.CollectionGroup]
+		if !ok {
+			t.Errorf("field override %s: the store writes no collection %q", key, o.CollectionGroup)
+			continue
+		}
+		if !hasField(docs, o.FieldPath) {
+			t.Errorf("field override %s: %s has no field %q", key, o.CollectionGroup, o.FieldPath)
+		}
+	}
+}
+
+// The test's own map must know the collections it checks against.
+func TestCollectionDocsAreStoreTypes(t *testing.T) {
+	if !hasField(collectionDocs[colTimeline], "summary.subject") || hasField(collectionDocs[colTimeline], "summary.nope") ||
+		!hasField(collectionDocs[colAudit], "detail.reason") || hasField(collectionDocs[colEmails], "Subject") {
+		t.Fatal("hasField does not follow the firestore tags")
+	}
+}
