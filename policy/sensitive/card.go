@@ -60,12 +60,14 @@ var issuers = []issuer{
 const (
 	minCard = 13
 	maxCard = 19
-	// maxEdge is the largest group that may be dropped from either end of
-	// a run of digit groups to find a card in it: a reference written
-	// before it, a date or CVC after it.
-	maxEdge = 4
+	// maxTail is the largest group that may be dropped from the end of a
+	// run of digit groups to find a card in it: the month of an expiry
+	// date ("4111 1111 1111 1111 12/27"). Nothing is dropped from the
+	// start: "302-1234567-1234567" without its "302" could pass for a
+	// Diners card, and that is an Amazon order number.
+	maxTail = 2
 	// maxRun is the most digits a run may hold and still contain a card.
-	maxRun = maxCard + 2*maxEdge
+	maxRun = maxCard + maxTail
 )
 
 // brandOf is the brand of a card number of digits (values 0-9), or "".
@@ -105,11 +107,13 @@ func luhn(d []byte) bool {
 // start of a word: groups of digits with a single separator (space, dash,
 // no-break space) between them. It returns the end of the run and, when the
 // run is a card number of a known issuer with a valid Luhn digit, its
-// masked form. Also tried: the run without a first or last group of at most
-// four digits, so "Pos. 12 4111 1111 1111 1111 exp 12 27" is still found.
+// masked form. The run without a last group of one or two digits is tried
+// too.
 //
 // Not a card: a run right after '+' (a phone number), and a run glued to
 // a word ("INV4111…" never gets here; "…1111EUR" loses its last group).
+// A number written right after other digit groups ("Pos. 12 4111 1111
+// 1111 1111") is read with them, as one longer number, and not found.
 func cardRun(text string, i int) (end int, masked string, ok bool) {
 	var digits [maxRun]byte
 	var groups [maxRun]int // group lengths
@@ -144,25 +148,11 @@ func cardRun(text string, i int) (end int, masked string, ok bool) {
 		nd -= groups[ng-1]
 		ng--
 	}
-	if ng == 0 {
-		return end, "", false
-	}
-	for _, drop := range [...]struct{ first, last bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
-		from, to, g := 0, nd, ng
-		if drop.first {
-			if groups[0] > maxEdge || g < 2 {
-				continue
-			}
-			from += groups[0]
-			g--
+	for _, to := range [...]int{nd, nd - groups[max(ng-1, 0)]} {
+		if ng == 0 || to < nd && (ng < 2 || groups[ng-1] > maxTail) {
+			continue
 		}
-		if drop.last {
-			if groups[ng-1] > maxEdge || g < 2 {
-				continue
-			}
-			to -= groups[ng-1]
-		}
-		d := digits[from:to]
+		d := digits[:to]
 		if len(d) < minCard || len(d) > maxCard || !luhn(d) {
 			continue
 		}

@@ -15,8 +15,50 @@ type trie struct {
 	root  [256]int32 // child of the root per byte; 0 is none (the root is no one's child)
 	nodes []trieNode // nodes[0] is the root
 	edges []trieEdge // children of the other nodes, each node's sorted by byte
+	// pairs has bit b1 of pairs[b0] set when a keyword may start with the
+	// ASCII byte b0 followed by the byte b1, both folded: the walk is only
+	// tried there. It may say yes too often, never too rarely.
+	pairs [utf8.RuneSelf][4]uint64
 	// best is the best rank of any keyword.
 	best int
+}
+
+// mayStart reports whether a keyword may start at text[i], an ASCII
+// character.
+func (t *trie) mayStart(text string, i int) bool {
+	b0 := lower[text[i]]
+	if t.root[b0] == 0 {
+		return false
+	}
+	if i+1 == len(text) {
+		return true
+	}
+	b1 := lower[text[i+1]]
+	return t.pairs[b0][b1>>6]&(1<<(b1&63)) != 0
+}
+
+// addPairs records the first two bytes of the folded keyword k.
+func (t *trie) addPairs(k []byte) {
+	if k[0] >= utf8.RuneSelf {
+		return // started by a non-ASCII character: the scan asks the root
+	}
+	p := &t.pairs[k[0]]
+	set := func(b byte) { p[b>>6] |= 1 << (b & 63) }
+	if len(k) == 1 {
+		*p = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+		return
+	}
+	set(k[1])
+	// A non-ASCII character of the text may fold to anything (the Kelvin
+	// sign is k), and a space of the keyword is any white space.
+	p[2], p[3] = ^uint64(0), ^uint64(0)
+	if k[1] == ' ' {
+		for b := range utf8.RuneSelf {
+			if ascii[b]&cSpace != 0 {
+				set(byte(b))
+			}
+		}
+	}
 }
 
 type trieNode struct {
@@ -82,9 +124,13 @@ func buildTrie(keywords []string, ranks []int) *trie {
 	for i, k := range keywords {
 		last, _ := utf8.DecodeLastRuneInString(k)
 		wordEnd := isWordRune(last)
-		add(foldKeyword(k), int32(ranks[i]), wordEnd)
+		f := foldKeyword(k)
+		add(f, int32(ranks[i]), wordEnd)
+		t.addPairs(f)
 		if d := norm.NFD.String(k); d != k {
-			add(foldKeyword(d), int32(ranks[i]), wordEnd)
+			f := foldKeyword(d)
+			add(f, int32(ranks[i]), wordEnd)
+			t.addPairs(f)
 		}
 		t.best = min(t.best, ranks[i])
 	}

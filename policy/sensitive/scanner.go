@@ -58,6 +58,8 @@ type Scanner struct {
 	// The best rank of a rule of each detector, none if no rule has it.
 	iban, card, automated int
 	kw                    *trie // nil when no rule is a keyword rule
+	// text: some rule reads the subject and body.
+	text bool
 }
 
 // Compile checks rules (as ParseRule does) and compiles them into a
@@ -95,6 +97,7 @@ func Compile(rules []discreet.SensitivityRule) (*Scanner, error) {
 	if len(keywords) > 0 {
 		s.kw = buildTrie(keywords, ranks)
 	}
+	s.text = s.kw != nil || s.iban < none || s.card < none
 	return s, nil
 }
 
@@ -169,9 +172,14 @@ func (s *Scanner) Scan(m Message) Hit {
 // scanText is the one pass over a text. It moves word by word: a keyword
 // that starts with a letter or digit, an IBAN and a card number can only
 // start where a word does, so inside a word the pass only looks for its
-// end. Only the digit groups of a number candidate and the bytes of a
+// end, and at the start of one a table lookup or two rule out nearly every
+// word. Only the digit groups of a number candidate and the bytes of a
 // keyword candidate are read again, by the detector that checks them.
 func (s *Scanner) scanText(text string, where Where, st *state) {
+	if !s.text {
+		return
+	}
+	kw := s.kw
 	// numEnd is the end of the last IBAN or run of digit groups read: the
 	// groups inside it are not read again.
 	numEnd := 0
@@ -183,8 +191,8 @@ func (s *Scanner) scanText(text string, where Where, st *state) {
 			if c&cWord == 0 {
 				// A keyword may start with a character that is not part of a
 				// word ("#phoenix", "§ 17"); then anywhere.
-				if s.kw != nil && s.kw.root[b] != 0 && s.kw.best < st.best {
-					s.kw.walk(text, i, where, st)
+				if kw != nil && kw.root[b] != 0 && kw.best < st.best {
+					kw.walk(text, i, where, st)
 				}
 				prevWord = false
 				i++
@@ -200,8 +208,8 @@ func (s *Scanner) scanText(text string, where Where, st *state) {
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		w := isWordRune(r)
-		if (!w || !prevWord) && s.kw != nil && s.kw.best < st.best && s.kw.root[firstByte(r)] != 0 {
-			s.kw.walk(text, i, where, st)
+		if (!w || !prevWord) && kw != nil && kw.best < st.best && kw.root[firstByte(r)] != 0 {
+			kw.walk(text, i, where, st)
 		}
 		prevWord = w
 		i += size
@@ -209,28 +217,33 @@ func (s *Scanner) scanText(text string, where Where, st *state) {
 }
 
 // wordStart runs the detectors that look at the start of a word: cards at
-// a digit, IBANs at a letter, keywords at either.
+// a digit, IBANs at a letter, keywords at either. Each first rules the
+// word out as cheaply as it can.
 func (s *Scanner) wordStart(text string, i int, c uint8, where Where, st *state, numEnd *int) {
 	if i >= *numEnd {
-		switch {
-		case c&cDigit != 0 && s.card < st.best:
-			end, ev, ok := cardRun(text, i)
-			*numEnd = end
-			if ok {
-				st.hit(s.card, where, ev)
+		if c&cDigit != 0 {
+			if s.card < st.best {
+				end, ev, ok := cardRun(text, i)
+				*numEnd = end
+				if ok {
+					st.hit(s.card, where, ev)
+				}
 			}
-		case c&cLetter != 0 && min(s.iban, s.card) < st.best:
+		} else if min(s.iban, s.card) < st.best && i+4 <= len(text) {
+			// An IBAN has a digit or a separator after its country code.
 			// IBANs are read for a card rule too, so that the digit groups
 			// of an IBAN are never taken for a card.
-			if end, ev, ok := ibanAt(text, i); ok {
-				*numEnd = end
-				if s.iban < st.best {
-					st.hit(s.iban, where, ev)
+			if x := text[i+2]; isDigit(x) || x == ' ' || x == '-' || x == 0xC2 {
+				if end, ev, ok := ibanAt(text, i); ok {
+					*numEnd = end
+					if s.iban < st.best {
+						st.hit(s.iban, where, ev)
+					}
 				}
 			}
 		}
 	}
-	if s.kw != nil && s.kw.best < st.best && s.kw.root[lower[text[i]]] != 0 {
-		s.kw.walk(text, i, where, st)
+	if kw := s.kw; kw != nil && kw.best < st.best && kw.mayStart(text, i) {
+		kw.walk(text, i, where, st)
 	}
 }
