@@ -115,21 +115,14 @@ func luhn(d []byte) bool {
 // A number written right after other digit groups ("Pos. 12 4111 1111
 // 1111 1111") is read with them, as one longer number, and not found.
 func cardRun(text string, i int) (end int, masked string, ok bool) {
-	var digits [maxRun]byte
-	var groups [maxRun]int // group lengths
+	// First only find the run's end and count its digits: most runs are a
+	// date, an amount or a postcode, far too short to be a card.
 	nd, ng := 0, 0
 	j := i
 	for {
-		start := j
 		for j < len(text) && isDigit(text[j]) {
-			if nd < maxRun {
-				digits[nd] = text[j] - '0'
-			}
 			nd++
 			j++
-		}
-		if ng < maxRun {
-			groups[ng] = j - start
 		}
 		ng++
 		// A separator continues the run only when a digit follows it.
@@ -140,15 +133,29 @@ func cardRun(text string, i int) (end int, masked string, ok bool) {
 		break
 	}
 	end = j
-	if nd > maxRun || i > 0 && text[i-1] == '+' {
+	if nd < minCard || nd > maxRun || i > 0 && text[i-1] == '+' {
 		return end, "", false
+	}
+	var digits [maxRun]byte
+	var groups [maxRun]uint8 // group lengths
+	nd, ng = 0, 0
+	for j := i; j < end; {
+		start := j
+		for j < end && isDigit(text[j]) {
+			digits[nd] = text[j] - '0'
+			nd++
+			j++
+		}
+		groups[ng] = uint8(j - start)
+		ng++
+		j += sepLen(text, j)
 	}
 	if wordAt(text, end) {
 		// The last group is part of a word: not a digit group.
-		nd -= groups[ng-1]
+		nd -= int(groups[ng-1])
 		ng--
 	}
-	for _, to := range [...]int{nd, nd - groups[max(ng-1, 0)]} {
+	for _, to := range [...]int{nd, nd - int(groups[max(ng-1, 0)])} {
 		if ng == 0 || to < nd && (ng < 2 || groups[ng-1] > maxTail) {
 			continue
 		}

@@ -42,6 +42,7 @@ func FuzzScan(f *testing.F) {
 			{ID: "m&a", Detector: discreet.DetectorKeyword, Keyword: "M&A", Action: discreet.ActionNeverLog},
 			{ID: "phoenix", Detector: discreet.DetectorKeyword, Keyword: "project phoenix", Action: discreet.ActionNeverLog},
 			{ID: "ue", Detector: discreet.DetectorKeyword, Keyword: "Übernahme", Action: discreet.ActionNeverLog},
+			{ID: "hash", Detector: discreet.DetectorKeyword, Keyword: "#intern", Action: discreet.ActionNeverLog},
 		}
 		if _, err := ParseRule(rules[0]); err != nil {
 			rules = rules[1:]
@@ -54,6 +55,23 @@ func FuzzScan(f *testing.F) {
 		want := referenceKeywords(kws.Rules(), text)
 		if got.Rule.ID != want {
 			t.Fatalf("keywords %q in %q: scanner says %q, reference says %q", ruleKeywords(rules), text, got.Rule.ID, want)
+		}
+		// With keywords that start with many kinds of punctuation the scan
+		// reads a byte at a time: the same answer.
+		many, err := Compile(append(rules[:len(rules):len(rules)],
+			discreet.SensitivityRule{ID: "p1", Detector: discreet.DetectorKeyword, Keyword: "!x1", Action: discreet.ActionPrivate},
+			discreet.SensitivityRule{ID: "p2", Detector: discreet.DetectorKeyword, Keyword: "$x2", Action: discreet.ActionPrivate},
+			discreet.SensitivityRule{ID: "p3", Detector: discreet.DetectorKeyword, Keyword: "%x3", Action: discreet.ActionPrivate},
+			discreet.SensitivityRule{ID: "p4", Detector: discreet.DetectorKeyword, Keyword: "&x4", Action: discreet.ActionPrivate},
+		))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(many.kw.punctuation) <= maxPunctuation {
+			t.Fatalf("%d punctuation starts: the byte-at-a-time path is not tested", len(many.kw.punctuation))
+		}
+		if got, want := many.Scan(Message{Body: text}).Rule.ID, referenceKeywords(many.Rules(), text); got != want {
+			t.Fatalf("keywords %q in %q, byte at a time: scanner says %q, reference says %q", ruleKeywords(many.Rules()), text, got, want)
 		}
 
 		all, err := Compile(append(rules,

@@ -15,49 +15,77 @@ type trie struct {
 	root  [256]int32 // child of the root per byte; 0 is none (the root is no one's child)
 	nodes []trieNode // nodes[0] is the root
 	edges []trieEdge // children of the other nodes, each node's sorted by byte
-	// pairs has bit b1 of pairs[b0] set when a keyword may start with the
-	// ASCII byte b0 followed by the byte b1, both folded: the walk is only
-	// tried there. It may say yes too often, never too rarely.
-	pairs [utf8.RuneSelf][4]uint64
+	// The walk is only tried where the first bytes of a keyword may be,
+	// folded: pairs has bit b1 of pairs[b0] set when a keyword may start
+	// with the ASCII byte b0 followed by the byte b1; open when the third
+	// byte need not be checked (a keyword of two bytes, or whose second or
+	// third is white space or not ASCII); triples has the bit of a hash of
+	// each keyword's first three bytes. They may say yes too often, never
+	// too rarely.
+	pairs, open [utf8.RuneSelf][4]uint64
+	triples     [1 << 10]uint64
 	// best is the best rank of any keyword.
 	best int
+	// punctuation are the ASCII characters other than letters and digits
+	// that keywords start with ("#intern"): the scan looks for them at
+	// every byte, not only where words start.
+	punctuation []byte
 }
 
-// mayStart reports whether a keyword may start at text[i], an ASCII
-// character.
-func (t *trie) mayStart(text string, i int) bool {
-	b0 := lower[text[i]]
-	if t.root[b0] == 0 {
-		return false
+func has(set *[4]uint64, b byte) bool { return set[b>>6]&(1<<(b&63)) != 0 }
+
+func put(set *[4]uint64, b byte) { set[b>>6] |= 1 << (b & 63) }
+
+// tripleBit is the bit of triples for the bytes b0, b1, b2.
+func tripleBit(b0, b1, b2 byte) uint32 {
+	return (uint32(b0)*0x9e3779b1 ^ uint32(b1)*0x85ebca77 ^ uint32(b2)*0xc2b2ae3d) >> 16
+}
+
+// third reports whether the third byte of text[i:], a word whose first two
+// bytes may start a keyword, agrees with one that does.
+func (t *trie) third(text string, i int) bool {
+	if i+2 >= len(text) {
+		return false // a keyword of two bytes is open, not checked here
 	}
-	if i+1 == len(text) {
+	if text[i+2] >= utf8.RuneSelf {
 		return true
 	}
-	b1 := lower[text[i+1]]
-	return t.pairs[b0][b1>>6]&(1<<(b1&63)) != 0
+	h := tripleBit(lower[text[i]], lower[text[i+1]], lower[text[i+2]])
+	return t.triples[h>>6]&(1<<(h&63)) != 0
 }
 
-// addPairs records the first two bytes of the folded keyword k.
-func (t *trie) addPairs(k []byte) {
+// addStart records the first bytes of the folded keyword k.
+func (t *trie) addStart(k []byte) {
 	if k[0] >= utf8.RuneSelf {
 		return // started by a non-ASCII character: the scan asks the root
 	}
-	p := &t.pairs[k[0]]
-	set := func(b byte) { p[b>>6] |= 1 << (b & 63) }
+	if ascii[k[0]]&cWord == 0 && !slices.Contains(t.punctuation, k[0]) {
+		t.punctuation = append(t.punctuation, k[0])
+	}
+	pairs, open := &t.pairs[k[0]], &t.open[k[0]]
 	if len(k) == 1 {
-		*p = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+		all := [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+		*pairs, *open = all, all
 		return
 	}
-	set(k[1])
-	// A non-ASCII character of the text may fold to anything (the Kelvin
-	// sign is k), and a space of the keyword is any white space.
-	p[2], p[3] = ^uint64(0), ^uint64(0)
+	second := []byte{k[1]}
 	if k[1] == ' ' {
+		// A space of a keyword is any white space.
+		second = second[:0]
 		for b := range utf8.RuneSelf {
 			if ascii[b]&cSpace != 0 {
-				set(byte(b))
+				second = append(second, byte(b))
 			}
 		}
+	}
+	for _, b1 := range second {
+		put(pairs, b1)
+		if len(k) == 2 || k[1] == ' ' || k[1] >= utf8.RuneSelf || k[2] == ' ' || k[2] >= utf8.RuneSelf {
+			put(open, b1)
+			continue
+		}
+		h := tripleBit(k[0], b1, k[2])
+		t.triples[h>>6] |= 1 << (h & 63)
 	}
 }
 
@@ -126,11 +154,11 @@ func buildTrie(keywords []string, ranks []int) *trie {
 		wordEnd := isWordRune(last)
 		f := foldKeyword(k)
 		add(f, int32(ranks[i]), wordEnd)
-		t.addPairs(f)
+		t.addStart(f)
 		if d := norm.NFD.String(k); d != k {
 			f := foldKeyword(d)
 			add(f, int32(ranks[i]), wordEnd)
-			t.addPairs(f)
+			t.addStart(f)
 		}
 		t.best = min(t.best, ranks[i])
 	}
@@ -173,11 +201,12 @@ func (t *trie) child(n int32, b byte) int32 {
 	return 0
 }
 
-// walk follows the trie along text from i, where a keyword may start, and
-// reports to st each keyword that ends on a word boundary and beats what st
-// holds. Case is folded as the keywords were; a space of a keyword matches
-// any run of white space.
-func (t *trie) walk(text string, i int, where Where, st *state) {
+// walk follows the trie along p's text from i, where a keyword may start,
+// and reports to p each keyword that ends on a word boundary and beats what
+// p holds. Case is folded as the keywords were; a space of a keyword
+// matches any run of white space.
+func (t *trie) walk(p *pass, i int) {
+	text := p.text
 	var buf [2 * utf8.UTFMax]byte
 	n := int32(0)
 	for j := i; j < len(text); {
@@ -215,8 +244,8 @@ func (t *trie) walk(text string, i int, where Where, st *state) {
 			}
 			j += size
 		}
-		if nd := &t.nodes[n]; int(nd.rank) < st.best && (!nd.wordEnd || !wordAt(text, j)) {
-			st.hit(int(nd.rank), where, "")
+		if nd := &t.nodes[n]; int(nd.rank) < p.best && (!nd.wordEnd || !wordAt(text, j)) {
+			p.hit(int(nd.rank), "")
 		}
 	}
 }

@@ -44,14 +44,25 @@ var lower = func() (t [256]byte) {
 // that ß and ẞ are "ss", as German writes them in capitals and as Swiss
 // German writes them always. g is a second rune, or -1.
 func foldRune(r rune) (f, g rune) {
-	if r < utf8.RuneSelf {
-		return rune(lower[r]), -1
+	if r < 0x100 {
+		// ASCII and Latin-1, most of the text of Western mail, by table.
+		if r == 'ß' {
+			return 's', 's'
+		}
+		return foldLatin1[r], -1
 	}
-	if r == 'ß' || r == 'ẞ' {
+	if r == 'ẞ' {
 		return 's', 's'
 	}
 	return unicode.ToLower(unicode.ToUpper(r)), -1
 }
+
+var foldLatin1 = func() (t [0x100]rune) {
+	for r := range rune(0x100) {
+		t[r] = unicode.ToLower(unicode.ToUpper(r))
+	}
+	return t
+}()
 
 // spaceless are scripts written without spaces between words: every
 // character of theirs is a word boundary, so a keyword in them is found
@@ -69,7 +80,8 @@ func isWordRune(r rune) bool {
 	if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
 		return false
 	}
-	return !unicode.In(r, spaceless...)
+	// Thai, the first of the scripts without spaces, starts at U+0E00.
+	return r < 0x0E00 || !unicode.In(r, spaceless...)
 }
 
 // wordAt reports whether text[j:] starts with a word character.
