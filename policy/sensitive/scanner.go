@@ -32,9 +32,11 @@ type Message struct {
 
 // Hit is the outcome of a scan: the rule that fired, or the zero Hit.
 type Hit struct {
-	// Rule is the rule that fired. Of several, a never_log rule beats a
-	// private one, and then the first in the order they were compiled in.
-	Rule discreet.SensitivityRule `json:"rule"`
+	// Rule is (a copy of) the rule that fired, nil if none did. Of
+	// several, a never_log rule beats a private one, and then the first in
+	// the order they were compiled in. A pointer, so that a scan that
+	// finds nothing returns a few words, not a whole rule.
+	Rule *discreet.SensitivityRule `json:"rule,omitempty"`
 	// Where it fired.
 	Where Where `json:"where"`
 	// Evidence is what an admin may be shown of the match and no more: a
@@ -44,11 +46,19 @@ type Hit struct {
 }
 
 // Fired reports whether a rule fired.
-func (h Hit) Fired() bool { return h.Rule.Detector != "" }
+func (h Hit) Fired() bool { return h.Rule != nil }
+
+// RuleID is the id of the rule that fired, "" if none did.
+func (h Hit) RuleID() string {
+	if h.Rule == nil {
+		return ""
+	}
+	return h.Rule.ID
+}
 
 // NeverLog reports whether the rule that fired blocks logging
 // (sensitive_content); otherwise, if one fired, it forces the email private.
-func (h Hit) NeverLog() bool { return h.Rule.Action == discreet.ActionNeverLog }
+func (h Hit) NeverLog() bool { return h.Rule != nil && h.Rule.Action == discreet.ActionNeverLog }
 
 // Scanner is a compiled set of sensitivity rules. It is immutable, so any
 // number of goroutines may Scan with it at once. A nil Scanner has no rules.
@@ -240,8 +250,9 @@ func (s *Scanner) scan(m Message) Hit {
 	if p.best == none {
 		return Hit{}
 	}
-	h := Hit{Rule: s.rules[p.best], Where: p.found, Evidence: p.evidence}
-	if h.Rule.Detector == discreet.DetectorKeyword {
+	r := s.rules[p.best]
+	h := Hit{Rule: &r, Where: p.found, Evidence: p.evidence}
+	if r.Detector == discreet.DetectorKeyword {
 		h.Evidence = h.Rule.Keyword
 	}
 	return h

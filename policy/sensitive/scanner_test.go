@@ -158,8 +158,8 @@ func TestPrecedence(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := s.Scan(msg)
-		if h.Rule.ID != tt.want {
-			t.Errorf("%v: rule %q (%+v), want %q", tt.rules, h.Rule.ID, h, tt.want)
+		if h.RuleID() != tt.want {
+			t.Errorf("%v: rule %q (%+v), want %q", tt.rules, h.RuleID(), h, tt.want)
 		}
 	}
 }
