@@ -41,6 +41,13 @@ type Service struct {
 
 	neverLog  neverLogCache
 	readAudit readAuditDedup
+	hooks     hooks
+}
+
+// hooks let tests stop the service at chosen points (export_test.go).
+type hooks struct {
+	// advance runs when a background advance of the org list begins.
+	advance func()
 }
 
 // New returns a Service. Config.Now defaults to time.Now, NewID to random
