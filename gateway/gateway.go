@@ -173,6 +173,8 @@ func (g *gateway) routes() []route {
 		r(http.MethodGet, "/v1/settings/me", g.mySettings),
 		r(http.MethodPut, "/v1/settings/me", g.putMySettings),
 		r(http.MethodGet, "/v1/audit", g.audit),
+		r(http.MethodGet, "/v1/jobs", g.jobs),
+		r(http.MethodGet, "/v1/jobs/{id}", g.job),
 	}
 }
 

@@ -69,7 +69,7 @@ func (g *gateway) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // Request deadlines: most requests need a few store round trips; imports,
-// purges and Gmail push notifications work through many and get longer,
+// purges, job slices and Gmail push notifications work through many and get longer,
 // still within the server's 60 s write timeout.
 const (
 	DefaultRequestTimeout = 10 * time.Second
@@ -78,7 +78,7 @@ const (
 
 func (g *gateway) deadline(r *http.Request) time.Duration {
 	p := r.URL.Path
-	if strings.HasSuffix(p, ":import") || strings.HasSuffix(p, ":purge") || strings.HasPrefix(p, "/v1/gmail/") ||
+	if strings.HasSuffix(p, ":import") || strings.HasSuffix(p, ":purge") || strings.HasPrefix(p, "/v1/gmail/") || strings.HasPrefix(p, "/v1/jobs:") ||
 		r.Method == http.MethodPost && p == "/v1/never-log" {
 		return max(g.timeout, LongRequestTimeout)
 	}

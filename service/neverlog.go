@@ -441,7 +441,7 @@ func (s *Service) orgEntries(ctx context.Context) ([]discreet.NeverLogEntry, err
 }
 
 // AddNeverLog adds a pattern to the org's list (admin), reports how many
-// logged emails it covers and purges them when asked.
+// logged emails it covers and, when asked, starts the job that purges them.
 func (s *Service) AddNeverLog(ctx context.Context, actor discreet.User, req AddNeverLogRequest) (NeverLogAdded, error) {
 	if err := requireAdmin(actor, "change the Never Log List"); err != nil {
 		return NeverLogAdded{}, err
@@ -471,32 +471,13 @@ func (s *Service) AddNeverLog(ctx context.Context, actor discreet.User, req AddN
 		return NeverLogAdded{}, err
 	}
 	if req.PurgeExisting {
-		rep, err := s.purge(ctx, actor, e, pe)
+		job, err := s.startPurge(ctx, actor, e, out.Matching)
 		if err != nil {
 			return NeverLogAdded{}, err
 		}
-		out.Purged = &rep
+		out.Purge = &job
 	}
 	return out, nil
-}
-
-// purge deletes the emails entry covers and audits how many.
-func (s *Service) purge(ctx context.Context, actor discreet.User, e discreet.NeverLogEntry, pe policy.Entry) (store.PurgeReport, error) {
-	rep, err := s.store.PurgeMatching(ctx, matchOf(pe), purgeBatch)
-	if err != nil {
-		// Part may be gone already: say so in the log; a rerun resumes.
-		s.log.ErrorContext(ctx, "purge failed", "pattern", e.Pattern, "deleted", rep.Deleted, "err", err)
-		if rep.Deleted > 0 {
-			_ = s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditPurge, Target: e.Pattern, Count: rep.Deleted,
-				Detail: map[string]string{"entryId": e.ID, "interrupted": "true"}})
-		}
-		return store.PurgeReport{}, err
-	}
-	if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditPurge, Target: e.Pattern, Count: rep.Deleted,
-		Detail: map[string]string{"entryId": e.ID}}); err != nil {
-		return store.PurgeReport{}, err
-	}
-	return rep, nil
 }
 
 // RemoveNeverLog removes an entry from the org's list (admin).
@@ -516,7 +497,9 @@ func (s *Service) RemoveNeverLog(ctx context.Context, actor discreet.User, id st
 }
 
 // ImportNeverLog adds one pattern per line ('#' comments, blank lines and a
-// "pattern[,note]" CSV form allowed), all or nothing (admin).
+// "pattern[,note]" CSV form allowed), all or nothing (admin): every line
+// is checked first, and one bad line adds nothing. More than syncImportMax
+// new entries are added by a job.
 func (s *Service) ImportNeverLog(ctx context.Context, actor discreet.User, text string) (ImportResult, error) {
 	if err := requireAdmin(actor, "change the Never Log List"); err != nil {
 		return ImportResult{}, err
@@ -577,6 +560,14 @@ func (s *Service) ImportNeverLog(ctx context.Context, actor discreet.User, text 
 		err := discreet.Errorf(discreet.EInvalid, "%s; nothing was imported", lineErrorSummary(bad, nbad))
 		err.Details = bad
 		return ImportResult{Errors: bad}, err
+	}
+	if len(add) > syncImportMax {
+		job, err := s.startImport(ctx, actor, add, res.Duplicates)
+		if err != nil {
+			return ImportResult{}, err
+		}
+		res.Job = &job
+		return res, nil
 	}
 	if len(add) > 0 {
 		err := s.store.AddNeverLog(ctx, add)
@@ -695,8 +686,8 @@ func check(a string, org, personal compiledList) CheckResult {
 	return r
 }
 
-// PurgeNeverLog counts (dryRun) or deletes the logged emails an org entry
-// covers, and audits the purge (admin).
+// PurgeNeverLog counts (dryRun) the logged emails an org entry covers, or
+// starts the job that deletes them and audits the purge (admin).
 func (s *Service) PurgeNeverLog(ctx context.Context, actor discreet.User, id string, dryRun bool) (PurgeResult, error) {
 	if err := requireAdmin(actor, "purge logged emails"); err != nil {
 		return PurgeResult{}, err
@@ -719,10 +710,10 @@ func (s *Service) PurgeNeverLog(ctx context.Context, actor discreet.User, id str
 	if dryRun {
 		return res, nil
 	}
-	rep, err := s.purge(ctx, actor, e, pe)
+	job, err := s.startPurge(ctx, actor, e, res.Matching)
 	if err != nil {
 		return PurgeResult{}, err
 	}
-	res.Deleted = rep.Deleted
+	res.Job = &job
 	return res, nil
 }

@@ -30,6 +30,23 @@ type Config struct {
 	// Now and NewID are injectable for tests.
 	Now   func() time.Time
 	NewID func() string
+
+	// Jobs runs long work (purges, large imports); nil leaves jobs to
+	// whoever calls RunJob (tests) and SweepJobs.
+	Jobs JobQueue
+	// Instance names this instance as the holder of the jobs it runs;
+	// default a random id.
+	Instance string
+	// JobLease is how long a job stays with an instance that stopped
+	// renewing its lease (it died): then another instance takes it over.
+	// Default DefaultJobLease.
+	JobLease time.Duration
+	// DecisionWindow is the longest a log decision may take from reading
+	// the Never Log List to committing its email. A purge runs a second
+	// pass that long after its entry took effect, so an email decided on
+	// the old list by a request in flight is still purged. Default
+	// DefaultDecisionWindow.
+	DecisionWindow time.Duration
 }
 
 // Service is the one place that decides.
@@ -42,6 +59,10 @@ type Service struct {
 	neverLog  neverLogCache
 	readAudit readAuditDedup
 	hooks     hooks
+
+	instance       string
+	jobLease       time.Duration
+	decisionWindow time.Duration
 }
 
 // hooks let tests stop the service at chosen points (export_test.go).
@@ -65,7 +86,17 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger, admins: map[string]bool{}}
+	s := &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger, admins: map[string]bool{},
+		instance: cfg.Instance, jobLease: cfg.JobLease, decisionWindow: cfg.DecisionWindow}
+	if s.instance == "" {
+		s.instance = uuid.NewString()
+	}
+	if s.jobLease <= 0 {
+		s.jobLease = DefaultJobLease
+	}
+	if s.decisionWindow <= 0 {
+		s.decisionWindow = DefaultDecisionWindow
+	}
 	for _, a := range cfg.BootstrapAdmins {
 		n, err := policy.NormalizeAddress(a)
 		if err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/discreet-crm/discreet/store"
 	"github.com/discreet-crm/discreet/store/firestore"
 	"github.com/discreet-crm/discreet/store/sqlite"
+	"github.com/discreet-crm/discreet/worker"
 )
 
 func main() {
@@ -63,7 +64,20 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		// for the add-on's message card and the service's Log button alike.
 		gmailSource = addon.FixtureSource(addon.DevMail())
 	}
-	svc := service.New(service.Config{Store: st, Gmail: gmailSource, BootstrapAdmins: cfg.BootstrapAdmins, Logger: logger})
+	jobsEnv, err := worker.EnvConfig(getenv)
+	if err != nil {
+		return err
+	}
+	jobs, err := newJobDriver(ctx, jobsEnv, logger)
+	if err != nil {
+		return err
+	}
+	svc := service.New(service.Config{Store: st, Gmail: gmailSource, BootstrapAdmins: cfg.BootstrapAdmins, Logger: logger,
+		Jobs: jobs.queue(), Instance: getenv("GAE_INSTANCE"), JobLease: jobsEnv.Lease,
+		// A decision made on the old Never Log List commits within the
+		// longest request deadline; a purge's second pass waits that long.
+		DecisionWindow: gateway.LongRequestTimeout + 10*time.Second})
+	jobs.bind(svc)
 	if cfg.Store == "sqlite" && cfg.Demo {
 		loaded, err := demo.LoadIfEmpty(ctx, svc, st, time.Now())
 		if err != nil {
@@ -79,7 +93,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		return err
 	}
 	var verifier auth.Verifier
-	if len(cfg.Audiences) > 0 || cfg.AddonClientID != "" || capCfg.PushAudience != "" {
+	if len(cfg.Audiences) > 0 || cfg.AddonClientID != "" || capCfg.PushAudience != "" || jobsEnv.PushAudience != "" {
 		g, err := auth.NewGoogle(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("ID-token verifier: %w", err)
@@ -98,6 +112,10 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if err != nil {
 		return err
 	}
+	mountJobs, err := jobs.routes(verifier, cfg.Audiences, capCfg.TrustCronHeader)
+	if err != nil {
+		return err
+	}
 	e := gateway.New(gateway.Config{
 		Service: svc, Verifier: verifier, Audiences: cfg.Audiences, DevAuth: cfg.DevAuth,
 		MaxBodyBytes: cfg.MaxBody, Logger: logger, Project: cfg.Project, Ready: st.Ping,
@@ -105,6 +123,7 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 		Mount: []func(*echo.Echo){
 			func(e *echo.Echo) { addon.Register(e, addonCfg) },
 			sent.Register,
+			mountJobs,
 		},
 	})
 
@@ -129,6 +148,8 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
+	jobs.start(ctx)
+	defer jobs.stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
