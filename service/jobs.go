@@ -283,7 +283,7 @@ func (s *Service) jobFailed(ctx context.Context, j store.Job, err error) (JobRun
 	switch discreet.ErrorCode(err) {
 	case discreet.EUnavailable, discreet.EConflict, discreet.ERateLimited, discreet.EInternal:
 		if j.Failures < maxJobFailures {
-			backoff := min(time.Duration(1<<min(j.Failures, 8))*time.Second, 5*time.Minute)
+			backoff := min(time.Duration(1<<min(j.Failures, 16))*time.Second, 5*time.Minute)
 			j.RunAfter = s.now().Add(backoff)
 			return s.finishSlice(context.WithoutCancel(ctx), j, JobRun{State: store.JobRunning, Wait: j.RunAfter})
 		}

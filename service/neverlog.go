@@ -232,8 +232,8 @@ func (s *Service) advanceLocked(head store.NeverLogChanges) chan struct{} {
 // the recorded changes when they reach back to b, else from one
 // consistent read of the whole list.
 func (s *Service) nextOrgList(ctx context.Context, b *orgList, want store.NeverLogChanges) (*orgList, error) {
-	if s.hooks.advance != nil {
-		s.hooks.advance()
+	if hook := s.hooks.advance.Load(); hook != nil {
+		(*hook)()
 	}
 	if b != nil && want.Since <= b.version {
 		byPattern := maps.Clone(b.byPattern)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,7 +69,7 @@ type Service struct {
 // hooks let tests stop the service at chosen points (export_test.go).
 type hooks struct {
 	// advance runs when a background advance of the org list begins.
-	advance func()
+	advance atomic.Pointer[func()]
 }
 
 // New returns a Service. Config.Now defaults to time.Now, NewID to random
