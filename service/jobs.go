@@ -63,10 +63,11 @@ const (
 	DefaultDecisionWindow = time.Minute
 )
 
+// DefaultJobSlice bounds one RunJob call: App Engine must not hold a
+// request (or a push) for long.
+const DefaultJobSlice = 20 * time.Second
+
 const (
-	// jobSliceBudget bounds one RunJob call: App Engine must not hold a
-	// request (or a push) for long.
-	jobSliceBudget = 20 * time.Second
 	// jobStepTimeout bounds one step.
 	jobStepTimeout = 10 * time.Second
 	// maxJobFailures is how many failed attempts in a row fail a job.
@@ -240,7 +241,7 @@ func (s *Service) RunJob(ctx context.Context, id string) (JobRun, error) {
 			return s.finishSlice(ctx, j, JobRun{State: store.JobRunning, Wait: next.wait})
 		}
 		j.Failures, j.Error = 0, ""
-		if time.Since(start) >= jobSliceBudget || ctx.Err() != nil {
+		if time.Since(start) >= s.jobSlice || ctx.Err() != nil {
 			return s.finishSlice(context.WithoutCancel(ctx), j, JobRun{State: store.JobRunning, More: true})
 		}
 		j.LeaseUntil = now.Add(s.jobLease)

@@ -42,6 +42,9 @@ type Config struct {
 	// renewing its lease (it died): then another instance takes it over.
 	// Default DefaultJobLease.
 	JobLease time.Duration
+	// JobSlice bounds the time one RunJob call spends on steps; default
+	// DefaultJobSlice.
+	JobSlice time.Duration
 	// DecisionWindow is the longest a log decision may take from reading
 	// the Never Log List to committing its email. A purge runs a second
 	// pass that long after its entry took effect, so an email decided on
@@ -63,6 +66,7 @@ type Service struct {
 
 	instance       string
 	jobLease       time.Duration
+	jobSlice       time.Duration
 	decisionWindow time.Duration
 }
 
@@ -88,12 +92,15 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger, admins: map[string]bool{},
-		instance: cfg.Instance, jobLease: cfg.JobLease, decisionWindow: cfg.DecisionWindow}
+		instance: cfg.Instance, jobLease: cfg.JobLease, jobSlice: cfg.JobSlice, decisionWindow: cfg.DecisionWindow}
 	if s.instance == "" {
 		s.instance = uuid.NewString()
 	}
 	if s.jobLease <= 0 {
 		s.jobLease = DefaultJobLease
+	}
+	if s.jobSlice <= 0 {
+		s.jobSlice = DefaultJobSlice
 	}
 	if s.decisionWindow <= 0 {
 		s.decisionWindow = DefaultDecisionWindow
