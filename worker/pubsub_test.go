@@ -16,8 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/discreet-crm/discreet/auth/authtest"
-	"github.com/discreet-crm/discreet/internal/emulator"
 	"github.com/discreet-crm/discreet/gateway"
+	"github.com/discreet-crm/discreet/internal/emulator"
 	"github.com/discreet-crm/discreet/service"
 	"github.com/discreet-crm/discreet/store"
 	"github.com/discreet-crm/discreet/worker"
