@@ -133,7 +133,7 @@ func (s *Service) orgNeverLog(ctx context.Context) (*orgView, error) {
 	case b != nil && b.version >= head.Version:
 		c.mu.Unlock()
 		return &orgView{base: b, head: head}, nil
-	case b != nil && head.Since <= b.version:
+	case b != nil && head.Covers(b.version):
 		v := c.overlayOf(s, b, head)
 		s.advanceLocked(head)
 		c.mu.Unlock()
@@ -235,7 +235,7 @@ func (s *Service) nextOrgList(ctx context.Context, b *orgList, want store.NeverL
 	if hook := s.hooks.advance.Load(); hook != nil {
 		(*hook)()
 	}
-	if b != nil && want.Since <= b.version {
+	if b != nil && want.Covers(b.version) {
 		byPattern := maps.Clone(b.byPattern)
 		for _, ch := range want.Changes {
 			if ch.Version <= b.version {

@@ -20,6 +20,27 @@ type NeverLogChanges struct {
 	Changes []NeverLogChange
 }
 
+// Covers reports whether Changes hold every change after version v: a
+// list compiled at v becomes exact by applying them. Every version records
+// at least one change, so a version without any (written by a release
+// that did not record changes, or trimmed) means the record is incomplete.
+func (c NeverLogChanges) Covers(v int64) bool {
+	if v < c.Since || v > c.Version {
+		return false
+	}
+	next := v + 1
+	for _, ch := range c.Changes {
+		switch {
+		case ch.Version < next:
+		case ch.Version == next:
+			next++
+		default:
+			return false
+		}
+	}
+	return next > c.Version
+}
+
 // NeverLogChange is one entry added to or removed from the org list.
 type NeverLogChange struct {
 	Version int64
