@@ -113,7 +113,7 @@ func TestPurgeSecondPass(t *testing.T) {
 // work but before its checkpoint.
 type failingSaves struct {
 	store.Store
-	n, fail int64
+	fail int64
 	calls   atomic.Int64
 }
 
