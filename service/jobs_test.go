@@ -113,8 +113,8 @@ func TestPurgeSecondPass(t *testing.T) {
 // work but before its checkpoint.
 type failingSaves struct {
 	store.Store
-	fail int64
-	calls   atomic.Int64
+	fail  int64
+	calls atomic.Int64
 }
 
 func (f *failingSaves) SaveJob(ctx context.Context, j store.Job, holder string) error {
