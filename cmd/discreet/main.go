@@ -72,6 +72,9 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer, ready 
 	if err != nil {
 		return err
 	}
+	if getenv("GAE_ENV") == "standard" && jobsEnv.Driver == "embedded" {
+		logger.Warn("long work runs on goroutines, which App Engine standard throttles between requests: purges and imports may stall; set DISCREET_JOBS=pubsub")
+	}
 	svc := service.New(service.Config{Store: st, Gmail: gmailSource, BootstrapAdmins: cfg.BootstrapAdmins, Logger: logger,
 		Jobs: jobs.queue(), Instance: getenv("GAE_INSTANCE"), JobLease: jobsEnv.Lease,
 		// A decision made on the old Never Log List commits within the
