@@ -123,7 +123,7 @@ func TestAppYAML(t *testing.T) {
 			t.Errorf("app.yaml sets %s, which the service does not read", k)
 		}
 	}
-	for _, k := range []string{"PORT", "GOOGLE_CLOUD_PROJECT", "GAE_ENV"} {
+	for _, k := range []string{"PORT", "GOOGLE_CLOUD_PROJECT", "GAE_ENV", "GAE_INSTANCE"} {
 		if _, ok := app.EnvVariables[k]; ok {
 			t.Errorf("app.yaml sets %s, which App Engine sets itself", k)
 		}
