@@ -46,6 +46,12 @@ type jobDoc struct {
 	Due        string `firestore:"due"`
 }
 
+// partDoc is jobs/{id}/parts/{n}: one piece of a job's input.
+type partDoc struct {
+	N    int    `firestore:"n"`
+	Data []byte `firestore:"data"`
+}
+
 func toJobDoc(j store.Job) jobDoc {
 	d := jobDoc{
 		ID: j.ID, Kind: j.Kind, Params: string(j.Params), Checkpoint: string(j.Checkpoint), Report: string(j.Report),
@@ -110,7 +116,7 @@ func (s *Store) CreateJob(ctx context.Context, j store.Job, parts [][]byte) erro
 		b := s.c.BulkWriter(ctx)
 		var jobs []*firestore.BulkWriterJob
 		for n := start; n < min(start+partsPerBatch, len(parts)); n++ {
-			bj, err := b.Create(ref.Collection(colParts).Doc(strconv.Itoa(n)), map[string]any{"n": n, "data": parts[n]})
+			bj, err := b.Create(ref.Collection(colParts).Doc(strconv.Itoa(n)), partDoc{N: n, Data: parts[n]})
 			if err != nil {
 				b.End()
 				return wrap(err, "cannot store the job's input")
@@ -159,9 +165,7 @@ func (s *Store) JobPart(ctx context.Context, id string, n int) ([]byte, error) {
 	if err != nil {
 		return nil, wrap(err, "cannot read the job's input")
 	}
-	var d struct {
-		Data []byte `firestore:"data"`
-	}
+	var d partDoc
 	if err := snap.DataTo(&d); err != nil {
 		return nil, wrap(err, "cannot read the job's input")
 	}
