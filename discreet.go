@@ -162,6 +162,9 @@ func (s OrgSettings) ScopeOf(r Role) Scope {
 type UserSettings struct {
 	DefaultLog        *bool      `json:"defaultLog"`
 	DefaultVisibility Visibility `json:"defaultVisibility,omitempty"`
+	// NeverLogVersion moves whenever the user's personal Never Log List
+	// changes; the store keeps it, PutUserSettings leaves it alone.
+	NeverLogVersion int64 `json:"-"`
 }
 
 // Contact is one external address that has logged email.

@@ -32,6 +32,7 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"testAddress":     h.testAddress,
 		"importEntries":   h.importEntries,
 		"saveOrgSettings": h.saveOrgSettings,
+		"refreshHome":     h.refreshHome,
 	}[name]
 	if !ok {
 		if name == "" {
@@ -167,7 +168,7 @@ func (h *handler) saveIntent(ctx context.Context, r *request) (Response, error) 
 }
 
 // refreshHome re-renders the homepage in place with a toast.
-func (h *handler) refreshHome(ctx context.Context, r *request, form homeForm, cursor, note string) (Response, error) {
+func (h *handler) refreshHomeWith(ctx context.Context, r *request, form homeForm, cursor, note string) (Response, error) {
 	c, err := h.homeCard(ctx, r, form, cursor)
 	if err != nil {
 		return Response{}, err
@@ -206,7 +207,7 @@ func (h *handler) saveMySettings(ctx context.Context, r *request) (Response, err
 	if _, err := h.cfg.Service.PutMySettings(ctx, r.user, mine); err != nil {
 		return Response{}, err
 	}
-	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Settings saved"))
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Settings saved"))
 }
 
 func (h *handler) addPersonal(ctx context.Context, r *request) (Response, error) {
@@ -226,9 +227,9 @@ func (h *handler) addPersonal(ctx context.Context, r *request) (Response, error)
 				msg = le.Message
 			}
 		}
-		return h.refreshHome(ctx, r, homeForm{PersonalPattern: pattern, PersonalError: msg}, "", "")
+		return h.refreshHomeWith(ctx, r, homeForm{PersonalPattern: pattern, PersonalError: msg}, "", "")
 	}
-	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Added %s", pattern))
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Added %s", pattern))
 }
 
 func (h *handler) removePersonal(ctx context.Context, r *request) (Response, error) {
@@ -254,7 +255,7 @@ func (h *handler) removePersonal(ctx context.Context, r *request) (Response, err
 	if _, err := h.cfg.Service.PutMySettings(ctx, r.user, mine); err != nil {
 		return Response{}, err
 	}
-	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Removed %s", removed))
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Removed %s", removed))
 }
 
 func (h *handler) addEntry(ctx context.Context, r *request) (Response, error) {
@@ -264,13 +265,13 @@ func (h *handler) addEntry(ctx context.Context, r *request) (Response, error) {
 		if !invalid(err) {
 			return Response{}, err
 		}
-		return h.refreshHome(ctx, r, homeForm{Pattern: pattern, Note: note, PatternError: discreet.ErrorMessage(err)}, "", "")
+		return h.refreshHomeWith(ctx, r, homeForm{Pattern: pattern, Note: note, PatternError: discreet.ErrorMessage(err)}, "", "")
 	}
 	msg := r.v.t("Added %s", added.Entry.Pattern)
 	if added.Matching > 0 {
 		msg = r.v.t("Added %s — %d logged emails match; purge them from the entry's page.", added.Entry.Pattern, added.Matching)
 	}
-	return h.refreshHome(ctx, r, homeForm{}, "", msg)
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", msg)
 }
 
 func (h *handler) removeEntry(ctx context.Context, r *request) (Response, error) {
@@ -306,19 +307,24 @@ func (h *handler) purgeEntry(ctx context.Context, r *request) (Response, error) 
 	if err != nil {
 		return Response{}, err
 	}
-	done, err := h.cfg.Service.PurgeNeverLog(ctx, r.user, id, false)
+	started, err := h.cfg.Service.PurgeNeverLog(ctx, r.user, id, false)
 	if err != nil {
 		return Response{}, err
 	}
-	after, err := h.cfg.Service.PurgeNeverLog(ctx, r.user, id, true)
+	c, err := h.homeCard(ctx, r, homeForm{}, "")
 	if err != nil {
 		return Response{}, err
 	}
-	return render(r.v.t("Purged %d emails", done.Deleted), Navigation{UpdateCard: r.v.entryCard(after)}), nil
+	return render(r.v.t("Purging %d emails in the background; the homepage shows the progress.", started.Matching),
+		Navigation{PopToRoot: true}, Navigation{UpdateCard: c}), nil
+}
+
+func (h *handler) refreshHome(ctx context.Context, r *request) (Response, error) {
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", "")
 }
 
 func (h *handler) neverLogPage(ctx context.Context, r *request) (Response, error) {
-	return h.refreshHome(ctx, r, homeForm{}, r.ev.param("cursor"), "")
+	return h.refreshHomeWith(ctx, r, homeForm{}, r.ev.param("cursor"), "")
 }
 
 func (h *handler) testAddress(ctx context.Context, r *request) (Response, error) {
@@ -326,7 +332,7 @@ func (h *handler) testAddress(ctx context.Context, r *request) (Response, error)
 	form := homeForm{TestAddress: addr}
 	if addr == "" {
 		form.TestError = discreet.ErrorMessage(discreet.FieldError("testAddress", "enter an address"))
-		return h.refreshHome(ctx, r, form, "", "")
+		return h.refreshHomeWith(ctx, r, form, "", "")
 	}
 	res, err := h.cfg.Service.CheckNeverLog(ctx, r.user, []string{addr})
 	if err != nil {
@@ -336,7 +342,7 @@ func (h *handler) testAddress(ctx context.Context, r *request) (Response, error)
 		form.TestError = discreet.ErrorMessage(err)
 	}
 	form.TestResults = res
-	return h.refreshHome(ctx, r, form, "", "")
+	return h.refreshHomeWith(ctx, r, form, "", "")
 }
 
 func (h *handler) importEntries(ctx context.Context, r *request) (Response, error) {
@@ -353,9 +359,12 @@ func (h *handler) importEntries(ctx context.Context, r *request) (Response, erro
 		if len(form.ImportErrors) == 0 {
 			form.ImportError = discreet.ErrorMessage(err)
 		}
-		return h.refreshHome(ctx, r, form, "", "")
+		return h.refreshHomeWith(ctx, r, form, "", "")
 	}
-	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Imported %d entries (%d already on the list)", res.Added, res.Duplicates))
+	if res.Job != nil {
+		return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Importing %d entries in the background; the homepage shows the progress.", res.Job.Total))
+	}
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Imported %d entries (%d already on the list)", res.Added, res.Duplicates))
 }
 
 func (h *handler) saveOrgSettings(ctx context.Context, r *request) (Response, error) {
@@ -391,5 +400,5 @@ func (h *handler) saveOrgSettings(ctx context.Context, r *request) (Response, er
 		}
 		return Response{}, err
 	}
-	return h.refreshHome(ctx, r, homeForm{}, "", r.v.t("Org settings saved"))
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Org settings saved"))
 }

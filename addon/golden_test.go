@@ -11,6 +11,7 @@ import (
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and screenshots")
@@ -107,7 +108,13 @@ func scenarios() map[string]Response {
 			Items: []discreet.NeverLogEntry{
 				{ID: "n1", Pattern: "@hr-partner.example", Note: "HR provider", AddedBy: "admin@acme.example", AddedAt: at("2026-01-05T12:00:00Z")},
 				{ID: "n2", Pattern: "lawyer@kanzlei.example", AddedBy: "admin@acme.example", AddedAt: at("2026-01-06T12:00:00Z")},
-			}, Next: "page-2"}},
+			}, Next: "page-2"},
+			Jobs: []service.JobView{
+				{ID: "j2", Kind: service.JobPurge, State: store.JobRunning, Done: 40, Total: 120, Report: json.RawMessage(`{"pattern":"@hr-partner.example","deleted":40}`),
+					StartedBy: "admin@acme.example", CreatedAt: at("2026-01-06T12:05:00Z")},
+				{ID: "j1", Kind: service.JobImport, State: store.JobDone, Done: 5000, Total: 5000, Report: json.RawMessage(`{"added":4990,"duplicates":10}`),
+					StartedBy: "admin@acme.example", CreatedAt: at("2026-01-05T12:00:00Z")},
+			}},
 		Form: homeForm{Pattern: "bad@@example", PatternError: `pattern: "bad@@example" has more than one '@'`,
 			TestAddress: "x@hr-partner.example", TestResults: []service.CheckResult{{Address: "x@hr-partner.example", Blocked: true, Entry: "@hr-partner.example", List: "org"}}},
 	}

@@ -18,6 +18,8 @@ const (
 	cardTimeline = 5
 	moreTimeline = 10
 	neverLogPage = 10
+	// homeJobs is how many recent jobs the admin homepage shows.
+	homeJobs = 3
 )
 
 func (h *handler) homepage(ctx context.Context, r *request) (Response, error) {
@@ -48,7 +50,11 @@ func (h *handler) homeCard(ctx context.Context, r *request, form homeForm, curso
 		if err != nil {
 			return nil, err
 		}
-		m.Admin = &adminModel{Org: org, NeverLog: page}
+		jobs, err := svc.Jobs(ctx, r.user, homeJobs, "")
+		if err != nil {
+			return nil, err
+		}
+		m.Admin = &adminModel{Org: org, NeverLog: page, Jobs: jobs.Items}
 	case discreet.EPermission, discreet.ENotFound:
 	default:
 		return nil, err

@@ -1,8 +1,11 @@
 package addon
 
 import (
+	"encoding/json"
+
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // homeModel is the homepage: the rep's own settings and, for admins, the
@@ -20,6 +23,8 @@ type homeModel struct {
 type adminModel struct {
 	Org      discreet.OrgSettings
 	NeverLog service.Page[discreet.NeverLogEntry]
+	// Jobs are the most recent jobs (purges, imports) and their progress.
+	Jobs []service.JobView
 }
 
 type homeForm struct {
@@ -36,7 +41,11 @@ type homeForm struct {
 func (v *view) homeCard(m homeModel) *Card {
 	sections := []*Section{v.mySettingsSection(m), v.myNeverLogSection(m)}
 	if m.Admin != nil {
-		sections = append(sections, v.orgNeverLogSection(m), v.testSection(m), v.importSection(m), v.orgSettingsSection(m))
+		sections = append(sections, v.orgNeverLogSection(m), v.testSection(m), v.importSection(m))
+		if len(m.Admin.Jobs) > 0 {
+			sections = append(sections, v.jobsSection(m.Admin.Jobs))
+		}
+		sections = append(sections, v.orgSettingsSection(m))
 	}
 	return card(v.t("Discreet"), v.t("Signed in as %s", m.User.Email), sections...)
 }
@@ -181,6 +190,40 @@ func (v *view) orgSettingsSection(m homeModel) *Section {
 		scope("accessRep", v.t("Contact access: reps"), o.ScopeOf(discreet.RoleRep)),
 		buttons(v.button(v.t("Save org settings"), "saveOrgSettings")),
 	)
+}
+
+// jobsSection shows recent long work and how far it got.
+func (v *view) jobsSection(jobs []service.JobView) *Section {
+	s := section(v.t("Jobs"))
+	for _, j := range jobs {
+		title := j.Kind
+		switch j.Kind {
+		case service.JobPurge:
+			var r struct {
+				Pattern string `json:"pattern"`
+			}
+			_ = json.Unmarshal(j.Report, &r) // a job without a report yet shows no pattern
+			title = v.t("Purge %s", r.Pattern)
+		case service.JobImport:
+			title = v.t("Never Log import")
+		}
+		var progress string
+		switch j.State {
+		case store.JobDone:
+			progress = v.t("done: %d of %d", j.Done, j.Total)
+		case store.JobFailed:
+			progress = v.t("failed: %s", j.Error)
+		default:
+			progress = v.t("%d of %d", j.Done, j.Total)
+		}
+		s.Widgets = append(s.Widgets, deco(&decorated{
+			StartIcon:   knownIcon("CLOCK"),
+			Text:        esc(title),
+			BottomLabel: progress + " · " + v.date(j.CreatedAt),
+		}))
+	}
+	s.Widgets = append(s.Widgets, buttons(v.button(v.t("Refresh"), "refreshHome")))
+	return s
 }
 
 // entryCard is an org Never Log entry with its dry-run count and the

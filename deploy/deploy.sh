@@ -15,7 +15,8 @@
 #                           or through the Apps Script forwarder
 #   ADDON_CLIENT_ID         with ADDON=appsscript: the script's OAuth client ID
 #   CAPTURE=1               sent-mail capture: Pub/Sub topic and push
-#                           subscription, keyless domain-wide delegation
+#                           subscription, keyless domain-wide delegation,
+#                           the daily watch renewal in cron
 #   AUDIENCE                ID-token audience(s) of the REST API (default:
 #                           the service's URL)
 #   DRY_RUN=1               change nothing: run only read-only queries and
@@ -37,12 +38,18 @@ ADDON_DEPLOYMENT=discreet
 TOPIC=gmail-sent
 SUBSCRIPTION=gmail-sent-push
 PUSH_NAME=gmail-push
+# Jobs (purges, large imports) run request-driven: each slice is a push
+# from this topic's subscription to /v1/jobs:run.
+JOBS_TOPIC_NAME=discreet-jobs
+JOBS_SUBSCRIPTION=discreet-jobs-push
+JOBS_PUSH_NAME=jobs-push
 GMAIL_SCOPE=https://www.googleapis.com/auth/gmail.readonly
 # Gmail publishes watch notifications as this Google-owned account.
 GMAIL_PUBLISHER=gmail-api-push@system.gserviceaccount.com
 # What the service and this script use: App Engine and its build, Firestore
-# (and Firebase, for the rules), Gmail, Pub/Sub, IAM Credentials (keyless
-# delegation), IAM (the push account), Workspace add-ons, cron.
+# (and Firebase, for the rules), Gmail, Pub/Sub (jobs, capture), IAM
+# Credentials (keyless delegation), IAM (the push accounts), Workspace
+# add-ons, cron.
 APIS=(
 	appengine.googleapis.com
 	cloudbuild.googleapis.com
@@ -156,6 +163,7 @@ done
 
 APP_SA=$PROJECT@appspot.gserviceaccount.com
 PUSH_ACCOUNT=$PUSH_NAME@$PROJECT.iam.gserviceaccount.com
+JOBS_PUSH_ACCOUNT=$JOBS_PUSH_NAME@$PROJECT.iam.gserviceaccount.com
 
 # --- The project, App Engine and Firestore in one location -------------------
 
@@ -224,6 +232,18 @@ fi
 safe ADDON_SA "$ADDON_SA"
 safe ADDON_CLIENT_ID "$ADDON_CLIENT_ID"
 
+# The jobs variables of app.yaml (DISCREET_JOBS=pubsub there).
+say "Jobs: topic $JOBS_TOPIC_NAME, push account $JOBS_PUSH_ACCOUNT"
+JOBS_TOPIC=projects/$PROJECT/topics/$JOBS_TOPIC_NAME
+JOBS_PUSH_AUDIENCE=$BASE_URL/v1/jobs:run
+JOBS_PUSH_SA=$JOBS_PUSH_ACCOUNT
+g pubsub topics describe "$JOBS_TOPIC_NAME" >/dev/null 2>&1 || change g pubsub topics create "$JOBS_TOPIC_NAME"
+# The server publishes each job's next slice to it.
+retry g pubsub topics add-iam-policy-binding "$JOBS_TOPIC_NAME" \
+	--member="serviceAccount:$APP_SA" --role=roles/pubsub.publisher
+g iam service-accounts describe "$JOBS_PUSH_ACCOUNT" >/dev/null 2>&1 ||
+	change g iam service-accounts create "$JOBS_PUSH_NAME" --display-name="Discreet jobs push"
+
 # The capture variables of app.yaml; empty: capture off.
 DELEGATION_SA='' PUBSUB_TOPIC='' PUSH_AUDIENCE='' PUSH_SA=''
 if [[ $CAPTURE == 1 ]]; then
@@ -265,12 +285,43 @@ render() {
 }
 render app.yaml app.deploy.yaml "BASE_URL=$BASE_URL" "AUDIENCE=$AUDIENCE" "ADMINS=$ADMINS" "DOMAINS=$DOMAINS" \
 	"ADDON_SA=$ADDON_SA" "ADDON_CLIENT_ID=$ADDON_CLIENT_ID" "ADDON_USER_TOKEN_AUTH=$ADDON_USER_TOKEN_AUTH" \
-	"DELEGATION_SA=$DELEGATION_SA" "PUBSUB_TOPIC=$PUBSUB_TOPIC" "PUSH_AUDIENCE=$PUSH_AUDIENCE" "PUSH_SA=$PUSH_SA"
-deployables=(app.deploy.yaml)
-if [[ $CAPTURE == 1 ]]; then
-	deployables+=(cron.yaml)
+	"DELEGATION_SA=$DELEGATION_SA" "PUBSUB_TOPIC=$PUBSUB_TOPIC" "PUSH_AUDIENCE=$PUSH_AUDIENCE" "PUSH_SA=$PUSH_SA" \
+	"JOBS_TOPIC=$JOBS_TOPIC" "JOBS_PUSH_AUDIENCE=$JOBS_PUSH_AUDIENCE" "JOBS_PUSH_SA=$JOBS_PUSH_SA"
+# cron.yaml as deployed: the jobs sweep always, the Gmail watch renewal
+# only with capture (without it every renewal would fail). gcloud knows a
+# cron file by its name, so the copy is .deploy/cron.yaml.
+render_cron() {
+	local drop=
+	[[ $CAPTURE == 1 ]] || drop=/v1/gmail/watch:renew
+	if [[ $DRY_RUN == 1 ]]; then
+		echo "would write .deploy/cron.yaml from cron.yaml${drop:+ without $drop}"
+		return
+	fi
+	# Each "- " line starts a cron job; one whose url is $drop is left out.
+	awk -v drop="$drop" '
+		function flush() {
+			if (block != "" && (drop == "" || index(block, "  url: " drop "\n") == 0)) printf "%s", block
+			block = ""
+		}
+		/^- / { flush(); injob = 1 }
+		injob { block = block $0 "\n"; next }
+		{ print }
+		END { flush() }
+	' cron.yaml >.deploy/cron.yaml
+}
+[[ $DRY_RUN == 1 ]] || mkdir -p .deploy
+render_cron
+change g app deploy app.deploy.yaml .deploy/cron.yaml
+
+# Pub/Sub pushes each job slice with an OIDC token the service checks; the
+# ack deadline is above a slice's request deadline (50 s).
+jobs_push=(--push-endpoint="$JOBS_PUSH_AUDIENCE" --push-auth-service-account="$JOBS_PUSH_SA" --push-auth-token-audience="$JOBS_PUSH_AUDIENCE")
+if g pubsub subscriptions describe "$JOBS_SUBSCRIPTION" >/dev/null 2>&1; then
+	change g pubsub subscriptions modify-push-config "$JOBS_SUBSCRIPTION" "${jobs_push[@]}"
+else
+	change g pubsub subscriptions create "$JOBS_SUBSCRIPTION" --topic="$JOBS_TOPIC_NAME" "${jobs_push[@]}" \
+		--ack-deadline=60 --min-retry-delay=10s --max-retry-delay=600s
 fi
-change g app deploy "${deployables[@]}"
 
 if [[ $CAPTURE == 1 ]]; then
 	push=(--push-endpoint="$PUSH_AUDIENCE" --push-auth-service-account="$PUSH_SA" --push-auth-token-audience="$PUSH_AUDIENCE")
@@ -284,7 +335,6 @@ fi
 
 # --- The add-on -------------------------------------------------------------------------
 
-[[ $DRY_RUN == 1 ]] || mkdir -p .deploy
 HOST=$BASE_URL
 fill() {
 	local text

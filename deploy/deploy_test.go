@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,6 +24,9 @@ const fakeGcloud = `#!/usr/bin/env bash
 printf 'gcloud %s\n' "$*" >>"$FAKE_LOG"
 s=$FAKE_STATE
 arg() { local a; for a in "${@:2}"; do [[ $a == "$1"* ]] && echo "${a#"$1"}"; done; }
+# after WORD ARGS… is the argument that follows WORD (a topic's or an
+# account's name); the state keeps one file per name.
+after() { local a prev=; for a in "${@:2}"; do [[ $prev == "$1" ]] && { echo "$a"; return; }; prev=$a; done; }
 case " $* " in
 *" projects describe "*) echo 123456789012 ;;
 *" add-iam-policy-binding "*)
@@ -43,14 +47,14 @@ case " $* " in
 *" workspace-add-ons deployments describe "*) [[ -f $s/addon ]] || exit 1 ;;
 *" workspace-add-ons deployments create "* | *" workspace-add-ons deployments replace "*)
 	touch "$s/addon"; cp "$(arg --deployment-file= "$@")" "$s/deployment.json" ;;
-*" pubsub topics describe "*) [[ -f $s/topic ]] || exit 1 ;;
-*" pubsub topics create "*) touch "$s/topic" ;;
+*" pubsub topics describe "*) [[ -f $s/topic-$(after describe "$@") ]] || exit 1 ;;
+*" pubsub topics create "*) touch "$s/topic-$(after create "$@")" ;;
 *" iam service-accounts describe "*oauth2ClientId*) echo 108000000000000000007 ;;
-*" iam service-accounts describe "*) [[ -f $s/pushsa ]] || exit 1 ;;
-*" iam service-accounts create "*) touch "$s/pushsa" ;;
-*" pubsub subscriptions describe "*) [[ -f $s/sub ]] || exit 1 ;;
-*" pubsub subscriptions create "*) touch "$s/sub" ;;
-*" app deploy "*) for a in "$@"; do [[ $a == *.yaml ]] && cp "$a" "$s/deployed-$a"; done ;;
+*" iam service-accounts describe "*) sa=$(after describe "$@"); [[ -f $s/sa-${sa%%@*} ]] || exit 1 ;;
+*" iam service-accounts create "*) touch "$s/sa-$(after create "$@")" ;;
+*" pubsub subscriptions describe "*) [[ -f $s/sub-$(after describe "$@") ]] || exit 1 ;;
+*" pubsub subscriptions create "*) touch "$s/sub-$(after create "$@")" ;;
+*" app deploy "*) for a in "$@"; do [[ $a == *.yaml ]] && cp "$a" "$s/deployed-${a##*/}"; done ;;
 esac
 exit 0
 `
@@ -187,6 +191,13 @@ var base = []string{"PROJECT=" + project, "REGION=europe-west6", "ADMINS=it@acme
 
 const g = "gcloud --project=" + project + " --quiet "
 
+// The jobs' push subscription: its endpoint (also its token's audience)
+// and service account.
+const (
+	jobsPush   = "https://" + project + ".oa.r.appspot.com/v1/jobs:run"
+	jobsPushSA = "jobs-push@" + project + ".iam.gserviceaccount.com"
+)
+
 func deployedEnv(t *testing.T, s *sandbox) map[string]string {
 	t.Helper()
 	var app struct {
@@ -200,6 +211,28 @@ func deployedEnv(t *testing.T, s *sandbox) map[string]string {
 		t.Fatal(err)
 	}
 	return app.Env
+}
+
+// deployedCron is the URLs of the cron.yaml the last run deployed.
+func deployedCron(t *testing.T, s *sandbox) []string {
+	t.Helper()
+	var cron struct {
+		Cron []struct {
+			URL string `yaml:"url"`
+		} `yaml:"cron"`
+	}
+	b, err := os.ReadFile(filepath.Join(s.state, "deployed-cron.yaml"))
+	if err != nil {
+		t.Fatalf("cron.yaml was not deployed: %v", err)
+	}
+	if err := yaml.Unmarshal(b, &cron); err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, c := range cron.Cron {
+		urls = append(urls, c.URL)
+	}
+	return urls
 }
 
 // A fresh project: every API, App Engine and Firestore in one location,
@@ -225,13 +258,22 @@ func TestDeployFreshProject(t *testing.T) {
 		[]string{g + "projects add-iam-policy-binding " + project + " --member=serviceAccount:" + project + "@appspot.gserviceaccount.com --role=roles/datastore.user"},
 		[]string{g + "projects add-iam-policy-binding " + project + " --member=serviceAccount:123456789012-compute@developer.gserviceaccount.com --role=roles/cloudbuild.builds.builder"},
 		[]string{g + "workspace-add-ons get-authorization"},
-		[]string{g + "app deploy app.deploy.yaml"},
+		[]string{g + "pubsub topics create discreet-jobs"},
+		[]string{g + "pubsub topics add-iam-policy-binding discreet-jobs --member=serviceAccount:" + project + "@appspot.gserviceaccount.com --role=roles/pubsub.publisher"},
+		[]string{g + "iam service-accounts create jobs-push"},
+		[]string{g + "app deploy app.deploy.yaml .deploy/cron.yaml"},
+		[]string{g + "pubsub subscriptions create discreet-jobs-push --topic=discreet-jobs --push-endpoint=" + jobsPush +
+			" --push-auth-service-account=" + jobsPushSA + " --push-auth-token-audience=" + jobsPush + " --ack-deadline=60 "},
 		[]string{g + "workspace-add-ons deployments create discreet --deployment-file=.deploy/deployment.json"},
 		[]string{g + "workspace-add-ons deployments install discreet"},
 	)
-	r.never(t, "cron.yaml")
-	r.never(t, g+"pubsub ")
+	// Without capture: nothing of Gmail's, and cron only sweeps jobs.
+	r.never(t, "gmail-sent")
+	r.never(t, "gmail-push")
 	r.never(t, "serviceAccountTokenCreator")
+	if urls := deployedCron(t, s); len(urls) != 1 || urls[0] != "/v1/jobs:sweep" {
+		t.Errorf("deployed cron %v, want the jobs sweep alone", urls)
+	}
 
 	const url = "https://" + project + ".oa.r.appspot.com"
 	env := deployedEnv(t, s)
@@ -242,6 +284,8 @@ func TestDeployFreshProject(t *testing.T) {
 		"DISCREET_ADDON_SA":        "service-123456789012@gcp-sa-gsuiteaddons.iam.gserviceaccount.com",
 		"DISCREET_ADDON_CLIENT_ID": "117000000000000000042", "DISCREET_ADDON_USER_TOKEN_AUTH": "0",
 		"DISCREET_GMAIL_DELEGATION_SA": "", "DISCREET_PUBSUB_TOPIC": "", "DISCREET_PUSH_AUDIENCE": "", "DISCREET_PUSH_SA": "",
+		"DISCREET_JOBS": "pubsub", "DISCREET_JOBS_TOPIC": "projects/" + project + "/topics/discreet-jobs",
+		"DISCREET_JOBS_PUSH_AUDIENCE": jobsPush, "DISCREET_JOBS_PUSH_SA": jobsPushSA,
 	}
 	for k, v := range want {
 		if env[k] != v {
@@ -272,9 +316,13 @@ func TestDeployAgain(t *testing.T) {
 	r.never(t, "firestore databases create")
 	r.never(t, "projects:addfirebase")
 	r.never(t, "deployments create")
+	r.never(t, "topics create")
+	r.never(t, "service-accounts create")
+	r.never(t, "subscriptions create")
 	r.inOrder(t,
 		[]string{"npx --yes firebase-tools@15 deploy --only firestore"},
-		[]string{g + "app deploy app.deploy.yaml"},
+		[]string{g + "app deploy app.deploy.yaml .deploy/cron.yaml"},
+		[]string{g + "pubsub subscriptions modify-push-config discreet-jobs-push --push-endpoint=" + jobsPush},
 		[]string{g + "workspace-add-ons deployments replace discreet --deployment-file=.deploy/deployment.json"},
 	)
 }
@@ -337,9 +385,11 @@ func TestDeployDryRun(t *testing.T) {
 		}
 	}
 	order := []string{"services enable", "app create --region=europe-west6", "firestore databases create",
-		"projects:addfirebase", "deploy --only firestore", "roles/datastore.user", "roles/iam.serviceAccountTokenCreator",
-		"pubsub topics create", "roles/pubsub.publisher", "service-accounts create gmail-push",
-		"app deploy app.deploy.yaml cron.yaml", "pubsub subscriptions create", "deployments create", "deployments install"}
+		"projects:addfirebase", "deploy --only firestore", "roles/datastore.user",
+		"pubsub topics create discreet-jobs", "roles/pubsub.publisher", "service-accounts create jobs-push",
+		"roles/iam.serviceAccountTokenCreator", "pubsub topics create gmail-sent", "roles/pubsub.publisher", "service-accounts create gmail-push",
+		"app deploy app.deploy.yaml .deploy/cron.yaml", "pubsub subscriptions create discreet-jobs-push", "pubsub subscriptions create gmail-sent-push",
+		"deployments create", "deployments install"}
 	i := 0
 	for _, p := range planned {
 		if i < len(order) && strings.Contains(p, order[i]) {
@@ -375,7 +425,7 @@ func TestDeployCapture(t *testing.T) {
 		[]string{g + "pubsub topics create gmail-sent"},
 		[]string{g + "pubsub topics add-iam-policy-binding gmail-sent --member=serviceAccount:gmail-api-push@system.gserviceaccount.com --role=roles/pubsub.publisher"},
 		[]string{g + "iam service-accounts create gmail-push"},
-		[]string{g + "app deploy app.deploy.yaml cron.yaml"},
+		[]string{g + "app deploy app.deploy.yaml .deploy/cron.yaml"},
 		[]string{g + "pubsub subscriptions create gmail-sent-push --topic=gmail-sent --push-endpoint=" + push +
 			" --push-auth-service-account=" + pushSA + " --push-auth-token-audience=" + push},
 	)
@@ -383,6 +433,9 @@ func TestDeployCapture(t *testing.T) {
 	if env["DISCREET_GMAIL_DELEGATION_SA"] != appSA || env["DISCREET_PUBSUB_TOPIC"] != "projects/"+project+"/topics/gmail-sent" ||
 		env["DISCREET_PUSH_AUDIENCE"] != push || env["DISCREET_PUSH_SA"] != pushSA {
 		t.Errorf("capture env: %v", env)
+	}
+	if urls := deployedCron(t, s); len(urls) != 2 || !slices.Contains(urls, "/v1/jobs:sweep") || !slices.Contains(urls, "/v1/gmail/watch:renew") {
+		t.Errorf("deployed cron %v, want the jobs sweep and the watch renewal", urls)
 	}
 	if !strings.Contains(r.stdout, "client ID 108000000000000000007") || !strings.Contains(r.stdout, "https://www.googleapis.com/auth/gmail.readonly") {
 		t.Errorf("the Admin console step is not spelled out:\n%s", r.stdout)
@@ -392,6 +445,11 @@ func TestDeployCapture(t *testing.T) {
 	r.never(t, "topics create")
 	r.never(t, "subscriptions create")
 	r.inOrder(t, []string{g + "pubsub subscriptions modify-push-config gmail-sent-push --push-endpoint=" + push})
+	// And a later deploy without capture takes the watch renewal out of cron.
+	s.run(base...).mustSucceed(t)
+	if urls := deployedCron(t, s); len(urls) != 1 || urls[0] != "/v1/jobs:sweep" {
+		t.Errorf("deployed cron without capture %v, want the jobs sweep alone", urls)
+	}
 }
 
 // ADDON=appsscript switches the add-on's path: user tokens for the

@@ -208,6 +208,8 @@ func (g *gateway) routes() []Route {
 		r(http.MethodGet, "/v1/settings/me", g.mySettings),
 		r(http.MethodPut, "/v1/settings/me", g.putMySettings),
 		r(http.MethodGet, "/v1/audit", g.audit),
+		r(http.MethodGet, "/v1/jobs", g.jobs),
+		r(http.MethodGet, "/v1/jobs/{id}", g.job),
 	}
 }
 

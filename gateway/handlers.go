@@ -22,6 +22,11 @@ func created(c echo.Context, v any) error {
 	return writeJSON(c, http.StatusCreated, echo.MIMEApplicationJSON, v)
 }
 
+// accepted answers work handed to a job; the body names the job.
+func accepted(c echo.Context, v any) error {
+	return writeJSON(c, http.StatusAccepted, echo.MIMEApplicationJSON, v)
+}
+
 // items wraps a list that has no further pages.
 type items[T any] struct {
 	Items []T `json:"items"`
@@ -237,6 +242,9 @@ func (g *gateway) importNeverLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if res.Job != nil {
+		return accepted(c, res)
+	}
 	return ok(c, res)
 }
 
@@ -281,7 +289,34 @@ func (g *gateway) purgeNeverLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if res.Job != nil {
+		return accepted(c, res)
+	}
 	return ok(c, res)
+}
+
+func (g *gateway) jobs(c echo.Context) error {
+	limit, cursor, err := paging(c)
+	if err != nil {
+		return err
+	}
+	p, err := g.svc.Jobs(c.Request().Context(), actor(c), limit, cursor)
+	if err != nil {
+		return err
+	}
+	return ok(c, page(p))
+}
+
+func (g *gateway) job(c echo.Context) error {
+	id, err := param(c, "id")
+	if err != nil {
+		return err
+	}
+	j, err := g.svc.Job(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return ok(c, j)
 }
 
 type logRequest struct {

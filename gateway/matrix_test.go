@@ -165,6 +165,15 @@ func matrixEndpoints() []endpoint {
 			return req{method: "PUT", path: "/v1/settings/me", as: who, json: map[string]any{"defaultLog": nil, "neverLog": []any{}}}
 		}, want: anyUser},
 		{name: "GET /v1/audit", request: get("/v1/audit?limit=100"), want: anyUser},
+		{name: "GET /v1/jobs", request: get("/v1/jobs"), want: anyUser},
+		{name: "GET /v1/jobs/{id}", request: func(s *seeded, _ *seedEmail, who string) req {
+			return req{method: "GET", path: "/v1/jobs/" + s.job, as: who}
+		}, want: func(_ *seeded, _ *seedEmail, who string) int {
+			if who == admin {
+				return http.StatusOK
+			}
+			return http.StatusNotFound // only its starter and admins know it exists
+		}},
 		{name: "GET /healthz", request: get("/healthz"), want: anyUser},
 		{name: "GET /readyz", request: get("/readyz"), want: anyUser},
 		{name: "GET /v1/openapi.yaml", request: get("/v1/openapi.yaml"), want: anyUser},

@@ -9,11 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"cloud.google.com/go/pubsub/v2"
 	"github.com/labstack/echo/v4"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/discreet-crm/discreet/auth/authtest"
 	"github.com/discreet-crm/discreet/capture"
 	"github.com/discreet-crm/discreet/gateway"
+	"github.com/discreet-crm/discreet/worker"
 )
 
 // TestOpenAPIOneCopy: docs/openapi.yaml is a link to the embedded file,
@@ -29,8 +34,9 @@ func TestOpenAPIOneCopy(t *testing.T) {
 	}
 }
 
-// TestOpenAPI: the document is served, every route (the REST API's and
-// capture's) is documented and every documented operation is routed.
+// TestOpenAPI: the document is served, every route (the REST API's,
+// capture's and the job driver's) is documented and every documented
+// operation is routed.
 func TestOpenAPI(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	resp := e.must(http.StatusOK, req{method: "GET", path: "/v1/openapi.yaml"})
@@ -53,7 +59,26 @@ func TestOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := gateway.New(gateway.Config{Service: e.svc, Verifier: authtest.Verifier(t), Audiences: []string{audience}, Routes: capt.Routes()})
+	// The Pub/Sub job driver as production mounts it (its routes include
+	// the embedded driver's sweep). Nothing is published here: the client
+	// points nowhere and never dials.
+	client, err := pubsub.NewClient(t.Context(), "p", option.WithEndpoint("127.0.0.1:1"), option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	jobs, err := worker.NewPubSub(worker.PubSubConfig{
+		Publisher: client.Publisher("projects/p/topics/jobs"), Verifier: authtest.Verifier(t),
+		PushAudience: "https://discreet.test/v1/jobs:run", PushServiceAccount: "jobs-push@p.iam.gserviceaccount.com",
+		Audiences: []string{audience},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs.Bind(e.svc)
+	h := gateway.New(gateway.Config{Service: e.svc, Verifier: authtest.Verifier(t), Audiences: []string{audience},
+		Routes: append(capt.Routes(), jobs.Routes()...)})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
@@ -72,14 +97,15 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("route %s is not documented", op)
 		}
 	}
-	for _, op := range []string{"POST /v1/gmail/push", "POST /v1/gmail/watch:renew", "GET /v1/gmail/watch:renew", "GET /_ah/warmup"} {
+	for _, op := range []string{"POST /v1/gmail/push", "POST /v1/gmail/watch:renew", "GET /v1/gmail/watch:renew", "GET /_ah/warmup",
+		"POST /v1/jobs:run", "POST /v1/jobs:sweep", "GET /v1/jobs:sweep", "GET /v1/jobs", "GET /v1/jobs/{id}"} {
 		if !routed[op] {
 			t.Errorf("%s is not routed", op)
 		}
 	}
 	// Every documented operation answers: anonymous callers get 401 from a
 	// protected route, 200 from a public one, never 404 or 405 — except
-	// the cron-only GET, which answers 405 to anyone but cron.
+	// the cron-only GETs, which answer 405 to anyone but cron.
 	for op := range documented {
 		method, p, _ := strings.Cut(op, " ")
 		p = regexp.MustCompile(`\{\w+\}`).ReplaceAllString(p, "x@y.example")
@@ -93,7 +119,7 @@ func TestOpenAPI(t *testing.T) {
 		}
 		resp.Body.Close()
 		want := resp.StatusCode == 401 || resp.StatusCode == 200
-		if op == "GET /v1/gmail/watch:renew" {
+		if op == "GET /v1/gmail/watch:renew" || op == "GET /v1/jobs:sweep" {
 			want = resp.StatusCode == 405
 		}
 		if !want {

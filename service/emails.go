@@ -255,21 +255,27 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	if err != nil {
 		return discreet.Decision{}, nil, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
 	}
-	orgList, personal, err := s.neverLogLists(ctx, actor.Email)
+	view, err := s.orgNeverLog(ctx)
+	if err != nil {
+		return discreet.Decision{}, nil, err
+	}
+	personal, err := s.personalNeverLog(ctx, actor.Email, us.NeverLogVersion)
 	if err != nil {
 		return discreet.Decision{}, nil, err
 	}
 	defLog, defVis := defaults(org, us)
-	d := policy.Decide(policy.Input{
+	d, orgList, err := s.decideNeverLog(ctx, view, policy.Input{
 		Participants:      ps,
 		Toggle:            toggle,
 		DefaultLog:        defLog,
 		Visibility:        vis,
 		DefaultVisibility: defVis,
 		Internal:          domains,
-		Org:               orgList.list,
 		Personal:          personal.list,
 	})
+	if err != nil {
+		return discreet.Decision{}, nil, err
+	}
 	switch d.List {
 	case "org":
 		d.EntryID = orgList.byPattern[d.Entry].ID

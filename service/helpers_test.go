@@ -12,6 +12,7 @@ import (
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
 	"github.com/discreet-crm/discreet/store/sqlite"
 )
 
@@ -47,22 +48,36 @@ const (
 
 func newService(t *testing.T, cfg service.Config) (*service.Service, *clock) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
+	if cfg.Store == nil {
+		cfg.Store = openStore(t)
 	}
-	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	cfg.Store = st
 	cfg.Now = c.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	return service.New(cfg), c
 }
 
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 func newSeed(t *testing.T) *seed {
 	t.Helper()
+	return newSeedWith(t, service.Config{})
+}
+
+// newSeedWith is newSeed on cfg (its Store, when set, and jobs settings).
+func newSeedWith(t *testing.T, cfg service.Config) *seed {
+	t.Helper()
 	ctx := context.Background()
-	svc, c := newService(t, service.Config{BootstrapAdmins: []string{"admin@acme.example"}})
+	cfg.BootstrapAdmins = []string{"admin@acme.example"}
+	svc, c := newService(t, cfg)
 	admin, err := svc.SignIn(ctx, "admin@acme.example")
 	if err != nil {
 		t.Fatalf("bootstrap admin sign-in: %v", err)
@@ -167,4 +182,34 @@ func wantCode(t *testing.T, err error, code discreet.Code, field string) *discre
 		t.Fatalf("error field = %q (%v), want %q", e.Field, err, field)
 	}
 	return e
+}
+
+// runJob runs job id to its end as a driver would, moving the test clock
+// over the waits the job asks for (a purge's second pass), and returns it
+// as its starter sees it.
+func runJob(t *testing.T, s *seed, id string) service.JobView {
+	t.Helper()
+	ctx := context.Background()
+	for range 1000 {
+		run, err := s.svc.RunJob(ctx, id)
+		if err != nil {
+			t.Fatalf("RunJob: %v", err)
+		}
+		switch {
+		case run.State != store.JobRunning:
+			j, err := s.svc.Job(ctx, s.admin, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j
+		case !run.Wait.IsZero():
+			if d := run.Wait.Sub(s.clock.Now()); d > 0 {
+				s.clock.Add(d)
+			}
+		case !run.More:
+			t.Fatalf("RunJob: %+v: neither finished, nor waiting, nor more", run)
+		}
+	}
+	t.Fatal("the job never finished")
+	return service.JobView{}
 }

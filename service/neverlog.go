@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,9 +17,6 @@ import (
 )
 
 const (
-	// neverLogRecheck is how long a compiled list is trusted before the
-	// store's version counter is asked again.
-	neverLogRecheck = time.Second
 	// MaxImportLines bounds one import.
 	MaxImportLines = 100_000
 	// maxLineErrors bounds the line errors one rejected import reports.
@@ -50,64 +48,324 @@ func (c compiledList) match(addr string) (discreet.NeverLogEntry, bool) {
 	return stored, true
 }
 
-// neverLogCache holds the compiled org list and the personal lists asked for
-// so far, all at one store version. It rechecks the version at most once per
-// neverLogRecheck, and at once after this instance's own writes.
+// The Never Log cache. What an instance keeps, and why instances never
+// disagree about it (store/firestore/doc.go lists every cache):
+//
+//   - The org list, compiled at some version (base). Every decision reads
+//     the org's version document (store.NeverLogVersion: one small read)
+//     after it starts, so it knows the newest version of the list. When
+//     base is older, the document's recorded changes since base are
+//     applied as an overlay at once: additions are matched as a small
+//     list of their own, and a match on an entry removed since is decided
+//     again on the exact list. A background advance (one at a time, its
+//     own deadline, no lock held while it works) compiles the exact list
+//     meanwhile, from base and the changes when they reach back far
+//     enough, else from one consistent read of the whole list. Only an
+//     instance further behind than the changes reach (more than
+//     store.NeverLogRecent changes, e.g. a large import) makes decisions
+//     wait for that read, and fails them if it cannot finish.
+//   - Personal lists, compiled per user at the version their settings
+//     document carries; decisions read that document anyway, and a
+//     personal change moves only that user's version.
+//
+// So a decision matches against the lists exactly as they were at some
+// moment after it started: every edit acknowledged before is in them.
+
+const (
+	// neverLogReloadTimeout bounds one background advance of the org list.
+	neverLogReloadTimeout = 30 * time.Second
+	// maxPersonalCached bounds the compiled personal lists kept.
+	maxPersonalCached = 10_000
+)
+
+var emptyList = compiledList{list: policy.Compile(nil), byPattern: map[string]discreet.NeverLogEntry{}}
+
+// orgList is the org's list compiled at one version.
+type orgList struct {
+	compiledList
+	version int64
+}
+
+// orgView is what one decision matches against: base, and when the store
+// is ahead of it, the changes since (up to head.Version).
+type orgView struct {
+	base    *orgList
+	head    store.NeverLogChanges
+	added   compiledList    // entries added since base and still listed
+	removed map[string]bool // patterns of base removed since
+}
+
+// pending reports whether the view is base plus an overlay.
+func (v *orgView) pending() bool { return v.base.version < v.head.Version }
+
+type personalList struct {
+	compiledList
+	version int64
+}
+
+// neverLogCache is the instance's compiled lists; see above.
 type neverLogCache struct {
-	mu       sync.Mutex
-	loaded   bool
-	version  int64
-	checked  time.Time // wall clock, not Config.Now: tests freeze that one
-	org      compiledList
-	personal map[string]compiledList
+	mu sync.Mutex
+	// base is the newest compiled org list; nil before the first load.
+	base *orgList
+	// overlay memoizes the last view with changes, for its base and head.
+	overlay *orgView
+	// want is the newest version decisions have seen; advancing is open
+	// while a background advance works towards it, and err is how the
+	// last one ended.
+	want      store.NeverLogChanges
+	advancing chan struct{}
+	err       error
+	personal  map[string]personalList
 }
 
-func (c *neverLogCache) invalidate() {
-	c.mu.Lock()
-	c.loaded = false
-	c.mu.Unlock()
-}
-
-// neverLogLists returns the org's compiled list and user's personal one
-// (empty when user is "").
-func (s *Service) neverLogLists(ctx context.Context, user string) (org, personal compiledList, err error) {
+// orgNeverLog returns the org list as it is now: one read of the version
+// document, and the compiled list with what changed since.
+func (s *Service) orgNeverLog(ctx context.Context) (*orgView, error) {
+	head, err := s.store.NeverLogVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
 	c := &s.neverLog
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.loaded && time.Since(c.checked) >= neverLogRecheck {
-		v, err := s.store.NeverLogVersion(ctx)
-		if err != nil {
-			return compiledList{}, compiledList{}, err
+	b := c.base
+	switch {
+	case b != nil && b.version >= head.Version:
+		c.mu.Unlock()
+		return &orgView{base: b, head: head}, nil
+	case b != nil && head.Covers(b.version):
+		v := c.overlayOf(s, b, head)
+		s.advanceLocked(head)
+		c.mu.Unlock()
+		return v, nil
+	}
+	c.mu.Unlock()
+	// Further behind than the recorded changes reach, or nothing loaded
+	// yet: no list at hand is known to be current, so wait (fail closed).
+	b, err = s.waitNeverLog(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	return &orgView{base: b, head: head}, nil
+}
+
+// overlayOf is the view of base with head's changes since; c.mu is held.
+func (c *neverLogCache) overlayOf(s *Service, b *orgList, head store.NeverLogChanges) *orgView {
+	if o := c.overlay; o != nil && o.base == b && o.head.Version == head.Version {
+		return o
+	}
+	last := map[string]store.NeverLogChange{}
+	var order []string
+	for _, ch := range head.Changes {
+		if ch.Version <= b.version {
+			continue
 		}
-		c.checked = time.Now()
-		if v != c.version {
-			c.loaded = false
+		if _, seen := last[ch.Pattern]; !seen {
+			order = append(order, ch.Pattern)
+		}
+		last[ch.Pattern] = ch
+	}
+	v := &orgView{base: b, head: head, removed: map[string]bool{}}
+	var added []discreet.NeverLogEntry
+	for _, p := range order {
+		ch := last[p]
+		had, inBase := b.byPattern[p]
+		switch {
+		case ch.Removed && inBase:
+			v.removed[p] = true
+		case !ch.Removed && (!inBase || had.ID != ch.ID):
+			added = append(added, discreet.NeverLogEntry{ID: ch.ID, Pattern: p})
 		}
 	}
-	if !c.loaded {
-		entries, v, err := s.store.NeverLog(ctx, "")
-		if err != nil {
-			return compiledList{}, compiledList{}, err
-		}
-		c.org = s.compile("", entries)
-		c.version, c.checked, c.loaded = v, time.Now(), true
-		c.personal = map[string]compiledList{}
+	v.added = s.compile("", added)
+	c.overlay = v
+	return v
+}
+
+// advanceLocked makes sure a background advance works towards head;
+// c.mu is held. It returns the channel closed when that advance ends.
+func (s *Service) advanceLocked(head store.NeverLogChanges) chan struct{} {
+	c := &s.neverLog
+	if head.Version > c.want.Version {
+		c.want = head
 	}
+	if c.advancing != nil {
+		return c.advancing
+	}
+	done := make(chan struct{})
+	c.advancing = done
+	go func() {
+		// Its own deadline: no request waits for it unless it must, and
+		// none may cut it short for the others.
+		ctx, cancel := context.WithTimeout(context.Background(), neverLogReloadTimeout)
+		defer cancel()
+		var err error
+		for attempt := 0; ; attempt++ {
+			c.mu.Lock()
+			b, want := c.base, c.want
+			if b != nil && b.version >= want.Version {
+				err = nil
+			} else if err == nil && attempt == 4 {
+				err = discreet.Errorf(discreet.EUnavailable, "the Never Log List keeps changing")
+			}
+			if err != nil || (b != nil && b.version >= want.Version) {
+				c.err, c.advancing = err, nil
+				close(done)
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+			var next *orgList
+			if next, err = s.nextOrgList(ctx, b, want); err == nil {
+				c.mu.Lock()
+				if c.base == nil || next.version > c.base.version {
+					c.base, c.overlay = next, nil
+				}
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return done
+}
+
+// nextOrgList compiles the org list at want's version or later: from b and
+// the recorded changes when they reach back to b, else from one
+// consistent read of the whole list.
+func (s *Service) nextOrgList(ctx context.Context, b *orgList, want store.NeverLogChanges) (*orgList, error) {
+	if hook := s.hooks.advance.Load(); hook != nil {
+		(*hook)()
+	}
+	if b != nil && want.Covers(b.version) {
+		byPattern := maps.Clone(b.byPattern)
+		for _, ch := range want.Changes {
+			if ch.Version <= b.version {
+				continue
+			}
+			if ch.Removed {
+				delete(byPattern, ch.Pattern)
+			} else {
+				byPattern[ch.Pattern] = discreet.NeverLogEntry{ID: ch.ID, Pattern: ch.Pattern}
+			}
+		}
+		return &orgList{compiledList: s.compile("", slices.Collect(maps.Values(byPattern))), version: want.Version}, nil
+	}
+	entries, v, err := s.store.NeverLog(ctx, "")
+	if err != nil {
+		s.log.WarnContext(ctx, "cannot reload the Never Log List", "err", err)
+		return nil, err
+	}
+	return &orgList{compiledList: s.compile("", entries), version: v}, nil
+}
+
+// waitNeverLog waits until the compiled org list is at head's version or
+// later, and returns it; an error when the store cannot be read in time.
+func (s *Service) waitNeverLog(ctx context.Context, head store.NeverLogChanges) (*orgList, error) {
+	c := &s.neverLog
+	for range 3 {
+		c.mu.Lock()
+		if b := c.base; b != nil && b.version >= head.Version {
+			c.mu.Unlock()
+			return b, nil
+		}
+		done := s.advanceLocked(head)
+		c.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, discreet.Wrap(ctx.Err(), discreet.EUnavailable, "the Never Log List could not be read in time; nothing was logged")
+		}
+		c.mu.Lock()
+		b, err := c.base, c.err
+		c.mu.Unlock()
+		if b != nil && b.version >= head.Version {
+			return b, nil
+		}
+		if err != nil {
+			return nil, discreet.Wrap(err, discreet.EUnavailable, "the Never Log List could not be read; nothing was logged")
+		}
+	}
+	return nil, discreet.Errorf(discreet.EUnavailable, "the Never Log List keeps changing; try again")
+}
+
+// decideNeverLog is policy.Decide on the org view: additions since the
+// compiled list first, then the compiled list with the personal one; a
+// match on an entry removed since is decided again on the exact list. It
+// returns the org list the decision's entry comes from.
+func (s *Service) decideNeverLog(ctx context.Context, v *orgView, in policy.Input) (discreet.Decision, compiledList, error) {
+	if v.added.list.Len() > 0 {
+		only := in
+		only.Org, only.Personal = v.added.list, emptyList.list
+		if d := policy.Decide(only); d.Reason == discreet.ReasonNeverLogList {
+			return d, v.added, nil
+		}
+	}
+	in.Org = v.base.list
+	d := policy.Decide(in)
+	if d.Reason == discreet.ReasonNeverLogList && d.List == "org" && v.removed[d.Entry] {
+		b, err := s.waitNeverLog(ctx, v.head)
+		if err != nil {
+			return discreet.Decision{}, compiledList{}, err
+		}
+		in.Org = b.list
+		return policy.Decide(in), b.compiledList, nil
+	}
+	return d, v.base.compiledList, nil
+}
+
+// exactOrgNeverLog is the org list exactly as it is now, for checks that
+// match one address at a time: waiting, when changes are pending, for the
+// background advance (CPU only while the changes reach back).
+func (s *Service) exactOrgNeverLog(ctx context.Context) (compiledList, error) {
+	v, err := s.orgNeverLog(ctx)
+	if err != nil {
+		return compiledList{}, err
+	}
+	if !v.pending() {
+		return v.base.compiledList, nil
+	}
+	b, err := s.waitNeverLog(ctx, v.head)
+	if err != nil {
+		return compiledList{}, err
+	}
+	return b.compiledList, nil
+}
+
+// personalNeverLog is user's personal list at version (from the settings
+// the caller just read) or later.
+func (s *Service) personalNeverLog(ctx context.Context, user string, version int64) (compiledList, error) {
 	if user == "" {
-		return c.org, compiledList{list: policy.Compile(nil)}, nil
+		return emptyList, nil
 	}
+	c := &s.neverLog
+	c.mu.Lock()
 	p, ok := c.personal[user]
-	if !ok {
-		entries, v, err := s.store.NeverLog(ctx, user)
-		if err != nil {
-			return compiledList{}, compiledList{}, err
-		}
-		p = s.compile(user, entries)
-		if v == c.version { // a newer list is used once but not mixed into the cache
-			c.personal[user] = p
-		}
+	c.mu.Unlock()
+	if ok && p.version >= version {
+		return p.compiledList, nil
 	}
-	return c.org, p, nil
+	entries, v, err := s.store.NeverLog(ctx, user)
+	if err != nil {
+		return compiledList{}, err
+	}
+	if v < version {
+		return compiledList{}, discreet.Errorf(discreet.EUnavailable, "your Never Log List could not be read as it is now; try again")
+	}
+	p = personalList{compiledList: s.compile(user, entries), version: v}
+	c.mu.Lock()
+	if c.personal == nil {
+		c.personal = map[string]personalList{}
+	}
+	if old, ok := c.personal[user]; !ok || old.version < v {
+		if !ok && len(c.personal) >= maxPersonalCached {
+			for k := range c.personal { // forget one at random
+				delete(c.personal, k)
+				break
+			}
+		}
+		c.personal[user] = p
+	}
+	c.mu.Unlock()
+	return p.compiledList, nil
 }
 
 func (s *Service) compile(scope string, entries []discreet.NeverLogEntry) compiledList {
@@ -183,7 +441,7 @@ func (s *Service) orgEntries(ctx context.Context) ([]discreet.NeverLogEntry, err
 }
 
 // AddNeverLog adds a pattern to the org's list (admin), reports how many
-// logged emails it covers and purges them when asked.
+// logged emails it covers and, when asked, starts the job that purges them.
 func (s *Service) AddNeverLog(ctx context.Context, actor discreet.User, req AddNeverLogRequest) (NeverLogAdded, error) {
 	if err := requireAdmin(actor, "change the Never Log List"); err != nil {
 		return NeverLogAdded{}, err
@@ -198,7 +456,6 @@ func (s *Service) AddNeverLog(ctx context.Context, actor discreet.User, req AddN
 	}
 	e := discreet.NeverLogEntry{ID: s.cfg.NewID(), Pattern: pe.String(), Note: note, AddedBy: actor.Email, AddedAt: s.now()}
 	err = s.store.AddNeverLog(ctx, []discreet.NeverLogEntry{e})
-	s.neverLog.invalidate()
 	if discreet.ErrorCode(err) == discreet.EConflict {
 		return NeverLogAdded{}, discreet.Wrap(err, discreet.EConflict, "%s is already on the Never Log List", e.Pattern)
 	}
@@ -214,32 +471,13 @@ func (s *Service) AddNeverLog(ctx context.Context, actor discreet.User, req AddN
 		return NeverLogAdded{}, err
 	}
 	if req.PurgeExisting {
-		rep, err := s.purge(ctx, actor, e, pe)
+		job, err := s.startPurge(ctx, actor, e, out.Matching)
 		if err != nil {
 			return NeverLogAdded{}, err
 		}
-		out.Purged = &rep
+		out.Purge = &job
 	}
 	return out, nil
-}
-
-// purge deletes the emails entry covers and audits how many.
-func (s *Service) purge(ctx context.Context, actor discreet.User, e discreet.NeverLogEntry, pe policy.Entry) (store.PurgeReport, error) {
-	rep, err := s.store.PurgeMatching(ctx, matchOf(pe), purgeBatch)
-	if err != nil {
-		// Part may be gone already: say so in the log; a rerun resumes.
-		s.log.ErrorContext(ctx, "purge failed", "pattern", e.Pattern, "deleted", rep.Deleted, "err", err)
-		if rep.Deleted > 0 {
-			_ = s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditPurge, Target: e.Pattern, Count: rep.Deleted,
-				Detail: map[string]string{"entryId": e.ID, "interrupted": "true"}})
-		}
-		return store.PurgeReport{}, err
-	}
-	if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditPurge, Target: e.Pattern, Count: rep.Deleted,
-		Detail: map[string]string{"entryId": e.ID}}); err != nil {
-		return store.PurgeReport{}, err
-	}
-	return rep, nil
 }
 
 // RemoveNeverLog removes an entry from the org's list (admin).
@@ -248,7 +486,6 @@ func (s *Service) RemoveNeverLog(ctx context.Context, actor discreet.User, id st
 		return err
 	}
 	e, err := s.store.DeleteNeverLog(ctx, "", id)
-	s.neverLog.invalidate()
 	if isNotFound(err) {
 		return discreet.Errorf(discreet.ENotFound, "there is no Never Log entry %q", id)
 	}
@@ -260,7 +497,9 @@ func (s *Service) RemoveNeverLog(ctx context.Context, actor discreet.User, id st
 }
 
 // ImportNeverLog adds one pattern per line ('#' comments, blank lines and a
-// "pattern[,note]" CSV form allowed), all or nothing (admin).
+// "pattern[,note]" CSV form allowed), all or nothing (admin): every line
+// is checked first, and one bad line adds nothing. More than syncImportMax
+// new entries are added by a job.
 func (s *Service) ImportNeverLog(ctx context.Context, actor discreet.User, text string) (ImportResult, error) {
 	if err := requireAdmin(actor, "change the Never Log List"); err != nil {
 		return ImportResult{}, err
@@ -322,9 +561,16 @@ func (s *Service) ImportNeverLog(ctx context.Context, actor discreet.User, text 
 		err.Details = bad
 		return ImportResult{Errors: bad}, err
 	}
+	if len(add) > syncImportMax {
+		job, err := s.startImport(ctx, actor, add, res.Duplicates)
+		if err != nil {
+			return ImportResult{}, err
+		}
+		res.Job = &job
+		return res, nil
+	}
 	if len(add) > 0 {
 		err := s.store.AddNeverLog(ctx, add)
-		s.neverLog.invalidate()
 		if discreet.ErrorCode(err) == discreet.EConflict {
 			return ImportResult{}, discreet.Wrap(err, discreet.EConflict, "the list changed during the import; nothing was imported, try again")
 		}
@@ -401,7 +647,15 @@ func (s *Service) CheckNeverLog(ctx context.Context, actor discreet.User, addres
 	if len(addresses) > maxCheckAddresses {
 		return nil, discreet.FieldError("addresses", "at most %d addresses at a time", maxCheckAddresses)
 	}
-	org, personal, err := s.neverLogLists(ctx, actor.Email)
+	org, err := s.exactOrgNeverLog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	us, err := s.store.UserSettings(ctx, actor.Email)
+	if err != nil {
+		return nil, err
+	}
+	personal, err := s.personalNeverLog(ctx, actor.Email, us.NeverLogVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -432,8 +686,8 @@ func check(a string, org, personal compiledList) CheckResult {
 	return r
 }
 
-// PurgeNeverLog counts (dryRun) or deletes the logged emails an org entry
-// covers, and audits the purge (admin).
+// PurgeNeverLog counts (dryRun) the logged emails an org entry covers, or
+// starts the job that deletes them and audits the purge (admin).
 func (s *Service) PurgeNeverLog(ctx context.Context, actor discreet.User, id string, dryRun bool) (PurgeResult, error) {
 	if err := requireAdmin(actor, "purge logged emails"); err != nil {
 		return PurgeResult{}, err
@@ -456,10 +710,10 @@ func (s *Service) PurgeNeverLog(ctx context.Context, actor discreet.User, id str
 	if dryRun {
 		return res, nil
 	}
-	rep, err := s.purge(ctx, actor, e, pe)
+	job, err := s.startPurge(ctx, actor, e, res.Matching)
 	if err != nil {
 		return PurgeResult{}, err
 	}
-	res.Deleted = rep.Deleted
+	res.Job = &job
 	return res, nil
 }

@@ -52,8 +52,10 @@ func (s *Service) SeedInternalDomains(ctx context.Context, domains []string) (bo
 }
 
 // Warm loads what the service caches, so the first requests an instance
-// serves do not wait for it: the compiled Never Log List.
+// serves do not wait for it: the org's Never Log List, compiled at the
+// version the store holds now. Decisions still read the version document
+// (the cache's coherence across instances does not depend on warming).
 func (s *Service) Warm(ctx context.Context) error {
-	_, _, err := s.neverLogLists(ctx, "")
+	_, err := s.exactOrgNeverLog(ctx)
 	return err
 }

@@ -114,14 +114,23 @@ func (s *orgListReads) NeverLog(ctx context.Context, scope string) ([]discreet.N
 	return s.Store.NeverLog(ctx, scope)
 }
 
-// Warm compiles the org's Never Log List, so the first decision after it
-// does not read it again.
+// Warm compiles the org's Never Log List as the store holds it, so the
+// first decision after it does not read the list again; changes another
+// instance makes later still reach this one through the recorded changes,
+// without a second read of the whole list.
 func TestWarm(t *testing.T) {
 	st, err := sqlite.Open(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	admin := discreet.User{Email: "it@acme.example", Role: discreet.RoleAdmin}
+	other := service.New(service.Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	hr, err := other.AddNeverLog(t.Context(), admin, service.AddNeverLogRequest{Pattern: "@hr-partner.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	counted := &orgListReads{Store: st}
 	svc := service.New(service.Config{Store: counted, Logger: slog.New(slog.DiscardHandler)})
 	if err := svc.Warm(t.Context()); err != nil {
@@ -131,10 +140,29 @@ func TestWarm(t *testing.T) {
 		t.Fatalf("Warm read the org list %d times, want 1", n)
 	}
 	anna := discreet.User{Email: "anna@acme.example", Role: discreet.RoleRep}
-	if _, err := svc.CheckNeverLog(t.Context(), anna, []string{"lisa@hr-partner.example"}); err != nil {
-		t.Fatal(err)
+	check := func(addr string) service.CheckResult {
+		t.Helper()
+		res, err := svc.CheckNeverLog(t.Context(), anna, []string{addr})
+		if err != nil || len(res) != 1 {
+			t.Fatalf("CheckNeverLog(%s) = %+v, %v", addr, res, err)
+		}
+		return res[0]
+	}
+	if r := check("lisa@hr-partner.example"); !r.Blocked || r.EntryID != hr.Entry.ID {
+		t.Errorf("after Warm: %+v, want blocked by %s", r, hr.Entry.ID)
 	}
 	if n := counted.n.Load(); n != 1 {
 		t.Fatalf("the first check after Warm read the org list again (%d reads)", n)
+	}
+
+	payroll, err := other.AddNeverLog(t.Context(), admin, service.AddNeverLogRequest{Pattern: "@payroll.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := check("x@payroll.example"); !r.Blocked || r.EntryID != payroll.Entry.ID {
+		t.Errorf("an entry another instance added after Warm: %+v, want blocked by %s", r, payroll.Entry.ID)
+	}
+	if n := counted.n.Load(); n != 1 {
+		t.Errorf("the change was applied by reading the whole list again (%d reads), not from the recorded changes", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +31,26 @@ type Config struct {
 	// Now and NewID are injectable for tests.
 	Now   func() time.Time
 	NewID func() string
+
+	// Jobs runs long work (purges, large imports); nil leaves jobs to
+	// whoever calls RunJob (tests) and SweepJobs.
+	Jobs JobQueue
+	// Instance names this instance as the holder of the jobs it runs;
+	// default a random id.
+	Instance string
+	// JobLease is how long a job stays with an instance that stopped
+	// renewing its lease (it died): then another instance takes it over.
+	// Default DefaultJobLease.
+	JobLease time.Duration
+	// JobSlice bounds the time one RunJob call spends on steps; default
+	// DefaultJobSlice.
+	JobSlice time.Duration
+	// DecisionWindow is the longest a log decision may take from reading
+	// the Never Log List to committing its email. A purge runs a second
+	// pass that long after its entry took effect, so an email decided on
+	// the old list by a request in flight is still purged. Default
+	// DefaultDecisionWindow.
+	DecisionWindow time.Duration
 }
 
 // Service is the one place that decides.
@@ -41,6 +62,18 @@ type Service struct {
 
 	neverLog  neverLogCache
 	readAudit readAuditDedup
+	hooks     hooks
+
+	instance       string
+	jobLease       time.Duration
+	jobSlice       time.Duration
+	decisionWindow time.Duration
+}
+
+// hooks let tests stop the service at chosen points (export_test.go).
+type hooks struct {
+	// advance runs when a background advance of the org list begins.
+	advance atomic.Pointer[func()]
 }
 
 // New returns a Service. Config.Now defaults to time.Now, NewID to random
@@ -58,7 +91,20 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger, admins: map[string]bool{}}
+	s := &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger, admins: map[string]bool{},
+		instance: cfg.Instance, jobLease: cfg.JobLease, jobSlice: cfg.JobSlice, decisionWindow: cfg.DecisionWindow}
+	if s.instance == "" {
+		s.instance = uuid.NewString()
+	}
+	if s.jobLease <= 0 {
+		s.jobLease = DefaultJobLease
+	}
+	if s.jobSlice <= 0 {
+		s.jobSlice = DefaultJobSlice
+	}
+	if s.decisionWindow <= 0 {
+		s.decisionWindow = DefaultDecisionWindow
+	}
 	for _, a := range cfg.BootstrapAdmins {
 		n, err := policy.NormalizeAddress(a)
 		if err != nil {

@@ -182,7 +182,6 @@ func (s *Service) PutMySettings(ctx context.Context, actor discreet.User, m MySe
 	// list blocking more, never less.
 	if len(add) > 0 {
 		err := s.store.AddNeverLog(ctx, add)
-		s.neverLog.invalidate()
 		if err != nil {
 			return MySettings{}, err
 		}
@@ -195,7 +194,6 @@ func (s *Service) PutMySettings(ctx context.Context, actor discreet.User, m MySe
 	}
 	for _, e := range remove {
 		_, err := s.store.DeleteNeverLog(ctx, actor.Email, e.ID)
-		s.neverLog.invalidate()
 		if err != nil && !isNotFound(err) {
 			return MySettings{}, err
 		}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
-	"github.com/discreet-crm/discreet/store"
 )
 
 // ContactView is a contact as one viewer may see it. With Access "stub" only
@@ -104,11 +103,11 @@ type AddNeverLogRequest struct {
 }
 
 // NeverLogAdded is the new entry, how many logged emails it already covers,
-// and, when asked to purge them, the purge report.
+// and, when asked to purge them, the purge job.
 type NeverLogAdded struct {
 	Entry    discreet.NeverLogEntry `json:"entry"`
 	Matching int                    `json:"matching"`
-	Purged   *store.PurgeReport     `json:"purged,omitempty"`
+	Purge    *JobView               `json:"purge,omitempty"`
 }
 
 // LineError is one bad line of an import.
@@ -123,14 +122,18 @@ type ImportResult struct {
 	Added      int         `json:"added"`
 	Duplicates int         `json:"duplicates"`
 	Errors     []LineError `json:"errors,omitempty"`
+	// Job adds the entries of a large import; Added is then 0 and the
+	// job's report says how many it added.
+	Job *JobView `json:"job,omitempty"`
 }
 
-// PurgeResult reports a purge or its dry run.
+// PurgeResult reports a dry run (how many logged emails match), or the
+// job that purges them.
 type PurgeResult struct {
 	Entry    discreet.NeverLogEntry `json:"entry"`
 	DryRun   bool                   `json:"dryRun"`
 	Matching int                    `json:"matching"`
-	Deleted  int                    `json:"deleted"`
+	Job      *JobView               `json:"job,omitempty"`
 }
 
 // IntentRequest is a compose choice.

@@ -25,8 +25,13 @@ type Store interface {
 	// any were put.
 	OrgSettings(ctx context.Context) (discreet.OrgSettings, error)
 	PutOrgSettings(ctx context.Context, s discreet.OrgSettings) error
-	// UserSettings returns a user's settings; zero value before any were put.
+	// UserSettings returns a user's settings; zero value before any were
+	// put. Its NeverLogVersion is the version of the user's personal Never
+	// Log List, read with the settings: a decision, which reads them anyway,
+	// learns at no extra cost whether its compiled personal list is current.
 	UserSettings(ctx context.Context, email string) (discreet.UserSettings, error)
+	// PutUserSettings replaces a user's defaults; the personal Never Log
+	// List and its version are left as they are.
 	PutUserSettings(ctx context.Context, email string, s discreet.UserSettings) error
 
 	User(ctx context.Context, email string) (discreet.User, error)
@@ -42,15 +47,21 @@ type Store interface {
 	Teams(ctx context.Context) ([]discreet.Team, error)
 
 	// NeverLog lists the entries of one list (scope "" the org's, else a
-	// user's email) ordered by pattern, and the org-wide version counter.
+	// user's email) ordered by pattern, and that list's version, both read
+	// at one point in time: the org's version (NeverLogVersion) or the
+	// user's (UserSettings.NeverLogVersion).
 	NeverLog(ctx context.Context, scope string) ([]discreet.NeverLogEntry, int64, error)
-	// NeverLogVersion moves whenever any list changes, so every instance
-	// knows to reload its compiled lists.
-	NeverLogVersion(ctx context.Context) (int64, error)
-	// AddNeverLog adds entries to one list atomically: all or none. A pattern
-	// already on the list is a conflict. Entries need ID, Scope and Pattern.
+	// NeverLogVersion returns the org list's version with its most recent
+	// changes (see NeverLogChanges): one small read, made by every decision.
+	NeverLogVersion(ctx context.Context) (NeverLogChanges, error)
+	// AddNeverLog adds entries to one list (every entry has the same Scope)
+	// atomically: all or none. A pattern or id already on the list is a
+	// conflict. Entries need ID, Scope and Pattern. An org change moves the
+	// org version and is recorded in its recent changes; a personal change
+	// moves that user's version only.
 	AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntry) error
-	// DeleteNeverLog removes the entry id of list scope; not_found if absent.
+	// DeleteNeverLog removes the entry id of list scope, moving the list's
+	// version as AddNeverLog does; not_found if absent.
 	DeleteNeverLog(ctx context.Context, scope, id string) (discreet.NeverLogEntry, error)
 	// NeverLogEntry returns one entry of list scope.
 	NeverLogEntry(ctx context.Context, scope, id string) (discreet.NeverLogEntry, error)
@@ -105,6 +116,7 @@ type Store interface {
 
 	Watches // sent-mail capture state, see watch.go
 	Seeding // what start-up writes once, see seed.go
+	Jobs    // long work, see job.go
 }
 
 // Match selects logged emails by participant: an exact normalized address

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/discreet-crm/discreet/policy"
 )
@@ -26,11 +27,15 @@ type config struct {
 	// OnAppEngine is GAE_ENV=standard: App Engine strips X-Appengine-Cron
 	// from outside requests there, and only there.
 	OnAppEngine bool
+	// Instance names this instance as the holder of the jobs it runs
+	// (GAE_INSTANCE; "": a random id).
+	Instance string
 
 	Auth    authConfig
 	Addon   addonConfig
 	Gmail   gmailConfig
 	Capture captureConfig
+	Jobs    jobsConfig
 }
 
 // authConfig says who may sign in, and how.
@@ -68,6 +73,28 @@ type captureConfig struct {
 
 // On reports whether sent-mail capture is configured.
 func (c captureConfig) On() bool { return c.DelegationSA != "" }
+
+// jobsConfig says how long work (purges, large imports) runs: on
+// goroutines of this process (embedded), or request-driven through a
+// Pub/Sub topic whose push subscription calls /v1/jobs:run (pubsub).
+type jobsConfig struct {
+	Driver       string // embedded | pubsub
+	Topic        string // projects/P/topics/T
+	PushAudience string
+	PushSA       string
+	// Lease is how long a job stays with an instance that stopped renewing
+	// it (it died) before another takes it over; 0: the service's default.
+	Lease time.Duration
+}
+
+// PubSub reports whether jobs run through Pub/Sub.
+func (j jobsConfig) PubSub() bool { return j.Driver == "pubsub" }
+
+// Project is the project of Topic.
+func (j jobsConfig) Project() string {
+	p, _, _ := strings.Cut(strings.TrimPrefix(j.Topic, "projects/"), "/")
+	return p
+}
 
 // configError names the variable at fault, so start-up stops with one line
 // that says what to fix.
@@ -111,11 +138,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		topic           = get("DISCREET_PUBSUB_TOPIC")
 		pushAudience    = get("DISCREET_PUSH_AUDIENCE")
 		pushSA          = get("DISCREET_PUSH_SA")
+		jobs            = get("DISCREET_JOBS")
+		jobsTopic       = get("DISCREET_JOBS_TOPIC")
+		jobsAudience    = get("DISCREET_JOBS_PUSH_AUDIENCE")
+		jobsPushSA      = get("DISCREET_JOBS_PUSH_SA")
+		jobLease        = get("DISCREET_JOB_LEASE")
+		instance        = get("GAE_INSTANCE")
 	)
 
 	c := config{
 		Port: 8080, Store: "sqlite", DataDir: "./data", Project: project, Demo: true, MaxBody: 1 << 20,
-		OnAppEngine: gaeEnv == "standard",
+		OnAppEngine: gaeEnv == "standard", Instance: instance,
 	}
 	if port != "" {
 		p, err := strconv.Atoi(port)
@@ -202,6 +235,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Capture, err = loadCapture(delegationSA, topic, pushAudience, pushSA); err != nil {
 		return c, err
 	}
+	if c.Jobs, err = loadJobs(jobs, jobsTopic, jobsAudience, jobsPushSA, jobLease); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -260,6 +296,38 @@ func loadCapture(delegationSA, topic, pushAudience, pushSA string) (captureConfi
 		return c, errorf("DISCREET_PUSH_SA", "%q is not a service account address (…@….gserviceaccount.com)", pushSA)
 	}
 	return c, nil
+}
+
+func loadJobs(driver, topic, pushAudience, pushSA, lease string) (jobsConfig, error) {
+	j := jobsConfig{Driver: driver, Topic: topic, PushAudience: pushAudience, PushSA: strings.ToLower(pushSA)}
+	if lease != "" {
+		d, err := time.ParseDuration(lease)
+		if err != nil || d < time.Second || d > time.Hour {
+			return j, errorf("DISCREET_JOB_LEASE", "%q is not a duration between 1s and 1h (like 1m)", lease)
+		}
+		j.Lease = d
+	}
+	switch j.Driver {
+	case "", "embedded":
+		j.Driver = "embedded"
+		return j, nil
+	case "pubsub":
+	default:
+		return j, errorf("DISCREET_JOBS", "%q is not a job driver; use embedded or pubsub", driver)
+	}
+	switch {
+	case j.Topic == "":
+		return j, errorf("DISCREET_JOBS_TOPIC", "is required when DISCREET_JOBS=pubsub (projects/P/topics/T)")
+	case !topicName.MatchString(j.Topic):
+		return j, errorf("DISCREET_JOBS_TOPIC", "%q is not of the form projects/P/topics/T", j.Topic)
+	case j.PushAudience == "":
+		return j, errorf("DISCREET_JOBS_PUSH_AUDIENCE", "is required when DISCREET_JOBS=pubsub (the push subscription's token audience)")
+	case j.PushSA == "":
+		return j, errorf("DISCREET_JOBS_PUSH_SA", "is required when DISCREET_JOBS=pubsub (the push subscription's service account)")
+	case !serviceAccount.MatchString(j.PushSA):
+		return j, errorf("DISCREET_JOBS_PUSH_SA", "%q is not a service account address (…@….gserviceaccount.com)", pushSA)
+	}
+	return j, nil
 }
 
 func httpURL(s string) bool {

@@ -99,6 +99,9 @@ func httpAddon() deployment {
 		"ADDON_SA": "service-123@gcp-sa-gsuiteaddons.iam.gserviceaccount.com", "ADDON_CLIENT_ID": "117000000000000000000",
 		"ADDON_USER_TOKEN_AUTH": "0",
 		"DELEGATION_SA":         "", "PUBSUB_TOPIC": "", "PUSH_AUDIENCE": "", "PUSH_SA": "",
+		"JOBS_TOPIC":         "projects/acme-discreet/topics/discreet-jobs",
+		"JOBS_PUSH_AUDIENCE": "https://acme-discreet.oa.r.appspot.com/v1/jobs:run",
+		"JOBS_PUSH_SA":       "jobs-push@acme-discreet.iam.gserviceaccount.com",
 	}
 }
 
@@ -123,7 +126,7 @@ func TestAppYAML(t *testing.T) {
 			t.Errorf("app.yaml sets %s, which the service does not read", k)
 		}
 	}
-	for _, k := range []string{"PORT", "GOOGLE_CLOUD_PROJECT", "GAE_ENV"} {
+	for _, k := range []string{"PORT", "GOOGLE_CLOUD_PROJECT", "GAE_ENV", "GAE_INSTANCE"} {
 		if _, ok := app.EnvVariables[k]; ok {
 			t.Errorf("app.yaml sets %s, which App Engine sets itself", k)
 		}
@@ -158,7 +161,7 @@ func TestAppYAML(t *testing.T) {
 			"PUSH_SA", "gmail-push@acme-discreet.iam.gserviceaccount.com"), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			environ := map[string]string{"PORT": "8081", "GOOGLE_CLOUD_PROJECT": "acme-discreet", "GAE_ENV": "standard"}
+			environ := map[string]string{"PORT": "8081", "GOOGLE_CLOUD_PROJECT": "acme-discreet", "GAE_ENV": "standard", "GAE_INSTANCE": "00c61b117c"}
 			for k, v := range app.EnvVariables {
 				environ[k] = placeholder.ReplaceAllStringFunc(v, func(p string) string {
 					name := placeholder.FindStringSubmatch(p)[1]
@@ -178,25 +181,36 @@ func TestAppYAML(t *testing.T) {
 				c.Addon.ClientID == "" || !strings.HasPrefix(c.BaseURL, "https://") || c.Capture.On() != tc.capture {
 				t.Errorf("production config = %+v", c)
 			}
+			// Jobs are request-driven (App Engine throttles goroutines), and
+			// each instance holds jobs under its own name.
+			if !c.Jobs.PubSub() || c.Jobs.Project() != "acme-discreet" || c.Jobs.PushSA == "" ||
+				!strings.HasSuffix(c.Jobs.PushAudience, "/v1/jobs:run") || c.Instance != "00c61b117c" {
+				t.Errorf("production jobs = %+v, instance %q", c.Jobs, c.Instance)
+			}
 		})
 	}
 }
 
+type cronJob struct {
+	Description     string         `yaml:"description"`
+	URL             string         `yaml:"url"`
+	Target          string         `yaml:"target"`
+	Schedule        string         `yaml:"schedule"`
+	RetryParameters map[string]int `yaml:"retry_parameters"`
+}
+
 // TestCronYAML: every cron URL is a route the server serves to App
-// Engine cron's GET (and to nobody else's).
+// Engine cron's GET (and to nobody else's), and the jobs sweep is one.
 func TestCronYAML(t *testing.T) {
 	var cron struct {
-		Cron []struct {
-			Description     string         `yaml:"description"`
-			URL             string         `yaml:"url"`
-			Target          string         `yaml:"target"`
-			Schedule        string         `yaml:"schedule"`
-			RetryParameters map[string]int `yaml:"retry_parameters"`
-		} `yaml:"cron"`
+		Cron []cronJob `yaml:"cron"`
 	}
 	readYAML(t, "cron.yaml", &cron)
 	if len(cron.Cron) == 0 {
 		t.Fatal("cron.yaml has no job")
+	}
+	if !slices.ContainsFunc(cron.Cron, func(j cronJob) bool { return j.URL == "/v1/jobs:sweep" }) {
+		t.Error("cron.yaml does not sweep jobs (/v1/jobs:sweep): with DISCREET_JOBS=pubsub, waiting and orphaned jobs would never run")
 	}
 	cfg, err := loadConfig(env(map[string]string{"GAE_ENV": "standard", "DISCREET_DATA_DIR": t.TempDir(), "DISCREET_DEMO": "0"}))
 	if err != nil {

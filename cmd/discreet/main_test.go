@@ -20,7 +20,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Port != 8080 || c.Store != "sqlite" || c.DataDir != "./data" || !c.Auth.DevAuth || c.Addr != "127.0.0.1" || !c.Demo ||
-		c.MaxBody != 1<<20 || c.BaseURL != "http://127.0.0.1:8080" || c.Capture.On() || c.OnAppEngine || c.Addon.UserTokenAuth {
+		c.MaxBody != 1<<20 || c.BaseURL != "http://127.0.0.1:8080" || c.Capture.On() || c.OnAppEngine || c.Addon.UserTokenAuth ||
+		c.Jobs != (jobsConfig{Driver: "embedded"}) || c.Instance != "" {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -38,14 +39,26 @@ func TestLoadConfigProduction(t *testing.T) {
 		"DISCREET_PUBSUB_TOPIC":        "projects/p/topics/gmail-sent",
 		"DISCREET_PUSH_AUDIENCE":       "https://p.ew.r.appspot.com/v1/gmail/push",
 		"DISCREET_PUSH_SA":             "Gmail-Push@p.iam.gserviceaccount.com",
+		"GAE_INSTANCE":                 "00c61b117c",
+		"DISCREET_JOBS":                "pubsub",
+		"DISCREET_JOBS_TOPIC":          "projects/p/topics/discreet-jobs",
+		"DISCREET_JOBS_PUSH_AUDIENCE":  "https://p.ew.r.appspot.com/v1/jobs:run",
+		"DISCREET_JOBS_PUSH_SA":        "Jobs-Push@p.iam.gserviceaccount.com",
+		"DISCREET_JOB_LEASE":           "90s",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Auth.DevAuth || c.Addr != "" || len(c.Auth.Audiences) != 2 || c.Auth.BootstrapAdmins[0] != "admin@acme.example" ||
 		!slices.Equal(c.Auth.InternalDomains, []string{"acme.example", "acme-ch.example"}) || !c.OnAppEngine ||
-		c.BaseURL != "https://p.ew.r.appspot.com" || !c.Capture.On() || c.Capture.PushSA != "gmail-push@p.iam.gserviceaccount.com" {
+		c.BaseURL != "https://p.ew.r.appspot.com" || !c.Capture.On() || c.Capture.PushSA != "gmail-push@p.iam.gserviceaccount.com" ||
+		c.Instance != "00c61b117c" {
 		t.Errorf("production = %+v", c)
+	}
+	wantJobs := jobsConfig{Driver: "pubsub", Topic: "projects/p/topics/discreet-jobs",
+		PushAudience: "https://p.ew.r.appspot.com/v1/jobs:run", PushSA: "jobs-push@p.iam.gserviceaccount.com", Lease: 90 * time.Second}
+	if c.Jobs != wantJobs || !c.Jobs.PubSub() || c.Jobs.Project() != "p" {
+		t.Errorf("jobs = %+v, want %+v", c.Jobs, wantJobs)
 	}
 	// The Apps Script forwarder: user tokens for the script's client ID.
 	c, err = loadConfig(env(map[string]string{"DISCREET_ADDON_USER_TOKEN_AUTH": "1", "DISCREET_ADDON_CLIENT_ID": "script-client"}))
@@ -62,6 +75,18 @@ func TestLoadConfigErrors(t *testing.T) {
 			"DISCREET_PUBSUB_TOPIC":        "projects/p/topics/t",
 			"DISCREET_PUSH_AUDIENCE":       "https://h/v1/gmail/push",
 			"DISCREET_PUSH_SA":             "push@p.iam.gserviceaccount.com",
+		}
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}
+	jobs := func(m map[string]string) map[string]string {
+		out := map[string]string{
+			"DISCREET_JOBS":               "pubsub",
+			"DISCREET_JOBS_TOPIC":         "projects/p/topics/jobs",
+			"DISCREET_JOBS_PUSH_AUDIENCE": "https://h/v1/jobs:run",
+			"DISCREET_JOBS_PUSH_SA":       "jobs-push@p.iam.gserviceaccount.com",
 		}
 		for k, v := range m {
 			out[k] = v
@@ -96,6 +121,15 @@ func TestLoadConfigErrors(t *testing.T) {
 		{capture(map[string]string{"DISCREET_PUSH_AUDIENCE": ""}), "DISCREET_PUSH_AUDIENCE"},
 		{capture(map[string]string{"DISCREET_PUSH_SA": ""}), "DISCREET_PUSH_SA"},
 		{capture(map[string]string{"DISCREET_PUSH_SA": "push"}), "DISCREET_PUSH_SA"},
+		{map[string]string{"DISCREET_JOBS": "cloudtasks"}, "DISCREET_JOBS"},
+		{map[string]string{"DISCREET_JOB_LEASE": "soon"}, "DISCREET_JOB_LEASE"},
+		{map[string]string{"DISCREET_JOB_LEASE": "10ms"}, "DISCREET_JOB_LEASE"},
+		{map[string]string{"DISCREET_JOB_LEASE": "2h"}, "DISCREET_JOB_LEASE"},
+		{jobs(map[string]string{"DISCREET_JOBS_TOPIC": ""}), "DISCREET_JOBS_TOPIC"},
+		{jobs(map[string]string{"DISCREET_JOBS_TOPIC": "jobs"}), "DISCREET_JOBS_TOPIC"},
+		{jobs(map[string]string{"DISCREET_JOBS_PUSH_AUDIENCE": ""}), "DISCREET_JOBS_PUSH_AUDIENCE"},
+		{jobs(map[string]string{"DISCREET_JOBS_PUSH_SA": ""}), "DISCREET_JOBS_PUSH_SA"},
+		{jobs(map[string]string{"DISCREET_JOBS_PUSH_SA": "anna@acme.example"}), "DISCREET_JOBS_PUSH_SA"},
 	} {
 		_, err := loadConfig(env(tc.env))
 		if err == nil || !strings.HasPrefix(err.Error(), tc.name+": ") || strings.Contains(err.Error(), "\n") {
@@ -106,6 +140,11 @@ func TestLoadConfigErrors(t *testing.T) {
 	c, err := loadConfig(env(map[string]string{"DISCREET_PUBSUB_TOPIC": "projects/p/topics/t"}))
 	if err != nil || c.Capture.On() {
 		t.Errorf("topic without delegation: %+v, %v", c.Capture, err)
+	}
+	// Nor do the jobs' push settings turn the Pub/Sub driver on.
+	c, err = loadConfig(env(map[string]string{"DISCREET_JOBS_TOPIC": "projects/p/topics/jobs", "DISCREET_JOB_LEASE": "30s"}))
+	if err != nil || c.Jobs.PubSub() || c.Jobs.Lease != 30*time.Second {
+		t.Errorf("jobs topic without DISCREET_JOBS=pubsub: %+v, %v", c.Jobs, err)
 	}
 }
 

@@ -28,9 +28,16 @@ type app struct {
 	store   store.Store
 	service *service.Service
 	capture *capture.Capture
+	jobs    *jobDriver
 }
 
-func (a *app) Close() error { return a.store.Close() }
+// Close stops the jobs (their slices end first) and closes the store.
+func (a *app) Close() error {
+	if a.jobs != nil {
+		a.jobs.stop()
+	}
+	return a.store.Close()
+}
 
 // seedTimeout bounds the start-up writes; a store that does not answer in
 // that time stops the start, and the platform starts the instance again.
@@ -45,7 +52,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	}
 	a := &app{store: st}
 	if err := a.wire(ctx, cfg, logger); err != nil {
-		st.Close()
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -58,18 +65,27 @@ func (a *app) wire(ctx context.Context, cfg config, logger *slog.Logger) error {
 		// for the add-on's message card and the service's Log button alike.
 		messages = addon.FixtureSource(addon.DevMail())
 	}
-	a.service = service.New(service.Config{Store: a.store, Gmail: messages, BootstrapAdmins: cfg.Auth.BootstrapAdmins, Logger: logger})
-	if err := a.prepareOrg(ctx, cfg, logger); err != nil {
-		return err
-	}
-
 	var verifier auth.Verifier
-	if len(cfg.Auth.Audiences) > 0 || cfg.Addon.ClientID != "" || cfg.Capture.On() {
+	if len(cfg.Auth.Audiences) > 0 || cfg.Addon.ClientID != "" || cfg.Capture.On() || cfg.Jobs.PubSub() {
 		g, err := auth.NewGoogle(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("ID-token verifier: %w", err)
 		}
 		verifier = g
+	}
+	jobs, err := newJobDriver(ctx, cfg, verifier, logger)
+	if err != nil {
+		return err
+	}
+	a.jobs = jobs
+	a.service = service.New(service.Config{Store: a.store, Gmail: messages, BootstrapAdmins: cfg.Auth.BootstrapAdmins, Logger: logger,
+		Jobs: jobs.queue(), Instance: cfg.Instance, JobLease: cfg.Jobs.Lease,
+		// A decision made on the old Never Log List commits within the
+		// longest route deadline; a purge's second pass waits that long.
+		DecisionWindow: gateway.LongRequestTimeout + 10*time.Second})
+	jobs.start(ctx, a.service)
+	if err := a.prepareOrg(ctx, cfg, logger); err != nil {
+		return err
 	}
 	capCfg := capture.Config{
 		Service: a.service, Store: a.store, Logger: logger,
@@ -103,7 +119,7 @@ func (a *app) wire(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Ready:        a.store.Ping,
 		ReadyDetails: func() map[string]any { return map[string]any{"capture": sent.Status()} },
 		Warmup:       a.warm,
-		Routes:       sent.Routes(),
+		Routes:       append(sent.Routes(), jobs.routes()...),
 		Mount:        []func(*echo.Echo){func(e *echo.Echo) { addon.Register(e, addonCfg) }},
 	})
 	return nil

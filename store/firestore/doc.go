@@ -11,9 +11,12 @@
 // as strings, like store.SortKey.
 //
 //	config/org                          org settings (absent: the defaults)
-//	config/neverLog                     {version}: moves on every list change
+//	config/neverLog                     {version, since, changes: [{v, removed, id, pattern}]}:
+//	                                    the org list's version and its last changes
+//	                                    (store.NeverLogChanges), read by every decision
 //	users/{email}                       {email, name, role, teams, createdAt}
-//	userSettings/{email}                {email, defaultLog, defaultVisibility}
+//	userSettings/{email}                {email, defaultLog, defaultVisibility,
+//	                                     neverLogVersion}: the personal list's version
 //	teams/{id}                          {id, name}
 //	neverLog/{list}/entries/{id}        {id, scope, pattern, note, addedBy, addedAt}
 //	neverLog/{list}/patterns/{pattern}  {pattern, entryId}: reserves a pattern on a list
@@ -30,6 +33,12 @@
 //	audit/{id}                          {id, at, sortKey, actor, action, emailId,
 //	                                     emailOwner, target, count, detail}
 //	watches/{user}, watches/{user}/messages/{gmailID}   sent-mail capture (watch.go)
+//	jobs/{id}                           {id, kind, params, checkpoint, report, state, done,
+//	                                     total, error, failures, startedBy, createdAt,
+//	                                     updatedAt, runAfter, holder, leaseUntil, parts,
+//	                                     sortKey, due}: long work (store.Job); due is when
+//	                                     a running job may next be taken, "~" once finished
+//	jobs/{id}/parts/{n}                 {n, data}: a job's input (a large import)
 //
 // An email's id is its store id (policy.EmailID: a hash of the normalized
 // Message-ID), so logging it twice or concurrently meets one document.
@@ -57,11 +66,58 @@
 // intents.expireAt: `gcloud firestore fields ttls update expireAt
 // --collection-group=intents --enable-ttl`.
 //
+// # What instances keep in memory
+//
+// Many instances share one database; nothing an instance keeps in memory
+// may make it decide differently from another beyond the bound stated
+// here. Everything else is read from Firestore, strongly consistent, when
+// it is needed.
+//
+//   - The compiled Never Log Lists (service, neverLogCache). No time bound:
+//     none is needed. Every log decision (LogEmail, CaptureSent,
+//     ComposeState) and every never-log:check reads config/neverLog and the
+//     caller's userSettings/{email} after it starts, so it knows the
+//     current versions of the org's and the caller's lists; it matches
+//     against lists exactly at those versions or later (the compiled list,
+//     plus the recorded changes when the instance is behind, or a full
+//     consistent re-read it waits for when it is more than
+//     store.NeverLogRecent changes behind; a 503 when that read cannot be
+//     had). The guarantee, checkable in production: an email decided by
+//     any instance after a Never Log add or removal was acknowledged (its
+//     API call returned) by any instance respects that change. The cost is
+//     one read of config/neverLog (at most ~30 KB) per decision; the whole
+//     org list is read only by an instance that is that far behind, and a
+//     personal list only when its user's version moved. Emails decided
+//     before the change committed, by requests still in flight, are caught
+//     by the purge's second pass (service.Config.DecisionWindow).
+//   - The read-audit dedup (service, readAuditDedup): an instance writes a
+//     timeline read of a private or team email to the audit log once per
+//     viewer, email and 24 hours, remembering up to 100,000 reads. Instances
+//     do not share it, and it is forgotten on restart or when full: the
+//     audit log may hold up to one such record per instance (more after a
+//     restart) per viewer, email and day, never fewer than one. Making it
+//     idempotent in the store is issue 13, part 3.
+//   - Bootstrap admins (service): the configuration, the same on every
+//     instance of one deployment.
+//   - Capture's per-mailbox locks (capture): only spare one instance from
+//     reading the same Gmail history twice; across instances the message
+//     claims in watches/{user}/messages keep each message captured once.
+//   - Gmail access tokens (capture, one per mailbox, until Google expires
+//     them) and Google's ID-token signing keys (auth, as long as Google's
+//     Cache-Control allows): credentials, not data.
+//   - The embedded job driver's schedule (worker.Embedded): which jobs to
+//     run when. The store's job records are the truth; what the schedule
+//     loses (a restart) the sweep finds again, after the dead holder's
+//     lease (service.Config.JobLease, 1 minute by default).
+//
 // # Transactions
 //
 // LogEmail, SetVisibility, DeleteEmail, SetContactOwner, AddNeverLog,
-// DeleteNeverLog, ConsumeIntent and each purge batch are one transaction
-// each. Firestore aborts a transaction whose reads changed before it
+// DeleteNeverLog, ConsumeIntent, ClaimJob, SaveJob and each purge batch
+// are one transaction each; an org list change reads and rewrites
+// config/neverLog in its transaction, a personal one only moves the
+// user's neverLogVersion. NeverLog reads a list and its version in one
+// read-only transaction, so they belong to one moment. Firestore aborts a transaction whose reads changed before it
 // committed; the client retries it (up to maxTxAttempts times, backing off)
 // and only then is the error a conflict. A transaction writes at most 500
 // documents: an email lands on at most 249 contacts, and AddNeverLog takes

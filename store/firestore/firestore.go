@@ -46,6 +46,9 @@ const maxWrites = 500
 // Store is a store.Store on Cloud Firestore (native mode).
 type Store struct {
 	c *firestore.Client
+	// neverLogReadHook, when set (tests only, see export_test.go), runs
+	// inside NeverLog between reading the entries and the version.
+	neverLogReadHook func(scope string)
 }
 
 var _ store.Store = (*Store)(nil)

@@ -24,6 +24,8 @@ var collectionDocs = map[string][]any{
 	colAudit:        {auditDoc{}},
 	colWatches:      {watchDoc{}},
 	colMessages:     {claimDoc{}},
+	colJobs:         {jobDoc{}},
+	colParts:        {partDoc{}},
 }
 
 // hasField reports whether the dotted path names a field of one of docs

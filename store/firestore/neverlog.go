@@ -7,6 +7,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/store"
 )
 
 type neverLogDoc struct {
@@ -29,8 +30,35 @@ type patternDoc struct {
 	EntryID string `firestore:"entryId"`
 }
 
+// versionDoc is config/neverLog: the org list's version and its most
+// recent changes (store.NeverLogChanges), read by every decision.
 type versionDoc struct {
-	Version int64 `firestore:"version"`
+	Version int64       `firestore:"version"`
+	Since   int64       `firestore:"since"`
+	Changes []changeDoc `firestore:"changes"`
+}
+
+type changeDoc struct {
+	Version int64  `firestore:"v"`
+	Removed bool   `firestore:"removed"`
+	ID      string `firestore:"id"`
+	Pattern string `firestore:"pattern"`
+}
+
+func (d versionDoc) changes() store.NeverLogChanges {
+	out := store.NeverLogChanges{Version: d.Version, Since: d.Since}
+	for _, c := range d.Changes {
+		out.Changes = append(out.Changes, store.NeverLogChange{Version: c.Version, Removed: c.Removed, ID: c.ID, Pattern: c.Pattern})
+	}
+	return out
+}
+
+func toVersionDoc(c store.NeverLogChanges) versionDoc {
+	d := versionDoc{Version: c.Version, Since: c.Since, Changes: []changeDoc{}}
+	for _, ch := range c.Changes {
+		d.Changes = append(d.Changes, changeDoc{Version: ch.Version, Removed: ch.Removed, ID: ch.ID, Pattern: ch.Pattern})
+	}
+	return d
 }
 
 // list is the document holding one Never Log List: "org", or "user:" and
@@ -62,42 +90,99 @@ func (s *Store) versionRef() *firestore.DocumentRef {
 	return s.c.Collection(colConfig).Doc(docNeverLog)
 }
 
-var bumpVersion = map[string]any{"version": firestore.Increment(1)}
+// listVersionRef is the document whose version moves with list scope: the
+// org's version document, or the user's settings.
+func (s *Store) listVersionRef(scope string) *firestore.DocumentRef {
+	if scope == "" {
+		return s.versionRef()
+	}
+	return s.c.Collection(colUserSettings).Doc(mustDocID(scope))
+}
 
+// NeverLog reads the entries and the list's version in one read-only
+// transaction, so they belong to one moment: an edit that commits while
+// the entries are read is either in both or in neither.
 func (s *Store) NeverLog(ctx context.Context, scope string) ([]discreet.NeverLogEntry, int64, error) {
-	snaps, err := s.list(scope).Collection(colEntries).OrderBy("pattern", firestore.Asc).Documents(ctx).GetAll()
+	if scope != "" {
+		if _, err := docID("email", scope); err != nil {
+			return nil, 0, err
+		}
+	}
+	var out []discreet.NeverLogEntry
+	var version int64
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		out, version = nil, 0
+		snaps, err := tx.Documents(s.list(scope).Collection(colEntries).OrderBy("pattern", firestore.Asc)).GetAll()
+		if err != nil {
+			return err
+		}
+		for _, snap := range snaps {
+			var d neverLogDoc
+			if err := snap.DataTo(&d); err != nil {
+				return err
+			}
+			out = append(out, d.entry())
+		}
+		if s.neverLogReadHook != nil {
+			s.neverLogReadHook(scope)
+		}
+		snap, err := tx.Get(s.listVersionRef(scope))
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var v struct {
+			Org      int64 `firestore:"version"`
+			Personal int64 `firestore:"neverLogVersion"`
+		}
+		if err := snap.DataTo(&v); err != nil {
+			return err
+		}
+		version = v.Org
+		if scope != "" {
+			version = v.Personal
+		}
+		return nil
+	}, firestore.ReadOnly)
 	if err != nil {
 		return nil, 0, wrap(err, "cannot read the Never Log List")
 	}
-	out := make([]discreet.NeverLogEntry, 0, len(snaps))
-	for _, snap := range snaps {
-		var d neverLogDoc
-		if err := snap.DataTo(&d); err != nil {
-			return nil, 0, wrap(err, "cannot read the Never Log List")
-		}
-		out = append(out, d.entry())
-	}
-	v, err := s.NeverLogVersion(ctx)
-	return out, v, err
+	return out, version, nil
 }
 
-func (s *Store) NeverLogVersion(ctx context.Context) (int64, error) {
+func (s *Store) NeverLogVersion(ctx context.Context) (store.NeverLogChanges, error) {
 	snap, err := s.versionRef().Get(ctx)
 	if isNotFound(err) {
-		return 0, nil
+		return store.NeverLogChanges{}, nil
 	}
 	if err != nil {
-		return 0, wrap(err, "cannot read the Never Log version")
+		return store.NeverLogChanges{}, wrap(err, "cannot read the Never Log version")
 	}
 	var d versionDoc
 	if err := snap.DataTo(&d); err != nil {
-		return 0, wrap(err, "cannot read the Never Log version")
+		return store.NeverLogChanges{}, wrap(err, "cannot read the Never Log version")
 	}
-	return d.Version, nil
+	return d.changes(), nil
 }
 
-// AddNeverLog writes every entry and its pattern reservation in one
-// transaction, so an import is all or nothing.
+// recordChange moves the version of list scope inside tx: the org's, with
+// changes recorded (prev is the version document as tx read it), or the
+// user's own. Every write of tx must come after its reads.
+func (s *Store) recordChange(tx *firestore.Transaction, scope string, prev *firestore.DocumentSnapshot, changes []store.NeverLogChange) error {
+	if scope != "" {
+		return tx.Set(s.listVersionRef(scope), map[string]any{"email": scope, "neverLogVersion": firestore.Increment(1)}, firestore.MergeAll)
+	}
+	var d versionDoc
+	if prev != nil && prev.Exists() {
+		if err := prev.DataTo(&d); err != nil {
+			return err
+		}
+	}
+	return tx.Set(s.versionRef(), toVersionDoc(store.AppendNeverLogChanges(d.changes(), changes)))
+}
+
 // neverLogChunk is how many entries one transaction adds: each takes two
 // writes (entry and pattern reservation) of Firestore's 500, plus the
 // version.
@@ -111,17 +196,25 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 	if len(entries) == 0 {
 		return nil
 	}
-	type key struct{ scope, v string }
-	seenID, seenPattern := map[key]bool{}, map[key]bool{}
+	scope := entries[0].Scope
+	if scope != "" {
+		if _, err := docID("email", scope); err != nil {
+			return err
+		}
+	}
+	seenID, seenPattern := map[string]bool{}, map[string]bool{}
 	var refs []*firestore.DocumentRef
 	for _, e := range entries {
-		if seenPattern[key{e.Scope, e.Pattern}] {
+		if e.Scope != scope {
+			return discreet.FieldError("scope", "entries added at once must be on one list")
+		}
+		if seenPattern[e.Pattern] {
 			return discreet.Errorf(discreet.EConflict, "%s is twice in the entries", e.Pattern)
 		}
-		if seenID[key{e.Scope, e.ID}] {
+		if seenID[e.ID] {
 			return discreet.Errorf(discreet.EConflict, "the entry id %s is twice in the entries", e.ID)
 		}
-		seenPattern[key{e.Scope, e.Pattern}], seenID[key{e.Scope, e.ID}] = true, true
+		seenPattern[e.Pattern], seenID[e.ID] = true, true
 		er, err := s.entryRef(e.Scope, e.ID)
 		if err != nil {
 			return err
@@ -136,7 +229,7 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 		end := min(start+neverLogChunk, len(entries))
 		if err := s.addNeverLogChunk(ctx, entries[start:end], refs[2*start:2*end]); err != nil {
 			if start > 0 {
-				if uerr := s.undoNeverLog(context.WithoutCancel(ctx), refs[:2*start]); uerr != nil {
+				if uerr := s.undoNeverLog(context.WithoutCancel(ctx), entries[:start], refs[:2*start]); uerr != nil {
 					return wrap(errors.Join(err, uerr), "cannot add to the Never Log List, nor take back the part already added")
 				}
 			}
@@ -149,8 +242,13 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 // addNeverLogChunk adds entries (refs: entry and pattern document of each)
 // in one transaction.
 func (s *Store) addNeverLogChunk(ctx context.Context, entries []discreet.NeverLogEntry, refs []*firestore.DocumentRef) error {
+	scope := entries[0].Scope
 	return s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snaps, err := tx.GetAll(refs)
+		all := refs[:len(refs):len(refs)]
+		if scope == "" {
+			all = append(all, s.versionRef()) // a personal edit does not touch the org's
+		}
+		snaps, err := tx.GetAll(all)
 		if err != nil {
 			return err
 		}
@@ -162,6 +260,7 @@ func (s *Store) addNeverLogChunk(ctx context.Context, entries []discreet.NeverLo
 				return discreet.Errorf(discreet.EConflict, "%s is already on the list", e.Pattern)
 			}
 		}
+		changes := make([]store.NeverLogChange, 0, len(entries))
 		for i, e := range entries {
 			d := neverLogDoc{ID: e.ID, Scope: e.Scope, Pattern: e.Pattern, Note: e.Note, AddedBy: e.AddedBy, AddedAt: ts(e.AddedAt)}
 			if err := tx.Create(refs[2*i], d); err != nil {
@@ -170,23 +269,42 @@ func (s *Store) addNeverLogChunk(ctx context.Context, entries []discreet.NeverLo
 			if err := tx.Create(refs[2*i+1], patternDoc{Pattern: e.Pattern, EntryID: e.ID}); err != nil {
 				return err
 			}
+			changes = append(changes, store.NeverLogChange{ID: e.ID, Pattern: e.Pattern})
 		}
-		return tx.Set(s.versionRef(), bumpVersion, firestore.MergeAll)
+		var prev *firestore.DocumentSnapshot
+		if scope == "" {
+			prev = snaps[len(snaps)-1]
+		}
+		return s.recordChange(tx, scope, prev, changes)
 	})
 }
 
-// undoNeverLog deletes documents an interrupted import added, and moves the
-// version so every instance drops them too.
-func (s *Store) undoNeverLog(ctx context.Context, refs []*firestore.DocumentRef) error {
-	for start := 0; start < len(refs); start += maxWrites - 1 {
-		chunk := refs[start:min(start+maxWrites-1, len(refs))]
+// undoNeverLog deletes the entries an interrupted import added (refs:
+// entry and pattern document of each), recording their removal, so every
+// instance drops them too.
+func (s *Store) undoNeverLog(ctx context.Context, entries []discreet.NeverLogEntry, refs []*firestore.DocumentRef) error {
+	scope := entries[0].Scope
+	for start := 0; start < len(entries); start += neverLogChunk {
+		end := min(start+neverLogChunk, len(entries))
 		err := s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-			for _, r := range chunk {
-				if err := tx.Delete(r); err != nil {
+			var prev *firestore.DocumentSnapshot
+			if scope == "" {
+				var err error
+				if prev, err = tx.Get(s.versionRef()); err != nil && !isNotFound(err) {
 					return err
 				}
 			}
-			return tx.Set(s.versionRef(), bumpVersion, firestore.MergeAll)
+			var changes []store.NeverLogChange
+			for i := start; i < end; i++ {
+				if err := tx.Delete(refs[2*i]); err != nil {
+					return err
+				}
+				if err := tx.Delete(refs[2*i+1]); err != nil {
+					return err
+				}
+				changes = append(changes, store.NeverLogChange{Removed: true, ID: entries[i].ID, Pattern: entries[i].Pattern})
+			}
+			return s.recordChange(tx, scope, prev, changes)
 		})
 		if err != nil {
 			return err
@@ -202,14 +320,18 @@ func (s *Store) DeleteNeverLog(ctx context.Context, scope, id string) (discreet.
 	}
 	var d neverLogDoc
 	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if isNotFound(err) {
-			return notFound("Never Log entry")
+		refs := []*firestore.DocumentRef{ref}
+		if scope == "" {
+			refs = append(refs, s.versionRef())
 		}
+		snaps, err := tx.GetAll(refs)
 		if err != nil {
 			return err
 		}
-		if err := snap.DataTo(&d); err != nil {
+		if !snaps[0].Exists() {
+			return notFound("Never Log entry")
+		}
+		if err := snaps[0].DataTo(&d); err != nil {
 			return err
 		}
 		pr, err := s.patternRef(scope, d.Pattern)
@@ -222,7 +344,11 @@ func (s *Store) DeleteNeverLog(ctx context.Context, scope, id string) (discreet.
 		if err := tx.Delete(pr); err != nil {
 			return err
 		}
-		return tx.Set(s.versionRef(), bumpVersion, firestore.MergeAll)
+		var prev *firestore.DocumentSnapshot
+		if scope == "" {
+			prev = snaps[1]
+		}
+		return s.recordChange(tx, scope, prev, []store.NeverLogChange{{Removed: true, ID: d.ID, Pattern: d.Pattern}})
 	})
 	if err != nil {
 		return discreet.NeverLogEntry{}, wrap(err, "cannot remove the Never Log entry")

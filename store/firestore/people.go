@@ -77,10 +77,15 @@ func toOrgDoc(o discreet.OrgSettings) orgDoc {
 	return d
 }
 
+// userSettingsDoc is userSettings/{email}. neverLogVersion moves with the
+// user's personal Never Log List (kept by the list's transactions), so a
+// decision, which reads this document anyway, knows whether its compiled
+// personal list is current.
 type userSettingsDoc struct {
 	Email             string `firestore:"email"`
 	DefaultLog        *bool  `firestore:"defaultLog"`
 	DefaultVisibility string `firestore:"defaultVisibility"`
+	NeverLogVersion   int64  `firestore:"neverLogVersion"`
 }
 
 func (s *Store) UserSettings(ctx context.Context, email string) (discreet.UserSettings, error) {
@@ -99,7 +104,7 @@ func (s *Store) UserSettings(ctx context.Context, email string) (discreet.UserSe
 	if err := snap.DataTo(&d); err != nil {
 		return discreet.UserSettings{}, wrap(err, "cannot read the user's settings")
 	}
-	return discreet.UserSettings{DefaultLog: d.DefaultLog, DefaultVisibility: discreet.Visibility(d.DefaultVisibility)}, nil
+	return discreet.UserSettings{DefaultLog: d.DefaultLog, DefaultVisibility: discreet.Visibility(d.DefaultVisibility), NeverLogVersion: d.NeverLogVersion}, nil
 }
 
 func (s *Store) PutUserSettings(ctx context.Context, email string, us discreet.UserSettings) error {
@@ -107,8 +112,10 @@ func (s *Store) PutUserSettings(ctx context.Context, email string, us discreet.U
 	if err != nil {
 		return err
 	}
-	d := userSettingsDoc{Email: email, DefaultLog: us.DefaultLog, DefaultVisibility: string(us.DefaultVisibility)}
-	_, err = s.c.Collection(colUserSettings).Doc(id).Set(ctx, d)
+	// Merged, so the personal list's version stays as it is.
+	_, err = s.c.Collection(colUserSettings).Doc(id).Set(ctx, map[string]any{
+		"email": email, "defaultLog": us.DefaultLog, "defaultVisibility": string(us.DefaultVisibility),
+	}, firestore.MergeAll)
 	return wrap(err, "cannot save the user's settings")
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // OrgSettings returns the org's settings, the defaults before any were put.
@@ -43,7 +44,8 @@ func (s *Store) PutOrgSettings(ctx context.Context, v discreet.OrgSettings) erro
 // UserSettings returns a user's settings, the zero value before any were put.
 func (s *Store) UserSettings(ctx context.Context, email string) (discreet.UserSettings, error) {
 	var data string
-	err := s.r.QueryRowContext(ctx, "SELECT data FROM user_settings WHERE email = ?", email).Scan(&data)
+	var version int64
+	err := s.r.QueryRowContext(ctx, "SELECT data, never_log_version FROM user_settings WHERE email = ?", email).Scan(&data, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return discreet.UserSettings{}, nil
 	}
@@ -54,6 +56,7 @@ func (s *Store) UserSettings(ctx context.Context, email string) (discreet.UserSe
 	if err := json.Unmarshal([]byte(data), &out); err != nil {
 		return out, s.fail(ctx, err, "user settings")
 	}
+	out.NeverLogVersion = version
 	return out, nil
 }
 
@@ -210,9 +213,13 @@ func (s *Store) Teams(ctx context.Context) ([]discreet.Team, error) {
 	return out, nil
 }
 
-const neverLogCounter = "never_log_version"
+const (
+	neverLogCounter = "never_log_version"
+	neverLogSince   = "never_log_since"
+)
 
-// NeverLog lists one list by pattern, with the org-wide version.
+// NeverLog lists one list by pattern, with its version, in one read
+// transaction.
 func (s *Store) NeverLog(ctx context.Context, scope string) ([]discreet.NeverLogEntry, int64, error) {
 	var out []discreet.NeverLogEntry
 	var version int64
@@ -233,7 +240,11 @@ func (s *Store) NeverLog(ctx context.Context, scope string) ([]discreet.NeverLog
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		version, err = neverLogVersion(ctx, tx)
+		if scope == "" {
+			version, err = counter(ctx, tx, neverLogCounter)
+		} else {
+			version, err = personalVersion(ctx, tx, scope)
+		}
 		return err
 	})
 	return out, version, err
@@ -250,28 +261,96 @@ func scanNeverLog(row interface{ Scan(...any) error }, scope string) (discreet.N
 	return e, err
 }
 
-func neverLogVersion(ctx context.Context, q queryer) (int64, error) {
+func counter(ctx context.Context, q queryer, name string) (int64, error) {
 	var v int64
-	err := q.QueryRowContext(ctx, "SELECT value FROM counters WHERE name = ?", neverLogCounter).Scan(&v)
+	err := q.QueryRowContext(ctx, "SELECT value FROM counters WHERE name = ?", name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	return v, err
 }
 
-// NeverLogVersion is the org-wide Never Log version counter.
-func (s *Store) NeverLogVersion(ctx context.Context) (int64, error) {
-	v, err := neverLogVersion(ctx, s.r)
-	if err != nil {
-		return 0, s.fail(ctx, err, "never log version")
+func personalVersion(ctx context.Context, q queryer, email string) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, "SELECT never_log_version FROM user_settings WHERE email = ?", email).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
 	}
-	return v, nil
+	return v, err
 }
 
-func bumpNeverLogVersion(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES (?, 1)
-		ON CONFLICT (name) DO UPDATE SET value = value + 1`, neverLogCounter)
-	return err
+// NeverLogVersion is the org list's version and recent changes, in one
+// read transaction.
+func (s *Store) NeverLogVersion(ctx context.Context) (store.NeverLogChanges, error) {
+	var out store.NeverLogChanges
+	err := s.read(ctx, "never log version", func(tx *sql.Tx) error {
+		var err error
+		out, err = neverLogChanges(ctx, tx)
+		return err
+	})
+	return out, err
+}
+
+func neverLogChanges(ctx context.Context, q queryer) (store.NeverLogChanges, error) {
+	var out store.NeverLogChanges
+	var err error
+	if out.Version, err = counter(ctx, q, neverLogCounter); err != nil {
+		return out, err
+	}
+	if out.Since, err = counter(ctx, q, neverLogSince); err != nil {
+		return out, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT version, removed, id, pattern FROM never_log_changes
+		WHERE version > ? ORDER BY version, seq`, out.Since)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c store.NeverLogChange
+		if err := rows.Scan(&c.Version, &c.Removed, &c.ID, &c.Pattern); err != nil {
+			return out, err
+		}
+		out.Changes = append(out.Changes, c)
+	}
+	return out, rows.Err()
+}
+
+// recordNeverLogChange moves the version of list scope: the org's with
+// its changes recorded, or the user's own.
+func recordNeverLogChange(ctx context.Context, tx *sql.Tx, scope string, changes []store.NeverLogChange) error {
+	if scope != "" {
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_settings (email, data, never_log_version) VALUES (?, '{}', 1)
+			ON CONFLICT (email) DO UPDATE SET never_log_version = never_log_version + 1`, scope)
+		return err
+	}
+	prev, err := neverLogChanges(ctx, tx)
+	if err != nil {
+		return err
+	}
+	next := store.AppendNeverLogChanges(prev, changes)
+	for _, c := range []struct {
+		name  string
+		value int64
+	}{{neverLogCounter, next.Version}, {neverLogSince, next.Since}} {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO counters (name, value) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, c.name, c.value); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM never_log_changes WHERE version <= ?", next.Since); err != nil {
+		return err
+	}
+	for i, c := range next.Changes {
+		if c.Version != next.Version {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO never_log_changes (version, seq, removed, id, pattern) VALUES (?, ?, ?, ?, ?)`,
+			c.Version, i, c.Removed, c.ID, c.Pattern); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AddNeverLog adds entries all or none; a pattern or id already on its list
@@ -280,6 +359,8 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 	if len(entries) == 0 {
 		return nil
 	}
+	scope := entries[0].Scope
+	changes := make([]store.NeverLogChange, 0, len(entries))
 	for _, e := range entries {
 		if e.ID == "" {
 			return discreet.FieldError("id", "is required")
@@ -287,6 +368,10 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 		if e.Pattern == "" {
 			return discreet.FieldError("pattern", "is required")
 		}
+		if e.Scope != scope {
+			return discreet.FieldError("scope", "entries added at once must be on one list")
+		}
+		changes = append(changes, store.NeverLogChange{ID: e.ID, Pattern: e.Pattern})
 	}
 	return s.write(ctx, "add never log", func(ctx context.Context, tx *sql.Tx) error {
 		for _, e := range entries {
@@ -305,7 +390,7 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 				return err
 			}
 		}
-		return bumpNeverLogVersion(ctx, tx)
+		return recordNeverLogChange(ctx, tx, scope, changes)
 	})
 }
 
@@ -321,7 +406,7 @@ func (s *Store) DeleteNeverLog(ctx context.Context, scope, id string) (discreet.
 		if _, err := tx.ExecContext(ctx, "DELETE FROM never_log WHERE scope = ? AND id = ?", scope, id); err != nil {
 			return err
 		}
-		return bumpNeverLogVersion(ctx, tx)
+		return recordNeverLogChange(ctx, tx, scope, []store.NeverLogChange{{Removed: true, ID: out.ID, Pattern: out.Pattern}})
 	})
 	return out, err
 }

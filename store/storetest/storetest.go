@@ -35,6 +35,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NeverLog", testNeverLog},
 		{"NeverLogAtomic", testNeverLogAtomic},
 		{"NeverLogLargeImport", testNeverLogLarge},
+		{"NeverLogChanges", testNeverLogChanges},
+		{"NeverLogPersonalVersion", testNeverLogPersonalVersion},
+		{"NeverLogConsistentRead", testNeverLogConsistentRead},
 		{"Contacts", testContacts},
 		{"LogEmailIdempotent", testLogEmailIdempotent},
 		{"LogEmailConcurrentSame", testLogEmailConcurrentSame},
@@ -64,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	t.Run("Watches", func(t *testing.T) { RunWatches(t, open) })
 	t.Run("Seeding", func(t *testing.T) { RunSeeding(t, open) })
+	t.Run("Jobs", func(t *testing.T) { RunJobs(t, open) })
 }
 
 // base is the suite's clock: whole microseconds, UTC.
@@ -391,8 +395,9 @@ func patterns(entries []discreet.NeverLogEntry) []string {
 
 func testNeverLog(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	v0, err := s.NeverLogVersion(ctx)
+	c0, err := s.NeverLogVersion(ctx)
 	must(t, err, "NeverLogVersion")
+	v0 := c0.Version
 	must(t, s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("n1", "", "@zeta.example"), nl("n2", "", "anna@alpha.example")}), "AddNeverLog")
 	list, v1, err := s.NeverLog(ctx, "")
 	must(t, err, "NeverLog")
@@ -400,8 +405,8 @@ func testNeverLog(t *testing.T, s store.Store) {
 	if v1 == v0 {
 		t.Fatalf("version did not move on add (%d)", v1)
 	}
-	if v, _ := s.NeverLogVersion(ctx); v != v1 {
-		t.Fatalf("NeverLogVersion = %d, NeverLog said %d", v, v1)
+	if c, _ := s.NeverLogVersion(ctx); c.Version != v1 {
+		t.Fatalf("NeverLogVersion = %d, NeverLog said %d", c.Version, v1)
 	}
 	e, err := s.NeverLogEntry(ctx, "", "n1")
 	must(t, err, "NeverLogEntry")
@@ -415,12 +420,18 @@ func testNeverLog(t *testing.T, s store.Store) {
 
 	// A personal list is separate: the same pattern may be on both.
 	must(t, s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("p1", "anna@acme.com", "@zeta.example")}), "AddNeverLog personal")
-	personal, v2, err := s.NeverLog(ctx, "anna@acme.com")
+	personal, pv, err := s.NeverLog(ctx, "anna@acme.com")
 	must(t, err, "NeverLog personal")
 	sameIDs(t, patterns(personal), []string{"@zeta.example"}, "personal list")
-	if v2 == v1 {
-		t.Fatalf("version did not move on a personal add")
+	us, err := s.UserSettings(ctx, "anna@acme.com")
+	must(t, err, "UserSettings")
+	if pv == 0 || us.NeverLogVersion != pv {
+		t.Fatalf("personal version %d, user settings say %d; want them equal and moved", pv, us.NeverLogVersion)
 	}
+	if c, _ := s.NeverLogVersion(ctx); c.Version != v1 {
+		t.Fatalf("a personal add moved the org version %d → %d", v1, c.Version)
+	}
+	v2 := v1
 	org, _, _ := s.NeverLog(ctx, "")
 	if len(org) != 2 {
 		t.Fatalf("org list has %d entries after a personal add", len(org))
@@ -431,8 +442,8 @@ func testNeverLog(t *testing.T, s store.Store) {
 	if del.ID != "n2" || del.Pattern != "anna@alpha.example" {
 		t.Fatalf("DeleteNeverLog returned %+v", del)
 	}
-	v3, _ := s.NeverLogVersion(ctx)
-	if v3 == v2 {
+	c3, _ := s.NeverLogVersion(ctx)
+	if v3 := c3.Version; v3 == v2 {
 		t.Fatalf("version did not move on delete")
 	}
 	_, err = s.DeleteNeverLog(ctx, "", "n2")
@@ -446,7 +457,8 @@ func testNeverLog(t *testing.T, s store.Store) {
 func testNeverLogAtomic(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	must(t, s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("n1", "", "@zeta.example")}), "AddNeverLog")
-	v1, _ := s.NeverLogVersion(ctx)
+	c1, _ := s.NeverLogVersion(ctx)
+	v1 := c1.Version
 	err := s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("n2", "", "a@b.example"), nl("n3", "", "@zeta.example"), nl("n4", "", "c@d.example")})
 	wantCode(t, err, discreet.EConflict, "AddNeverLog with a pattern already listed")
 	err = s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("n5", "", "x@y.example"), nl("n6", "", "x@y.example")})

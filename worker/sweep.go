@@ -1,0 +1,89 @@
+package worker
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/auth"
+	"github.com/discreet-crm/discreet/gateway"
+	"github.com/discreet-crm/discreet/service"
+)
+
+// sweepAuth says who may call RouteSweep: App Engine cron (when the
+// platform vouches for its header) and admins with a verified ID token.
+type sweepAuth struct {
+	verifier  auth.Verifier
+	audiences []string
+	trustCron bool
+}
+
+// sweepRoutes are POST (and, for App Engine cron, GET) RouteSweep: 200
+// {"enqueued": n}. svc is the service the driver was given.
+func sweepRoutes(a sweepAuth, svc func() *service.Service) []gateway.Route {
+	cron := func(r *http.Request) bool { return a.trustCron && r.Header.Get("X-Appengine-Cron") == "true" }
+	sweep := func(ec echo.Context) error {
+		r := ec.Request()
+		ctx := r.Context()
+		s := svc()
+		if s == nil {
+			return discreet.Errorf(discreet.EUnavailable, "the job driver has not started")
+		}
+		if !cron(r) {
+			if err := authorizeAdmin(ctx, r, a, s); err != nil {
+				return err
+			}
+		}
+		n, err := s.SweepJobs(ctx)
+		if err != nil {
+			return err
+		}
+		return ec.JSON(http.StatusOK, map[string]int{"enqueued": n})
+	}
+	return []gateway.Route{
+		{Method: http.MethodPost, Path: RouteSweep, Handler: sweep, Public: true, Deadline: gateway.LongRequestTimeout},
+		// App Engine cron only sends GET; nobody else may sweep with GET.
+		{Method: http.MethodGet, Path: RouteSweep, Public: true, Deadline: gateway.LongRequestTimeout,
+			Handler: func(ec echo.Context) error {
+				if !cron(ec.Request()) {
+					return echo.ErrMethodNotAllowed
+				}
+				return sweep(ec)
+			}},
+	}
+}
+
+// authorizeAdmin admits an admin with a verified ID token.
+func authorizeAdmin(ctx context.Context, r *http.Request, a sweepAuth, svc *service.Service) error {
+	token, ok := bearer(r)
+	if !ok {
+		return discreet.Errorf(discreet.EUnauthenticated, "sign in first")
+	}
+	if a.verifier == nil || len(a.audiences) == 0 {
+		return discreet.Errorf(discreet.EUnauthenticated, "ID-token sign-in is not configured (DISCREET_AUDIENCE)")
+	}
+	id, err := a.verifier.Verify(ctx, token, a.audiences...)
+	if err != nil {
+		return err
+	}
+	u, err := svc.SignIn(ctx, id.Email)
+	if err != nil {
+		return err
+	}
+	if u.Role != discreet.RoleAdmin {
+		return discreet.Errorf(discreet.EPermission, "only admins may sweep jobs")
+	}
+	return nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
+		return "", false
+	}
+	t := strings.TrimSpace(h[7:])
+	return t, t != ""
+}
