@@ -104,6 +104,7 @@ type Store interface {
 	PurgeMatching(ctx context.Context, m Match, batch int) (PurgeReport, error)
 
 	Watches // sent-mail capture state, see watch.go
+	Secrets // keys the service derives ids with, see secrets.go
 }
 
 // Match selects logged emails by participant: an exact normalized address

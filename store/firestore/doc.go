@@ -12,6 +12,7 @@
 //
 //	config/org                          org settings (absent: the defaults)
 //	config/neverLog                     {version}: moves on every list change
+//	config/emailIdKey                   {key}: the email-id key (store.Secrets), made once
 //	users/{email}                       {email, name, role, teams, createdAt}
 //	userSettings/{email}                {email, defaultLog, defaultVisibility}
 //	teams/{id}                          {id, name}
@@ -31,8 +32,10 @@
 //	                                     emailOwner, target, count, detail}
 //	watches/{user}, watches/{user}/messages/{gmailID}   sent-mail capture (watch.go)
 //
-// An email's id is its store id (policy.EmailID: a hash of the normalized
-// Message-ID), so logging it twice or concurrently meets one document.
+// An email's id is policy.EmailID of its identity key (Message-ID and
+// content fingerprint, keyed with config/emailIdKey), so logging it twice
+// or concurrently meets one document. Emails logged before fingerprints
+// keep their id (policy.LegacyEmailID, a hash of the Message-ID alone).
 //
 // A timeline entry carries the email's audience keys (policy.EmailAudience)
 // and a summary of it (no body, no participants): a page is one query,

@@ -1,0 +1,17 @@
+package store
+
+import "context"
+
+// EmailIDKeySize is the length of the key EmailIDKey returns.
+const EmailIDKeySize = 32
+
+// Secrets keeps the keys the service derives ids with. A key is made once,
+// by whichever instance asks first, and every instance reads the same key
+// from then on: it never changes, so callers may cache it for good.
+type Secrets interface {
+	// EmailIDKey returns the key that turns an email's identity into its
+	// store id (policy.EmailID): EmailIDKeySize random bytes, created on
+	// the first call. Concurrent first calls, on one instance or many,
+	// all get the one key that was stored.
+	EmailIDKey(ctx context.Context) ([]byte, error)
+}
