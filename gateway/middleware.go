@@ -14,6 +14,7 @@ import (
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/internal/logging"
+	"github.com/discreet-crm/discreet/service"
 )
 
 // HeaderRequestID carries the request id in and out.
@@ -124,7 +125,7 @@ func (g *gateway) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		ctx := r.Context()
-		var email string
+		var who service.Identity
 		if h := r.Header.Get(echo.HeaderAuthorization); h != "" {
 			scheme, token, ok := strings.Cut(h, " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -137,13 +138,13 @@ func (g *gateway) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			email = id.Email
+			who = service.Identity{Email: id.Email, HostedDomain: id.HostedDomain}
 		} else if dev := r.Header.Get("X-Dev-User"); dev != "" && g.devAuth {
-			email = dev
+			who = service.DevIdentity(dev)
 		} else {
 			return discreet.Errorf(discreet.EUnauthenticated, "sign in with Authorization: Bearer <Google ID token>")
 		}
-		u, err := g.svc.SignIn(ctx, email)
+		u, err := g.svc.SignInIdentity(ctx, who)
 		if err != nil {
 			return err
 		}
