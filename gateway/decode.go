@@ -114,16 +114,34 @@ func tooDeep(body []byte, max int) (int, bool) {
 	return 0, false
 }
 
-// readBody reads the whole body, at most maxBody bytes.
+// bodyLimitKey holds a route's own body limit in the echo.Context.
+const bodyLimitKey = "discreet.maxBody"
+
+// bodyLimit gives the routes it wraps a body limit of their own.
+func bodyLimit(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(bodyLimitKey, n)
+			return next(c)
+		}
+	}
+}
+
+// readBody reads the whole body, at most the route's limit (the configured
+// maxBody unless the route has its own).
 func (g *gateway) readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
-	if r.ContentLength > g.maxBody {
-		return nil, tooLarge(g.maxBody)
+	limit := g.maxBody
+	if n, ok := c.Get(bodyLimitKey).(int64); ok {
+		limit = n
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, g.maxBody))
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, tooLarge(g.maxBody)
+		return nil, tooLarge(limit)
 	}
 	if err != nil {
 		return nil, discreet.Wrap(err, discreet.EInvalid, "could not read the request body")
