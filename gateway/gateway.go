@@ -27,9 +27,10 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // ImportMaxBodyBytes caps a Never Log import (or the configured limit,
 // when that is larger). An export of 100,000 realistic entries (addresses
-// and domains with notes, as ExportNeverLogCSV writes them) measured
-// 10.2 MB, a bare list of the same 4.5 MB; 16 MiB leaves room for longer
-// ones and stays under App Engine's 32 MB request limit.
+// and domains of partner firms, a third with a note, as ExportNeverLogCSV
+// writes them) is 10.5 MB (TestImportBodyLimit), a bare list about half
+// that; 16 MiB leaves room for longer ones and stays under App Engine's
+// 32 MB request limit.
 const ImportMaxBodyBytes = 16 << 20
 
 // MaxPageSize is the largest page a listing returns.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
 	"github.com/discreet-crm/discreet/store/sqlite"
 )
 
@@ -37,6 +38,7 @@ func (c *clock) Add(d time.Duration) {
 // reps and a Swiss manager.
 type seed struct {
 	svc                      *service.Service
+	store                    store.Store
 	clock                    *clock
 	admin, anna, beat, carla discreet.User
 }
@@ -47,22 +49,37 @@ const (
 
 func newService(t *testing.T, cfg service.Config) (*service.Service, *clock) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
+	if cfg.Store == nil {
+		st, err := sqlite.Open(context.Background(), t.TempDir())
+		if err != nil {
+			t.Fatalf("sqlite.Open: %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
+		cfg.Store = st
 	}
-	t.Cleanup(func() { st.Close() })
 	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	cfg.Store = st
 	cfg.Now = c.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	return service.New(cfg), c
 }
 
-func newSeed(t *testing.T) *seed {
+func newSeed(t *testing.T) *seed { return newSeedWith(t, service.Config{}) }
+
+// newSeedWith is newSeed with a service configured as cfg says (Store,
+// Now, Logger and BootstrapAdmins are the seed's).
+func newSeedWith(t *testing.T, cfg service.Config) *seed {
 	t.Helper()
 	ctx := context.Background()
-	svc, c := newService(t, service.Config{BootstrapAdmins: []string{"admin@acme.example"}})
+	cfg.BootstrapAdmins = []string{"admin@acme.example"}
+	if cfg.Store == nil {
+		st, err := sqlite.Open(ctx, t.TempDir())
+		if err != nil {
+			t.Fatalf("sqlite.Open: %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
+		cfg.Store = st
+	}
+	svc, c := newService(t, cfg)
 	admin, err := svc.SignIn(ctx, "admin@acme.example")
 	if err != nil {
 		t.Fatalf("bootstrap admin sign-in: %v", err)
@@ -85,6 +102,7 @@ func newSeed(t *testing.T) *seed {
 	}
 	return &seed{
 		svc:   svc,
+		store: cfg.Store,
 		clock: c,
 		admin: admin,
 		anna:  put("anna@acme.example", "Anna Schmidt", discreet.RoleRep, "de"),
