@@ -438,3 +438,21 @@ func TestDevModeWithoutUser(t *testing.T) {
 }
 
 var _ auth.Verifier = (*auth.Google)(nil)
+
+// TestUnknownActionLogsInfo: an action the add-on does not know is the
+// caller's mistake (an old card, a hand-made event): the user gets a card,
+// the log an INFO line, not an ERROR one that would page someone.
+func TestUnknownActionLogsInfo(t *testing.T) {
+	var logs bytes.Buffer
+	e := echo.New()
+	Register(e, Config{Service: newDemoService(t), DevAuth: true, BaseURL: "https://discreet.example", Gmail: FixtureSource(DevMail()),
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	for _, params := range []map[string]string{{"action": "explode"}, nil} {
+		logs.Reset()
+		resp := do(t, e, call{path: PathAction, user: anna, body: eventJSON(ev{}, params, nil)})
+		wantText(t, resp, "Something went wrong")
+		if !strings.Contains(logs.String(), "level=INFO") || strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("action %v logged:\n%s", params, logs.String())
+		}
+	}
+}

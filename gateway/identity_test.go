@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/auth/authtest"
 	"github.com/discreet-crm/discreet/gateway"
 	"github.com/discreet-crm/discreet/message"
 	"github.com/discreet-crm/discreet/policy"
@@ -304,4 +305,29 @@ func TestImportBodyLimit(t *testing.T) {
 	if !strings.Contains(p.Detail, fmt.Sprint(gateway.ImportMaxBodyBytes)) {
 		t.Errorf("import over its limit: %+v", p)
 	}
+}
+
+// TestSignInHostedDomain: through the REST API, a token auto-provisions
+// only a Workspace account (hd) of an internal domain at exactly that
+// domain; provisioned users get in without hd; dev sign-in treats the
+// address as a Workspace account of its own domain.
+func TestSignInHostedDomain(t *testing.T) {
+	e := newEnv(t, envOptions{devAuth: true})
+	seed(t, e)
+	me := func(auth string, status int) {
+		t.Helper()
+		e.must(status, req{method: "GET", path: "/v1/me", header: map[string]string{"Authorization": auth}})
+	}
+	me("Bearer "+authtest.ConsumerToken("mallory@acme.example", audience), http.StatusUnauthorized)
+	me("Bearer "+authtest.WorkspaceToken("mallory@acme.example", audience, "evil.example"), http.StatusUnauthorized)
+	me("Bearer "+authtest.WorkspaceToken("ops@mail.acme.example", audience, "acme.example"), http.StatusUnauthorized)
+	me("Bearer "+authtest.Token("ops@mail.acme.example", audience), http.StatusUnauthorized) // hd mail.acme.example, not internal
+	me("Bearer "+authtest.ConsumerToken(anna, audience), http.StatusOK)                      // provisioned
+	me("Bearer "+authtest.Token("newcomer@acme.example", audience), http.StatusOK)           // hd acme.example
+	p := e.must(http.StatusUnauthorized, req{method: "GET", path: "/v1/me", header: map[string]string{"Authorization": "Bearer " + authtest.ConsumerToken("mallory@acme.example", audience)}}).problem(t)
+	if !strings.Contains(p.Detail, "not a member") {
+		t.Errorf("refusal: %+v", p)
+	}
+	e.must(http.StatusOK, req{method: "GET", path: "/v1/me", header: map[string]string{"X-Dev-User": "devnew@acme-ch.example"}})
+	e.must(http.StatusUnauthorized, req{method: "GET", path: "/v1/me", header: map[string]string{"X-Dev-User": "devnew@sub.acme-ch.example"}})
 }
