@@ -101,11 +101,12 @@ func (s *Service) legacyCopy(ctx context.Context, id identity) (discreet.Email, 
 // first log, would tell them that an email they may not read exists. Ids
 // are keyed hashes (policy.EmailID), so the caller cannot tell their own
 // record's id from the one a first log would have had either. Only
-// callers outside From, To and Cc get here (those fields are part of the
-// content, and their colleagues are internal participants of any record
-// of it), for example someone added through Bcc, Reply-To, Sender or a
-// Resent- field of a forged copy: their record holds what they uploaded
-// and never widens who reads the first one.
+// callers who are not internal participants of that record get here
+// (colleagues in From, To and Cc, part of the content, are internal
+// participants of every record of it): a colleague named only in Bcc,
+// Reply-To, Sender or a Resent- field, say of a forged copy, or a user
+// provisioned outside the internal domains. Their record holds what they
+// uploaded or Gmail gave them and never widens who reads the first one.
 func (s *Service) logOnce(ctx context.Context, actor discreet.User, org discreet.OrgSettings, e discreet.Email, id identity) (discreet.Email, bool, error) {
 	stored, found, err := s.legacyCopy(ctx, id)
 	if err != nil {
