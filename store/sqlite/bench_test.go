@@ -76,7 +76,7 @@ func bigTimeline(b *testing.B) *Store {
 			}
 			date := t0.Add(time.Duration(i)*7*time.Minute + time.Duration(rng.IntN(60))*time.Second)
 			e := discreet.Email{
-				ID:         policy.EmailID(fmt.Sprintf("<big-%d@mail.example>", i), ""),
+				ID:         policy.LegacyEmailID(fmt.Sprintf("<big-%d@mail.example>", i), ""),
 				Subject:    fmt.Sprintf("Quote %d for the spring order", i),
 				From:       owner,
 				To:         []string{bigContact},
@@ -197,7 +197,7 @@ func BenchmarkLogEmail(b *testing.B) {
 			i := n.Add(1)
 			contacts := []string{fmt.Sprintf("c%d@customer%d.example", i%10, i%3)}
 			e := discreet.Email{
-				ID:           policy.EmailID(fmt.Sprintf("<log-%d@mail.example>", i), ""),
+				ID:           policy.LegacyEmailID(fmt.Sprintf("<log-%d@mail.example>", i), ""),
 				Subject:      "Order confirmation",
 				From:         "rep@acme.com",
 				To:           contacts,

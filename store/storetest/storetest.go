@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Watches", func(t *testing.T) { RunWatches(t, open) })
 	t.Run("Seeding", func(t *testing.T) { RunSeeding(t, open) })
 	t.Run("Jobs", func(t *testing.T) { RunJobs(t, open) })
+	t.Run("Secrets", func(t *testing.T) { RunSecrets(t, open) })
 }
 
 // base is the suite's clock: whole microseconds, UTC.
@@ -98,7 +99,7 @@ func must(t *testing.T, err error, what string) {
 // Message-ID, participants the contacts, internal colleagues and owner.
 func email(msgID, owner, team string, v discreet.Visibility, date time.Time, contacts []string, internal ...string) discreet.Email {
 	e := discreet.Email{
-		ID:         policy.EmailID("<"+msgID+"@mail.example>", ""),
+		ID:         policy.LegacyEmailID("<"+msgID+"@mail.example>", ""),
 		MessageID:  "<" + msgID + "@mail.example>",
 		ThreadID:   "thread-" + msgID,
 		Subject:    "Subject " + msgID,
@@ -253,6 +254,7 @@ func testOrgSettings(t *testing.T, s store.Store) {
 	want.AdminsReadPrivate = true
 	want.HiddenEmails = discreet.HiddenStubs
 	want.ContactAccess = map[discreet.Role]discreet.Scope{discreet.RoleRep: discreet.ScopeOwned, discreet.RoleManager: discreet.ScopeAll}
+	want.Uploads = discreet.UploadsAdmins
 	must(t, s.PutOrgSettings(ctx, want), "PutOrgSettings")
 	got, err = s.OrgSettings(ctx)
 	must(t, err, "OrgSettings")
