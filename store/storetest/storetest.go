@@ -465,13 +465,15 @@ func testNeverLogAtomic(t *testing.T, s store.Store) {
 	wantCode(t, err, discreet.EConflict, "AddNeverLog with a pattern already listed")
 	err = s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("n5", "", "x@y.example"), nl("n6", "", "x@y.example")})
 	wantCode(t, err, discreet.EConflict, "AddNeverLog with a pattern twice in the batch")
+	err = s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("n7", "", "e@f.example"), nl("n1", "", "g@h.example")})
+	wantCode(t, err, discreet.EConflict, "AddNeverLog with an id already listed")
 	list, v2, err := s.NeverLog(ctx, "")
 	must(t, err, "NeverLog")
 	sameIDs(t, patterns(list), []string{"@zeta.example"}, "a failed batch adds nothing")
 	if v2 != v1 {
 		t.Fatalf("a failed batch moved the version %d → %d", v1, v2)
 	}
-	for _, id := range []string{"n2", "n4", "n5"} {
+	for _, id := range []string{"n2", "n4", "n5", "n7"} {
 		_, err := s.NeverLogEntry(ctx, "", id)
 		wantCode(t, err, discreet.ENotFound, "entry of a failed batch")
 	}
