@@ -341,12 +341,16 @@ func recordNeverLogChange(ctx context.Context, tx *sql.Tx, scope string, changes
 	if _, err := tx.ExecContext(ctx, "DELETE FROM never_log_changes WHERE version <= ?", next.Since); err != nil {
 		return err
 	}
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO never_log_changes (version, seq, removed, id, pattern) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
 	for i, c := range next.Changes {
 		if c.Version != next.Version {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO never_log_changes (version, seq, removed, id, pattern) VALUES (?, ?, ?, ?, ?)`,
-			c.Version, i, c.Removed, c.ID, c.Pattern); err != nil {
+		if _, err := insert.ExecContext(ctx, c.Version, i, c.Removed, c.ID, c.Pattern); err != nil {
 			return err
 		}
 	}
@@ -383,16 +387,28 @@ func (s *Store) AddNeverLog(ctx context.Context, entries []discreet.NeverLogEntr
 		changes = append(changes, store.NeverLogChange{ID: e.ID, Pattern: e.Pattern})
 	}
 	return s.write(ctx, "add never log", func(ctx context.Context, tx *sql.Tx) error {
+		// Prepared once for the batch: an import adds hundreds of entries
+		// a step, and parsing each statement again cost more than running it.
+		check, err := tx.PrepareContext(ctx, neverLogTaken)
+		if err != nil {
+			return err
+		}
+		defer check.Close()
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO never_log (scope, id, pattern, note, added_by, added_at)
+			VALUES (?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insert.Close()
 		for _, e := range entries {
 			var taken bool
-			if err := tx.QueryRowContext(ctx, neverLogTaken, e.Scope, e.Pattern, e.ID).Scan(&taken); err != nil {
+			if err := check.QueryRowContext(ctx, e.Scope, e.Pattern, e.ID).Scan(&taken); err != nil {
 				return err
 			}
 			if taken {
 				return discreet.Errorf(discreet.EConflict, "%s is already on the list", e.Pattern)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO never_log (scope, id, pattern, note, added_by, added_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, e.Scope, e.ID, e.Pattern, e.Note, e.AddedBy,
+			if _, err := insert.ExecContext(ctx, e.Scope, e.ID, e.Pattern, e.Note, e.AddedBy,
 				e.AddedAt.UTC().Format(time.RFC3339Nano)); err != nil {
 				return err
 			}
