@@ -123,6 +123,19 @@ type Team struct {
 	Name string `json:"name"`
 }
 
+// Uploads says who may log a message from uploaded bytes (REST raw)
+// rather than have the server fetch it from Gmail.
+type Uploads string
+
+const (
+	UploadsAll    Uploads = "all"    // every user
+	UploadsAdmins Uploads = "admins" // admins only
+	UploadsOff    Uploads = "off"    // nobody: only Gmail-fetched and captured mail is logged
+)
+
+// Valid reports whether u is a known setting.
+func (u Uploads) Valid() bool { return u == UploadsAll || u == UploadsAdmins || u == UploadsOff }
+
 // OrgSettings are the company's choices.
 type OrgSettings struct {
 	InternalDomains   []string       `json:"internalDomains"`
@@ -133,6 +146,9 @@ type OrgSettings struct {
 	AdminsReadPrivate bool           `json:"adminsReadPrivate"`
 	StoreBodies       bool           `json:"storeBodies"`
 	MaxBodyBytes      int            `json:"maxBodyBytes"`
+	// Uploads is who may log uploaded bytes; "" (settings stored before
+	// it existed) means UploadsAll.
+	Uploads Uploads `json:"uploads"`
 }
 
 // DefaultOrgSettings are the settings of a new org.
@@ -144,6 +160,10 @@ func DefaultOrgSettings() OrgSettings {
 		HiddenEmails:      HiddenCount,
 		StoreBodies:       true,
 		MaxBodyBytes:      64 << 10,
+		// Everyone, as before the setting existed: the REST API's raw path
+		// is how integrations and the README's walkthrough log, and every
+		// upload is marked as one wherever it is shown.
+		Uploads: UploadsAll,
 	}
 }
 
@@ -201,6 +221,12 @@ type Email struct {
 	Source       Source    `json:"source"`
 	LoggedAt     time.Time `json:"loggedAt"`
 }
+
+// Uploaded reports whether the email was logged from bytes a caller
+// uploaded rather than fetched from Gmail by the server: the server sets
+// GmailMessageID only when it fetched the message (button or capture), so
+// this holds for emails logged before the flag existed too.
+func (e Email) Uploaded() bool { return e.GmailMessageID == "" }
 
 // IsInternal reports whether addr (normalized) was an internal participant.
 func (e Email) IsInternal(addr string) bool {

@@ -35,10 +35,12 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"refreshHome":     h.refreshHome,
 	}[name]
 	if !ok {
+		// The caller's mistake (an old card, a hand-made event), not ours:
+		// invalid_argument is logged at INFO, where errShown would be ERROR.
 		if name == "" {
-			return Response{}, errShown{r.v.t("This request is not a Gmail add-on event we understand: %s", "it names no action")}
+			return Response{}, discreet.Errorf(discreet.EInvalid, "%s", r.v.t("This request is not a Gmail add-on event we understand: %s", "it names no action"))
 		}
-		return Response{}, errShown{r.v.t("Unknown action %q.", name)}
+		return Response{}, discreet.Errorf(discreet.EInvalid, "%s", r.v.t("Unknown action %q.", name))
 	}
 	return fn(ctx, r)
 }

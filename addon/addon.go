@@ -106,13 +106,23 @@ type errShown struct{ msg string }
 
 func (e errShown) Error() string { return e.msg }
 
-// endpoint decodes and authenticates the event, runs fn, and turns every
-// failure into an error card: Gmail shows a card or a generic failure, and
-// a card that says what went wrong is the better of the two.
+// endpoint authenticates the caller, decodes the event, signs the user in,
+// runs fn, and turns every failure after the first step into an error
+// card: Gmail shows a card or a generic failure, and a card that says what
+// went wrong is the better of the two. A request that Google did not sign
+// (no valid system ID token) gets no card: only Google calls these
+// endpoints, so it is answered 401 problem+json by the host's error
+// handler, before its body is read.
 func (h *handler) endpoint(callback bool, fn endpointFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		ctx := req.Context()
+		caller, err := h.authenticateCaller(c)
+		if err != nil {
+			h.log.WarnContext(ctx, "addon: request not from Google", "path", req.URL.Path, "err", err)
+			return err
+		}
+
 		v := newView(nil, h.actionURL(c))
 		fail := func(msg string) error {
 			card := v.errorCard(msg)
@@ -138,9 +148,9 @@ func (h *handler) endpoint(callback bool, fn endpointFunc) echo.HandlerFunc {
 		}
 		v = newView(ev, h.actionURL(c))
 
-		user, err := h.authenticate(c, ev)
+		user, err := h.signInUser(ctx, caller, ev)
 		if err != nil {
-			h.log.WarnContext(ctx, "addon: unauthenticated event", "path", req.URL.Path, "err", err)
+			h.log.WarnContext(ctx, "addon: user not signed in", "path", req.URL.Path, "err", err)
 			var shown errShown
 			if errors.As(err, &shown) {
 				return fail(shown.msg)
@@ -210,53 +220,76 @@ func (h *handler) origin(c echo.Context) string {
 	return c.Scheme() + "://" + c.Request().Host
 }
 
-// authenticate verifies the add-on's system ID token and the user's ID
-// token, and signs the user in. The rep is who userIdToken says, never an
-// address from anywhere else in the body.
-func (h *handler) authenticate(c echo.Context, ev *Event) (discreet.User, error) {
+// caller is who authenticateCaller found: Google (the add-on's system ID
+// token, the user still to be read from the event), a user already (the
+// Apps Script forwarder's user ID token), or the dev user.
+type caller struct {
+	user *service.Identity
+}
+
+// authenticateCaller checks that Google sent the request: the add-on's
+// system ID token in Authorization (or, with UserTokenAuth, the user's own
+// ID token; in dev mode X-Dev-User). Any failure is the caller's answer:
+// unauthenticated (401), or unavailable (503) when Google's keys cannot
+// be fetched to tell.
+func (h *handler) authenticateCaller(c echo.Context) (caller, error) {
 	ctx := c.Request().Context()
 	if h.cfg.DevAuth {
 		if dev := strings.TrimSpace(c.Request().Header.Get("X-Dev-User")); dev != "" {
-			return h.signIn(ctx, dev)
+			// Dev mode is loopback only; its users are treated as Workspace
+			// accounts of their own domain, so the hosted-domain rule of
+			// sign-in still applies (service.DevIdentity).
+			id := service.DevIdentity(dev)
+			return caller{user: &id}, nil
 		}
 	}
 	if h.cfg.Verifier == nil {
-		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "no ID-token verifier configured")
+		return caller{}, discreet.Errorf(discreet.EUnauthenticated, "no ID-token verifier configured")
 	}
 	if h.cfg.ClientID == "" || h.cfg.ServiceAccount == "" && !h.cfg.UserTokenAuth {
-		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "DISCREET_ADDON_SA and DISCREET_ADDON_CLIENT_ID must be configured")
+		return caller{}, discreet.Errorf(discreet.EUnauthenticated, "DISCREET_ADDON_SA and DISCREET_ADDON_CLIENT_ID must be configured")
 	}
-	authz := c.Request().Header.Get("Authorization")
-	token, ok := strings.CutPrefix(authz, "Bearer ")
+	token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
-		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "no ID token in Authorization")
+		return caller{}, discreet.Errorf(discreet.EUnauthenticated, "no ID token in Authorization")
 	}
+	token = strings.TrimSpace(token)
 	if h.cfg.UserTokenAuth {
-		who, err := h.cfg.Verifier.Verify(ctx, strings.TrimSpace(token), append([]string{h.cfg.ClientID}, h.cfg.Audiences...)...)
+		who, err := h.cfg.Verifier.Verify(ctx, token, append([]string{h.cfg.ClientID}, h.cfg.Audiences...)...)
 		if err != nil {
-			return discreet.User{}, err
+			return caller{}, err
 		}
-		return h.signIn(ctx, who.Email)
+		return caller{user: &service.Identity{Email: who.Email, HostedDomain: who.HostedDomain}}, nil
 	}
 	audiences := append([]string{h.origin(c) + c.Request().URL.Path}, h.cfg.Audiences...)
-	sys, err := h.cfg.Verifier.Verify(ctx, strings.TrimSpace(token), audiences...)
+	sys, err := h.cfg.Verifier.Verify(ctx, token, audiences...)
 	if err != nil {
-		return discreet.User{}, err
+		return caller{}, err
 	}
 	if !strings.EqualFold(sys.Email, strings.TrimSpace(h.cfg.ServiceAccount)) {
-		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "the system ID token is from %s, not the add-on", sys.Email)
+		return caller{}, discreet.Errorf(discreet.EUnauthenticated, "the system ID token is from %s, not the add-on", sys.Email)
+	}
+	return caller{}, nil
+}
+
+// signInUser signs in the user of a request Google sent: the one the
+// caller's token named, else whoever the event's userIdToken says, never
+// an address from anywhere else in the body.
+func (h *handler) signInUser(ctx context.Context, c caller, ev *Event) (discreet.User, error) {
+	if c.user != nil {
+		return h.signIn(ctx, *c.user)
 	}
 	who, err := h.cfg.Verifier.Verify(ctx, ev.Authorization.UserIDToken, h.cfg.ClientID)
 	if err != nil {
 		return discreet.User{}, err
 	}
-	return h.signIn(ctx, who.Email)
+	return h.signIn(ctx, service.Identity{Email: who.Email, HostedDomain: who.HostedDomain})
 }
 
 // signIn asks the service who the verified address is; a refusal is shown
 // as the service words it (e.g. not a member of the org).
-func (h *handler) signIn(ctx context.Context, email string) (discreet.User, error) {
-	u, err := h.cfg.Service.SignIn(ctx, email)
+func (h *handler) signIn(ctx context.Context, id service.Identity) (discreet.User, error) {
+	u, err := h.cfg.Service.SignInIdentity(ctx, id)
 	if err != nil {
 		if discreet.ErrorCode(err) == discreet.EUnauthenticated || discreet.ErrorCode(err) == discreet.EPermission {
 			return discreet.User{}, errShown{discreet.ErrorMessage(err)}

@@ -84,6 +84,20 @@ func scenarios() map[string]Response {
 			Contact:  &service.ContactView{Email: "einkauf@berlin-tools.example", Access: discreet.AccessFull, Owner: "anna@acme.example", OwnerName: "Anna Schmidt", Team: "de", TeamName: "Germany", CanManage: true},
 			Timeline: &service.TimelineView{Items: []service.TimelineItem{{Visible: true, Date: annaPrivate.Date, Owner: annaPrivate.Owner, OwnerName: "Anna Schmidt", Email: annaPrivate}}}}},
 	}
+	// An email logged from uploaded bytes, and one fetched from Gmail, on
+	// one timeline: the card and the row say which was uploaded.
+	uploaded := emailView("e-upload", "Zahlungsanweisung", discreet.VisibilityPublic, "2026-03-04T07:45:00Z", false)
+	uploaded.Uploaded = true
+	fetched := emailView("e-gmail", "Kreditlinie 2026", discreet.VisibilityPublic, "2026-03-02T08:00:00Z", false)
+	fetched.GmailMessageID = "18c1f2"
+	upload := messageModel{
+		GmailMessageID: "msg-upload", Subject: "Zahlungsanweisung", Email: uploaded,
+		Contacts: []contactModel{{Address: "kunde@zurich-bank.example", Contact: &beatFull,
+			Timeline: &service.TimelineView{Contact: beatFull, Items: []service.TimelineItem{
+				{Visible: true, Date: uploaded.Date, Owner: uploaded.Owner, OwnerName: "Beat Keller", Email: uploaded},
+				{Visible: true, Date: fetched.Date, Owner: fetched.Owner, OwnerName: "Beat Keller", Email: fetched},
+			}}}},
+	}
 	blocked := messageModel{
 		GmailMessageID: "msg-hr", Subject: "Vertrag",
 		Decision: &discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@hr-partner.example", List: "org", Address: "anna@hr-partner.example"},
@@ -129,6 +143,8 @@ func scenarios() map[string]Response {
 		"message_stub_de":        pushCard(de.messageCard(stub)),
 		"message_full":           pushCard(en.messageCard(full)),
 		"message_logged_private": render(en.t("Logged as %s", en.visibility(discreet.VisibilityPrivate)), Navigation{UpdateCard: en.messageCard(logged)}),
+		"message_uploaded":       pushCard(en.messageCard(upload)),
+		"message_uploaded_de":    pushCard(de.messageCard(upload)),
 		"message_blocked":        pushCard(en.messageCard(blocked)),
 		"message_internal":       pushCard(en.messageCard(internal)),
 		"timeline_more":          render("", Navigation{PushCard: en.timelineCard("kunde@zurich-bank.example", *full.Contacts[0].Timeline)}),

@@ -76,8 +76,9 @@ func (r *request) gmailTokens() service.GmailTokens {
 
 // openMessage is what the card needs of the open message's headers.
 type openMessage struct {
-	messageID, subject string
-	addresses          []string // every participant, normalized, once
+	raw       []byte
+	subject   string
+	addresses []string // every participant, normalized, once
 }
 
 // readOpenMessage fetches the open message with the event's tokens and
@@ -101,7 +102,7 @@ func (h *handler) readOpenMessage(ctx context.Context, r *request, id string) (o
 	if err != nil {
 		subject = msg.Header.Get("Subject")
 	}
-	om := openMessage{messageID: msg.Header.Get("Message-Id"), subject: subject}
+	om := openMessage{raw: raw, subject: subject}
 	seen := map[string]bool{}
 	for _, pt := range policy.Participants(msg.Header.Get) {
 		if pt.Address != "" && !seen[pt.Address] {
@@ -134,7 +135,7 @@ func (h *handler) messageModel(ctx context.Context, r *request, decision *discre
 		m.DefaultVisibility = me.Settings.DefaultVisibility
 	}
 
-	ev, err := svc.Email(ctx, r.user, policy.EmailID(om.messageID, id))
+	ev, err := svc.LoggedCopy(ctx, r.user, om.raw, id)
 	switch discreet.ErrorCode(err) {
 	case "":
 		m.Email = &ev

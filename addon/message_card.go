@@ -53,6 +53,9 @@ func (v *view) thisEmailSection(m messageModel) *Section {
 			Text:        "<b>" + esc(v.t("Logged as %s", v.visibility(e.Visibility))) + "</b>",
 			BottomLabel: v.t("by %s · %s", person(e.OwnerName, e.Owner), v.date(e.LoggedAt)),
 		}))
+		if e.Uploaded {
+			s.Widgets = append(s.Widgets, v.uploadedNote())
+		}
 		s.Widgets = append(s.Widgets, paragraph(esc(v.visibilityHelp(e.Visibility))))
 		if e.CanManage {
 			s.Widgets = append(s.Widgets,
@@ -78,6 +81,16 @@ func (v *view) thisEmailSection(m messageModel) *Section {
 		)
 	}
 	return s
+}
+
+// uploadedNote marks an email logged from uploaded bytes: what it says
+// about its sender and date is the uploader's word, not Gmail's.
+func (v *view) uploadedNote() *Widget {
+	return deco(&decorated{
+		StartIcon: knownIcon("DESCRIPTION"),
+		TopLabel:  v.t("Uploaded"),
+		Text:      esc(v.t("Logged from an uploaded copy, not fetched from Gmail: its sender and date are as the uploader gave them.")),
+	})
 }
 
 // notLogged explains a decision not to log, with the lock for Never Log.
@@ -167,11 +180,15 @@ func (v *view) timelineWidgets(contact string, tl service.TimelineView) []*Widge
 			if subject == "" {
 				subject = v.t("(no subject)")
 			}
+			bottom := v.visibility(e.Visibility)
+			if e.Uploaded {
+				bottom += " · " + v.t("uploaded")
+			}
 			ws = append(ws, deco(&decorated{
 				StartIcon:   knownIcon("EMAIL"),
 				TopLabel:    v.date(e.Date) + " · " + person(e.OwnerName, e.Owner),
 				Text:        esc(subject),
-				BottomLabel: v.visibility(e.Visibility),
+				BottomLabel: bottom,
 			}))
 			continue
 		}

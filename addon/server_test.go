@@ -17,6 +17,8 @@ import (
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/auth"
+	"github.com/discreet-crm/discreet/auth/authtest"
+	"github.com/discreet-crm/discreet/gateway"
 	"github.com/discreet-crm/discreet/service"
 	"github.com/discreet-crm/discreet/store/sqlite"
 )
@@ -300,7 +302,6 @@ func TestBadEventsGetErrorCards(t *testing.T) {
 		"no message":      {path: PathMessage, user: anna, body: eventJSON(ev{}, nil, nil)},
 		"unknown message": {path: PathMessage, user: anna, body: messageEvent("no-such-message", nil, nil)},
 		"not a member":    {path: PathHomepage, user: "eve@evil.example", body: eventJSON(ev{}, nil, nil)},
-		"no credentials":  {path: PathHomepage, body: eventJSON(ev{}, nil, nil)},
 		"too large":       {path: PathHomepage, user: anna, body: `{"x":"` + strings.Repeat("a", MaxBody) + `"}`},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -310,40 +311,106 @@ func TestBadEventsGetErrorCards(t *testing.T) {
 	}
 }
 
+// hosted is the add-on as production serves it: mounted in the REST
+// gateway, whose error handler answers problem+json.
+func hosted(t *testing.T, svc *service.Service, cfg Config) http.Handler {
+	t.Helper()
+	cfg.Service = svc
+	cfg.BaseURL = "https://discreet.example"
+	cfg.Gmail = FixtureSource(DevMail())
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return gateway.New(gateway.Config{Service: svc, Logger: cfg.Logger, Mount: []func(*echo.Echo){func(e *echo.Echo) { Register(e, cfg) }}})
+}
+
+// wantProblem posts c and checks the answer is status as problem+json,
+// with no card in it.
+func wantProblem(t *testing.T, h http.Handler, c call, status int) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, c.path, strings.NewReader(c.body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.user != "" {
+		req.Header.Set("X-Dev-User", c.user)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != status || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("%s: %d %s %s, want %d problem+json", c.path, rec.Code, rec.Header().Get("Content-Type"), rec.Body, status)
+	}
+	var p struct {
+		Status int    `json:"status"`
+		Code   string `json:"code"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Status != status || p.Code == "" {
+		t.Fatalf("%s: problem %s (%v)", c.path, rec.Body, err)
+	}
+	if strings.Contains(rec.Body.String(), "navigations") || strings.Contains(rec.Body.String(), "renderActions") {
+		t.Fatalf("%s: a card for a request Google did not sign: %s", c.path, rec.Body)
+	}
+}
+
 // TestProductionAuth runs the real token verification with the test
 // signer: the system ID token must be the add-on's service account for the
-// URL called, and the rep is whoever userIdToken says.
+// URL called (else 401 problem+json: only Google calls these endpoints),
+// and the rep is whoever userIdToken says (else a card that says so).
 func TestProductionAuth(t *testing.T) {
 	svc := newDemoService(t)
 	const sa = "service-123@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
 	const client = "1234.apps.googleusercontent.com"
-	e := echo.New()
-	Register(e, Config{Service: svc, Verifier: authtestVerifier(t), ServiceAccount: sa, ClientID: client,
-		BaseURL: "https://discreet.example", Gmail: FixtureSource(DevMail()), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e := hosted(t, svc, Config{Verifier: authtestVerifier(t), ServiceAccount: sa, ClientID: client})
 	bodyWith := func(userToken string) string {
 		b, _ := json.Marshal(ev{"commonEventObject": ev{"hostApp": "GMAIL"}, "authorizationEventObject": ev{"userIdToken": userToken}})
 		return string(b)
 	}
 	good := authtestToken(sa, "https://discreet.example"+PathHomepage)
+	sys := map[string]string{"Authorization": "Bearer " + good}
 	user := authtestToken(anna, client)
 
-	resp := do(t, e, call{path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith(user)})
+	resp := do(t, e, call{path: PathHomepage, headers: sys, body: bodyWith(user)})
 	wantText(t, resp, "Signed in as anna@acme.example")
 
+	// Not Google: 401 problem+json, whatever the body.
 	for name, c := range map[string]call{
-		"no header":          {path: PathHomepage, body: bodyWith(user)},
-		"wrong audience":     {path: PathMessage, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith(user)},
-		"not the add-on":     {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtestToken("someone@example.com", "https://discreet.example"+PathHomepage)}, body: bodyWith(user)},
-		"user token for sa":  {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith(authtestToken(anna, "https://discreet.example"+PathHomepage))},
-		"no user token":      {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith("")},
-		"dev header ignored": {path: PathHomepage, user: anna, headers: map[string]string{"Authorization": "Bearer " + good}, body: bodyWith("")},
+		"no header":                  {path: PathHomepage, body: bodyWith(user)},
+		"no header, garbage":         {path: PathHomepage, body: "{nope"},
+		"not a bearer token":         {path: PathHomepage, headers: map[string]string{"Authorization": "Basic " + good}, body: bodyWith(user)},
+		"wrong audience":             {path: PathMessage, headers: sys, body: bodyWith(user)},
+		"not the add-on":             {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtestToken("someone@example.com", "https://discreet.example"+PathHomepage)}, body: bodyWith(user)},
+		"forged signature":           {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtest.SignWrongKey(authtest.Claims(sa, "https://discreet.example"+PathHomepage))}, body: bodyWith(user)},
+		"user token as system token": {path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + user}, body: bodyWith(user)},
+		"dev header":                 {path: PathHomepage, user: anna, body: bodyWith(user)},
+	} {
+		t.Run(name, func(t *testing.T) { wantProblem(t, e, c, http.StatusUnauthorized) })
+	}
+
+	// Google-signed, but the user cannot be signed in: a card.
+	for name, c := range map[string]call{
+		"user token for sa":  {path: PathHomepage, headers: sys, body: bodyWith(authtestToken(anna, "https://discreet.example"+PathHomepage))},
+		"no user token":      {path: PathHomepage, headers: sys, body: bodyWith("")},
+		"dev header ignored": {path: PathHomepage, user: anna, headers: sys, body: bodyWith("")},
+		"garbage event":      {path: PathHomepage, headers: sys, body: "{nope"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			resp := do(t, e, c)
-			wantText(t, resp, "We could not verify this request.")
+			wantText(t, resp, "Something went wrong")
 			rejectText(t, resp, "Signed in as")
 		})
 	}
+	// The hosted-domain rule: a consumer account registered with a company
+	// address is told it is not a member; a Workspace account of an
+	// internal domain is provisioned on first sign-in.
+	resp = do(t, e, call{path: PathHomepage, headers: sys, body: bodyWith(authtest.ConsumerToken("mallory@acme.example", client))})
+	wantText(t, resp, "not a member of this organization")
+	rejectText(t, resp, "Signed in as")
+	resp = do(t, e, call{path: PathHomepage, headers: sys, body: bodyWith(authtest.WorkspaceToken("dev@eu.acme.example", client, "acme.example"))})
+	wantText(t, resp, "not a member of this organization")
+	resp = do(t, e, call{path: PathHomepage, headers: sys, body: bodyWith(authtest.Token("newrep@acme.example", client))})
+	wantText(t, resp, "Signed in as newrep@acme.example")
+	// A provisioned user gets in with a consumer account's token too.
+	resp = do(t, e, call{path: PathHomepage, headers: sys, body: bodyWith(authtest.ConsumerToken(beat, client))})
+	wantText(t, resp, "Signed in as "+beat)
 }
 
 // TestUserTokenAuth is the Apps Script path: the user's ID token in
@@ -351,14 +418,41 @@ func TestProductionAuth(t *testing.T) {
 func TestUserTokenAuth(t *testing.T) {
 	svc := newDemoService(t)
 	const client = "1234.apps.googleusercontent.com"
-	e := echo.New()
-	Register(e, Config{Service: svc, Verifier: authtestVerifier(t), ClientID: client, UserTokenAuth: true,
-		BaseURL: "https://discreet.example", Gmail: FixtureSource(DevMail()), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e := hosted(t, svc, Config{Verifier: authtestVerifier(t), ClientID: client, UserTokenAuth: true})
 	body := eventJSON(ev{}, nil, nil)
 	resp := do(t, e, call{path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtestToken(anna, client)}, body: body})
 	wantText(t, resp, "Signed in as anna@acme.example")
-	resp = do(t, e, call{path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtestToken(anna, "other-client")}, body: body})
-	wantText(t, resp, "We could not verify this request.")
+	wantProblem(t, e, call{path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtestToken(anna, "other-client")}, body: body}, http.StatusUnauthorized)
+	wantProblem(t, e, call{path: PathHomepage, body: body}, http.StatusUnauthorized)
+	resp = do(t, e, call{path: PathHomepage, headers: map[string]string{"Authorization": "Bearer " + authtest.ConsumerToken("mallory@acme.example", client)}, body: body})
+	wantText(t, resp, "not a member of this organization")
+}
+
+// TestDevModeWithoutUser: in dev mode a request with neither X-Dev-User nor
+// a token is not Google's either.
+func TestDevModeWithoutUser(t *testing.T) {
+	e := hosted(t, newDemoService(t), Config{DevAuth: true})
+	wantProblem(t, e, call{path: PathHomepage, body: eventJSON(ev{}, nil, nil)}, http.StatusUnauthorized)
+	resp := do(t, e, call{path: PathHomepage, user: anna, body: eventJSON(ev{}, nil, nil)})
+	wantText(t, resp, "Signed in as anna@acme.example")
 }
 
 var _ auth.Verifier = (*auth.Google)(nil)
+
+// TestUnknownActionLogsInfo: an action the add-on does not know is the
+// caller's mistake (an old card, a hand-made event): the user gets a card,
+// the log an INFO line, not an ERROR one that would page someone.
+func TestUnknownActionLogsInfo(t *testing.T) {
+	var logs bytes.Buffer
+	e := echo.New()
+	Register(e, Config{Service: newDemoService(t), DevAuth: true, BaseURL: "https://discreet.example", Gmail: FixtureSource(DevMail()),
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	for _, params := range []map[string]string{{"action": "explode"}, nil} {
+		logs.Reset()
+		resp := do(t, e, call{path: PathAction, user: anna, body: eventJSON(ev{}, params, nil)})
+		wantText(t, resp, "Something went wrong")
+		if !strings.Contains(logs.String(), "level=INFO") || strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("action %v logged:\n%s", params, logs.String())
+		}
+	}
+}

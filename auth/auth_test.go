@@ -31,6 +31,31 @@ func TestVerifyValid(t *testing.T) {
 	}
 }
 
+// TestVerifyHostedDomain: the hd claim reaches the caller (lower-cased)
+// for sign-in to decide on; a consumer account has none, and an hd that is
+// not a string counts as none.
+func TestVerifyHostedDomain(t *testing.T) {
+	g := authtest.Verifier(t)
+	for name, tc := range map[string]struct{ token, want string }{
+		"Workspace account":                 {authtest.WorkspaceToken("anna@acme.example", aud, "ACME.example"), "acme.example"},
+		"Workspace of another domain":       {authtest.WorkspaceToken("anna@acme-ch.example", aud, "acme.example"), "acme.example"},
+		"consumer account, company address": {authtest.ConsumerToken("anna@acme.example", aud), ""},
+		"hd not a string": {func() string {
+			c := authtest.Claims("anna@acme.example", aud)
+			c["hd"] = 42
+			return authtest.Sign(c)
+		}(), ""},
+	} {
+		id, err := g.Verify(context.Background(), tc.token, aud)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if id.HostedDomain != tc.want {
+			t.Errorf("%s: HostedDomain = %q, want %q", name, id.HostedDomain, tc.want)
+		}
+	}
+}
+
 func TestVerifyStringEmailVerified(t *testing.T) {
 	c := authtest.Claims("anna@acme.example", aud)
 	c["email_verified"] = "true"

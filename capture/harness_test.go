@@ -19,7 +19,6 @@ import (
 	"github.com/discreet-crm/discreet/capture"
 	"github.com/discreet-crm/discreet/gateway"
 	"github.com/discreet-crm/discreet/internal/gmailfake"
-	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/service"
 	"github.com/discreet-crm/discreet/store"
 	"github.com/discreet-crm/discreet/store/sqlite"
@@ -113,10 +112,14 @@ type mail struct {
 	date    time.Time
 }
 
+// sentAt is the date of mail without one: recent, and the same on every
+// call, so that m.raw() is the same message every time.
+var sentAt = time.Now().Truncate(time.Second)
+
 func (m mail) raw() []byte {
 	date := m.date
 	if date.IsZero() {
-		date = time.Now()
+		date = sentAt
 	}
 	from := m.from
 	if from == "" {
@@ -127,10 +130,6 @@ func (m mail) raw() []byte {
 		from, strings.Join(m.to, ", "), m.subject, date.Format(time.RFC1123Z), m.id)
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, here is the quote.\r\n")
 	return b.Bytes()
-}
-
-func (m mail) emailID() string {
-	return policy.EmailID(policy.NormalizeMessageID("<"+m.id+"@mail.acme.example>"), m.id)
 }
 
 // send puts m into the user's SENT and returns the new history id.
@@ -145,15 +144,22 @@ func (h *harness) intent(t *testing.T, to []string, subject string, log bool, v 
 	}
 }
 
-// logged returns the stored email of m, or false.
+// logged returns the stored email of m as its sender, who captured it,
+// sees it, or false.
 func (h *harness) logged(t *testing.T, m mail) (discreet.Email, bool) {
 	t.Helper()
-	e, err := h.st.Email(t.Context(), m.emailID())
+	from := m.from
+	if from == "" {
+		from = anna
+	}
+	sender, err := h.st.User(t.Context(), from)
+	must(t, err)
+	ev, err := h.svc.LoggedCopy(t.Context(), sender, m.raw(), m.id)
 	if discreet.ErrorCode(err) == discreet.ENotFound {
-		return e, false
+		return discreet.Email{}, false
 	}
 	must(t, err)
-	return e, true
+	return ev.Email, true
 }
 
 func (h *harness) history(t *testing.T, user string) uint64 {

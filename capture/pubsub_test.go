@@ -109,6 +109,9 @@ func TestPubSubCapture(t *testing.T) {
 		if e.Visibility != discreet.VisibilityTeam || e.Source != discreet.SourceCompose || e.Owner != anna || e.GmailMessageID != "m-on" {
 			t.Fatalf("logged %+v, want team visibility from the compose intent, owned by anna", e)
 		}
+		if e.Uploaded() {
+			t.Error("captured mail is marked uploaded; the server fetched it from Gmail")
+		}
 		if got, want := f.history(t, anna), f.gmail.HistoryID(anna); got != want {
 			t.Fatalf("history id %d after capture, want %d", got, want)
 		}

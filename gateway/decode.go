@@ -114,16 +114,20 @@ func tooDeep(body []byte, max int) (int, bool) {
 	return 0, false
 }
 
-// readBody reads the whole body, at most maxBody bytes.
+// readBody reads the whole body, at most the route's limit (bodyLimit).
 func (g *gateway) readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
-	if r.ContentLength > g.maxBody {
-		return nil, tooLarge(g.maxBody)
+	limit := g.maxBody
+	if n, ok := c.Get(bodyLimitKey).(int64); ok {
+		limit = n
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, g.maxBody))
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return nil, tooLarge(g.maxBody)
+		return nil, tooLarge(limit)
 	}
 	if err != nil {
 		return nil, discreet.Wrap(err, discreet.EInvalid, "could not read the request body")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/internal/logging"
+	"github.com/discreet-crm/discreet/service"
 )
 
 // HeaderRequestID carries the request id in and out.
@@ -86,6 +87,25 @@ func withDeadline(d time.Duration) echo.MiddlewareFunc {
 	}
 }
 
+// bodyLimitKey holds the route's body limit in the echo.Context.
+const bodyLimitKey = "discreet.maxBody"
+
+// bodyLimit caps the request body at n bytes: readBody answers 413 naming
+// n, and a handler that reads the body itself (another package's route)
+// gets an *http.MaxBytesError past it.
+func bodyLimit(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(bodyLimitKey, n)
+			r := c.Request()
+			if r.Body != nil {
+				r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+			}
+			return next(c)
+		}
+	}
+}
+
 // saneRequestID accepts ids a caller may pass on: short, printable, no
 // spaces, so they cannot forge log lines.
 func saneRequestID(id string) bool {
@@ -125,7 +145,7 @@ func (g *gateway) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		ctx := r.Context()
-		var email string
+		var who service.Identity
 		if h := r.Header.Get(echo.HeaderAuthorization); h != "" {
 			scheme, token, ok := strings.Cut(h, " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -138,13 +158,13 @@ func (g *gateway) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			email = id.Email
+			who = service.Identity{Email: id.Email, HostedDomain: id.HostedDomain}
 		} else if dev := r.Header.Get("X-Dev-User"); dev != "" && g.devAuth {
-			email = dev
+			who = service.DevIdentity(dev)
 		} else {
 			return discreet.Errorf(discreet.EUnauthenticated, "sign in with Authorization: Bearer <Google ID token>")
 		}
-		u, err := g.svc.SignIn(ctx, email)
+		u, err := g.svc.SignInIdentity(ctx, who)
 		if err != nil {
 			return err
 		}

@@ -22,3 +22,20 @@ func TestLongRoutes(t *testing.T) {
 		t.Errorf("long routes %v, want %v", long, want)
 	}
 }
+
+// Only the import takes bodies over the configured limit, and its own
+// limit is ImportMaxBodyBytes.
+func TestLargeBodyRoutes(t *testing.T) {
+	var large []string
+	for _, r := range (&gateway{}).routes() {
+		if r.MaxBody != 0 {
+			if r.MaxBody != ImportMaxBodyBytes {
+				t.Errorf("%s %s: body limit %d", r.Method, r.Path, r.MaxBody)
+			}
+			large = append(large, r.Method+" "+r.Path)
+		}
+	}
+	if want := []string{"POST /v1/never-log:import"}; !slices.Equal(large, want) {
+		t.Errorf("routes with their own body limit %v, want %v", large, want)
+	}
+}

@@ -256,7 +256,7 @@ func TestScenario(t *testing.T) {
 		}
 		exp := e.must(http.StatusOK, req{method: "GET", path: "/v1/never-log:export", as: admin})
 		if ct := exp.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") ||
-			!strings.HasPrefix(string(exp.body), "pattern,note,addedBy,addedAt\n@hr-partner.example,HR agency: never log,admin@acme.example,") {
+			!strings.HasPrefix(string(exp.body), "pattern,note,addedBy,addedAt\n'@hr-partner.example,HR agency: never log,admin@acme.example,") {
 			t.Errorf("export: %s %s", ct, exp.body)
 		}
 		bad := e.must(http.StatusBadRequest, req{method: "POST", path: "/v1/never-log:import", as: admin, contentType: "text/plain",

@@ -8,6 +8,8 @@ package message
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/mail"
 	"strings"
 	"time"
@@ -79,6 +81,10 @@ type Message struct {
 	// Snippet is the start of the whitespace-collapsed body text, computed
 	// whether or not the body is stored.
 	Snippet string
+	// BodyHash is the SHA-256 (hex) of the whole body text with line ends
+	// and trailing white space normalized: the same for every copy of one
+	// message whatever Options say (see Content).
+	BodyHash string
 
 	HasAttachments  bool
 	AttachmentCount int
@@ -110,6 +116,27 @@ func (m *Message) Malformed() []string {
 		}
 	}
 	return out
+}
+
+// Content is what identifies this message beyond its Message-ID (see
+// policy.Content): From, To and Cc, Date, Subject and the body's hash.
+func (m *Message) Content() policy.Content {
+	c := policy.Content{Date: m.Date, Subject: m.Subject, BodyHash: m.BodyHash}
+	for _, p := range m.Participants {
+		a := p.Address
+		if a == "" {
+			a = p.Raw
+		}
+		switch p.Field {
+		case "from":
+			c.From = append(c.From, a)
+		case "to":
+			c.To = append(c.To, a)
+		case "cc":
+			c.Cc = append(c.Cc, a)
+		}
+	}
+	return c
 }
 
 func (m *Message) warn(format string, args ...any) {
@@ -195,6 +222,7 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 	text = validUTF8(text, func() { m.warn("the body is not valid in its declared charset; read as Windows-1252") })
 	text = normalizeNewlines(text)
 	m.Snippet = snippet(text, SnippetRunes)
+	m.BodyHash = bodyHash(text)
 	if opts.StoreBody {
 		m.BodyText, m.BodyTruncated = capUTF8(text, opts.MaxBodyBytes)
 	}
@@ -437,6 +465,20 @@ func capUTF8(s string, n int) (string, bool) {
 		cut--
 	}
 	return s[:cut], true
+}
+
+// bodyHash hashes text (line ends already normalized) without the white
+// space that transports add or strip at line ends and at the end.
+func bodyHash(text string) string {
+	h := sha256.New()
+	lines := strings.Split(strings.TrimRight(text, " \t\n"), "\n")
+	for i, l := range lines {
+		if i > 0 {
+			h.Write([]byte{'\n'})
+		}
+		h.Write([]byte(strings.TrimRight(l, " \t")))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func normalizeNewlines(s string) string {

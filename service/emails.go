@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"slices"
 	"sync"
@@ -34,6 +32,11 @@ func (s *Service) LogEmail(ctx context.Context, actor discreet.User, req LogRequ
 		return LogResult{}, discreet.FieldError("source", "must be button, compose or sync")
 	}
 	raw := req.Raw
+	if len(raw) > 0 && req.GmailMessageID != "" {
+		// Only the server sets GmailMessageID, when it fetched the message:
+		// that is what tells a Gmail-delivered email from an upload.
+		return LogResult{}, discreet.FieldError("raw", "give raw or gmailMessageId, not both")
+	}
 	if len(raw) == 0 {
 		if req.GmailMessageID == "" {
 			return LogResult{}, discreet.FieldError("raw", "give the raw message or a Gmail message id")
@@ -53,7 +56,12 @@ func (s *Service) LogEmail(ctx context.Context, actor discreet.User, req LogRequ
 	if err != nil {
 		return LogResult{}, err
 	}
-	msg, err := parse(raw, org)
+	if len(req.Raw) > 0 {
+		if err := mayUpload(actor, org); err != nil {
+			return LogResult{}, err
+		}
+	}
+	msg, err := parse(raw)
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -74,7 +82,7 @@ func (s *Service) CaptureSent(ctx context.Context, user discreet.User, raw []byt
 	if err != nil {
 		return LogResult{}, err
 	}
-	msg, err := parse(raw, org)
+	msg, err := parse(raw)
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -106,8 +114,11 @@ func (s *Service) CaptureSent(ctx context.Context, user discreet.User, raw []byt
 	return res, err
 }
 
-func parse(raw []byte, org discreet.OrgSettings) (*message.Message, error) {
-	msg, err := message.Parse(raw, message.Options{MaxBodyBytes: org.MaxBodyBytes, StoreBody: org.StoreBodies})
+// parse reads raw with as much body as any org may keep: the org's
+// storeBodies and maxBodyBytes are applied when the email is stored, and
+// the legacy identity compares stored bodies against it.
+func parse(raw []byte) (*message.Message, error) {
+	msg, err := message.Parse(raw, message.Options{MaxBodyBytes: MaxBodyBytesLimit, StoreBody: true})
 	if err != nil {
 		if discreet.ErrorCode(err) == discreet.EInternal {
 			return nil, discreet.Wrap(err, discreet.EInvalid, "raw: the message could not be read")
@@ -145,20 +156,13 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 	}
 
 	now := s.now()
-	gmailID := in.gmailID
-	if msg.MessageID == "" && gmailID == "" {
-		// Without either id the content is the identity, so logging the
-		// same bytes twice still yields one email.
-		sum := sha256.Sum256(in.raw)
-		gmailID = "sha256:" + hex.EncodeToString(sum[:])
+	ident, err := s.identify(ctx, msg, in.gmailID, in.raw)
+	if err != nil {
+		return LogResult{}, err
 	}
-	date := msg.Date.UTC()
-	if date.IsZero() || date.Year() < 1970 || date.Year() > 9999 {
-		date = now
-	}
+	date := policy.LogDate(msg.Date, now)
 	from := msg.Addresses("from")
 	e := discreet.Email{
-		ID:             policy.EmailID(msg.MessageID, gmailID),
 		MessageID:      msg.MessageID,
 		GmailMessageID: in.gmailID,
 		Subject:        msg.Subject,
@@ -183,14 +187,17 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		e.From = msg.From
 	}
 	if org.StoreBodies {
-		if limit := org.MaxBodyBytes; limit > 0 {
-			e.Body = truncate(e.Body, limit)
+		limit := org.MaxBodyBytes
+		if limit <= 0 {
+			limit = message.DefaultMaxBodyBytes
 		}
+		e.Body = truncate(e.Body, limit)
 	} else {
-		e.Body = ""
+		// Metadata only: the snippet is body text too.
+		e.Body, e.Snippet = "", ""
 	}
 
-	stored, created, err := s.store.LogEmail(ctx, e)
+	stored, created, err := s.logOnce(ctx, actor, org, e, ident)
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -204,8 +211,10 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		return LogResult{Decision: d, Email: &v, Created: true}, nil
 	}
 
-	// Someone logged it first: show their record through the same read
-	// check as Email(id).
+	// Logged before: the record logOnce found, through the same read check
+	// as Email(id). logOnce gave the caller a record of their own instead
+	// of one they may not read, so this refuses only in the rare case of
+	// their own record having passed out of their sight since.
 	d.Reason = discreet.ReasonAlreadyLogged
 	d.Visibility = ""
 	ok, err := s.canRead(ctx, actor, org, stored)
@@ -456,7 +465,7 @@ func (s *Service) emailView(ctx context.Context, n *names, actor discreet.User, 
 	if !withBody {
 		e.Body = ""
 	}
-	return EmailView{Email: e, OwnerName: n.user(ctx, e.Owner), CanManage: policy.CanManageEmail(actor, e)}
+	return EmailView{Email: e, Uploaded: e.Uploaded(), OwnerName: n.user(ctx, e.Owner), CanManage: policy.CanManageEmail(actor, e)}
 }
 
 // SetVisibility changes an email's visibility (owner, admin).

@@ -27,7 +27,6 @@ func TestLogFixtures(t *testing.T) {
 		direction discreet.Direction
 		malformed bool
 		wantCode  discreet.Code
-		gmailID   string
 		wantEntry string
 	}{
 		{file: "multi-recipient.eml", as: s.anna, reason: discreet.ReasonLogged,
@@ -36,7 +35,7 @@ func TestLogFixtures(t *testing.T) {
 			direction: discreet.Inbound},
 		{file: "idn.eml", as: s.beat, reason: discreet.ReasonLogged, contacts: []string{"kunde@xn--zrich-bank-9db.example"}, direction: discreet.Inbound},
 		{file: "never-log.eml", as: s.anna, reason: discreet.ReasonNeverLogList, wantEntry: "@hr-partner.example"},
-		{file: "no-message-id.eml", as: s.anna, reason: discreet.ReasonLogged, gmailID: "no-message-id", contacts: []string{"einkauf@berlin-tools.example"}, direction: discreet.Inbound},
+		{file: "no-message-id.eml", as: s.anna, reason: discreet.ReasonLogged, contacts: []string{"einkauf@berlin-tools.example"}, direction: discreet.Inbound},
 		{file: "malformed-addresses.eml", as: s.anna, reason: discreet.ReasonLogged, malformed: true,
 			contacts: []string{"buchhaltung@berlin-tools.example", "einkauf@berlin-tools.example"}, direction: discreet.Inbound},
 		{file: "sent-bcc.eml", as: s.beat, reason: discreet.ReasonLogged, contacts: []string{kunde}, direction: discreet.Outbound},
@@ -47,7 +46,7 @@ func TestLogFixtures(t *testing.T) {
 			if err != nil {
 				t.Skipf("fixture: %v", err)
 			}
-			res, err := s.svc.LogEmail(ctx, tc.as, service.LogRequest{Raw: raw, GmailMessageID: tc.gmailID})
+			res, err := s.svc.LogEmail(ctx, tc.as, service.LogRequest{Raw: raw})
 			if tc.wantCode != "" {
 				wantCode(t, err, tc.wantCode, "")
 				return
@@ -82,7 +81,7 @@ func TestLogFixtures(t *testing.T) {
 				t.Errorf("direction %s subject %q date %v snippet %q", e.Direction, e.Subject, e.Date, e.Snippet)
 			}
 			// Logging the fixture again finds the same record.
-			again, err := s.svc.LogEmail(ctx, tc.as, service.LogRequest{Raw: raw, GmailMessageID: tc.gmailID})
+			again, err := s.svc.LogEmail(ctx, tc.as, service.LogRequest{Raw: raw})
 			if err != nil || again.Created || again.Decision.Reason != discreet.ReasonAlreadyLogged || again.Email == nil || again.Email.ID != e.ID {
 				t.Errorf("second log: %+v, %v", again.Decision, err)
 			}

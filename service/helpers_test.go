@@ -38,6 +38,7 @@ func (c *clock) Add(d time.Duration) {
 // reps and a Swiss manager.
 type seed struct {
 	svc                      *service.Service
+	store                    store.Store
 	clock                    *clock
 	admin, anna, beat, carla discreet.User
 }
@@ -72,11 +73,15 @@ func newSeed(t *testing.T) *seed {
 	return newSeedWith(t, service.Config{})
 }
 
-// newSeedWith is newSeed on cfg (its Store, when set, and jobs settings).
+// newSeedWith is newSeed on cfg (its Store, when set, and jobs settings;
+// Now, Logger and BootstrapAdmins are the seed's).
 func newSeedWith(t *testing.T, cfg service.Config) *seed {
 	t.Helper()
 	ctx := context.Background()
 	cfg.BootstrapAdmins = []string{"admin@acme.example"}
+	if cfg.Store == nil {
+		cfg.Store = openStore(t)
+	}
 	svc, c := newService(t, cfg)
 	admin, err := svc.SignIn(ctx, "admin@acme.example")
 	if err != nil {
@@ -100,6 +105,7 @@ func newSeedWith(t *testing.T, cfg service.Config) *seed {
 	}
 	return &seed{
 		svc:   svc,
+		store: cfg.Store,
 		clock: c,
 		admin: admin,
 		anna:  put("anna@acme.example", "Anna Schmidt", discreet.RoleRep, "de"),

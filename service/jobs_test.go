@@ -13,6 +13,7 @@ import (
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/service"
 	"github.com/discreet-crm/discreet/store"
+	"github.com/discreet-crm/discreet/store/sqlite"
 )
 
 // heldLogs holds LogEmail of emails with a marked subject until released:
@@ -192,6 +193,46 @@ func TestImportJobTakeover(t *testing.T) {
 	res, err = s.svc.ImportNeverLog(ctx, s.admin, importText("small", 5))
 	if err != nil || res.Job != nil || res.Added != 5 {
 		t.Fatalf("small import: %+v, %v", res, err)
+	}
+}
+
+// A large import into a database that was closed with a small list (so
+// PRAGMA optimize recorded the list as small) runs through. Each entry's
+// check used to scan the whole list there, and 20,000 entries held the
+// one writer for minutes; this test only has to finish.
+func TestLargeImportIntoReopenedStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSeedWith(t, service.Config{Store: st})
+	if res, err := s.svc.ImportNeverLog(ctx, s.admin, importText("small", 5)); err != nil || res.Added != 5 {
+		t.Fatalf("small import: %+v, %v", res, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st, err = sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s.svc = service.New(service.Config{Store: st, Now: s.clock.Now, Logger: slog.New(slog.DiscardHandler)})
+	const n = 20000
+	res, err := s.svc.ImportNeverLog(ctx, s.admin, importText("large", n))
+	if err != nil || res.Job == nil {
+		t.Fatalf("import of %d entries: %+v, %v", n, res, err)
+	}
+	job := runJob(t, s, res.Job.ID)
+	if job.State != store.JobDone || job.Done != n || string(job.Report) != fmt.Sprintf(`{"added":%d,"duplicates":0}`, n) {
+		t.Fatalf("import job: %+v", job)
+	}
+	list, _, err := st.NeverLog(ctx, "")
+	if err != nil || len(list) != n+5 {
+		t.Fatalf("%d entries after the import (%v), want %d", len(list), err, n+5)
 	}
 }
 

@@ -504,7 +504,8 @@ func (s *Service) ImportNeverLog(ctx context.Context, actor discreet.User, text 
 	if err := requireAdmin(actor, "change the Never Log List"); err != nil {
 		return ImportResult{}, err
 	}
-	lines := strings.Split(strings.TrimPrefix(text, "\ufeff"), "\n")
+	// A final line end ends the last line; it does not start another.
+	lines := strings.Split(strings.TrimSuffix(strings.TrimPrefix(text, "\ufeff"), "\n"), "\n")
 	if len(lines) > MaxImportLines {
 		return ImportResult{}, discreet.Errorf(discreet.ETooLarge, "an import may have at most %d lines; split the file", MaxImportLines)
 	}
@@ -590,7 +591,7 @@ func (s *Service) ImportNeverLog(ctx context.Context, actor discreet.User, text 
 // "pattern,note[,…]" (further columns, as in an export, are ignored).
 func importLine(line string) (pattern, note string, err error) {
 	if !strings.ContainsAny(line, ",\"") {
-		return line, "", nil
+		return restoreCell(line), "", nil
 	}
 	r := csv.NewReader(strings.NewReader(line))
 	r.FieldsPerRecord = -1
@@ -602,9 +603,9 @@ func importLine(line string) (pattern, note string, err error) {
 		}
 		return "", "", discreet.Errorf(discreet.EInvalid, "the line is neither a pattern nor CSV \"pattern,note\"")
 	}
-	pattern = strings.TrimSpace(rec[0])
+	pattern = restoreCell(strings.TrimSpace(rec[0]))
 	if len(rec) > 1 {
-		note = strings.TrimSpace(rec[1])
+		note = restoreCell(strings.TrimSpace(rec[1]))
 	}
 	return pattern, note, nil
 }
@@ -618,21 +619,24 @@ func (s *Service) ExportNeverLog(ctx context.Context, actor discreet.User) ([]di
 }
 
 // ExportNeverLogCSV writes entries as the CSV an import reads back:
-// a header row, then pattern,note,addedBy,addedAt.
+// a header row, then pattern,note,addedBy,addedAt. A cell a spreadsheet
+// would run as a formula starts with ' (neutralizeCell), which the import
+// takes off.
 func ExportNeverLogCSV(entries []discreet.NeverLogEntry) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"pattern", "note", "addedBy", "addedAt"})
 	for _, e := range entries {
+		rest := []string{neutralizeCell(e.Note), neutralizeCell(e.AddedBy), e.AddedAt.UTC().Format(time.RFC3339)}
 		if strings.HasPrefix(e.Pattern, "#") {
 			// A line starting with '#' is a comment to the import; quoted,
 			// the pattern (a legal local part) survives the round trip.
 			w.Flush()
 			b.WriteString(`"` + strings.ReplaceAll(e.Pattern, `"`, `""`) + `",`)
-			_ = w.Write([]string{e.Note, e.AddedBy, e.AddedAt.UTC().Format(time.RFC3339)})
+			_ = w.Write(rest)
 			continue
 		}
-		_ = w.Write([]string{e.Pattern, e.Note, e.AddedBy, e.AddedAt.UTC().Format(time.RFC3339)})
+		_ = w.Write(append([]string{neutralizeCell(e.Pattern)}, rest...))
 	}
 	w.Flush()
 	return b.Bytes()

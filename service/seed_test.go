@@ -28,7 +28,9 @@ func TestSeedInternalDomains(t *testing.T) {
 			BootstrapAdmins: []string{"it@acme.example"}})
 	}
 	first := instance()
-	if _, err := first.SignIn(ctx, "anna@acme.example"); discreet.ErrorCode(err) != discreet.EUnauthenticated {
+	// anna signs in with her Workspace account (hd claim acme.example).
+	anna := service.Identity{Email: "anna@acme.example", HostedDomain: "acme.example"}
+	if _, err := first.SignInIdentity(ctx, anna); discreet.ErrorCode(err) != discreet.EUnauthenticated {
 		t.Fatalf("before seeding anna signs in: %v", err)
 	}
 
@@ -57,7 +59,7 @@ func TestSeedInternalDomains(t *testing.T) {
 	if err != nil || len(org.InternalDomains) != 2 || org.InternalDomains[0] != "acme.example" || org.InternalDomains[1] != "acme-ch.example" {
 		t.Fatalf("internal domains %v (%v), want normalized and deduplicated", org.InternalDomains, err)
 	}
-	if u, err := first.SignIn(ctx, "anna@acme.example"); err != nil || u.Role != discreet.RoleRep {
+	if u, err := first.SignInIdentity(ctx, anna); err != nil || u.Role != discreet.RoleRep {
 		t.Fatalf("after seeding anna signs in as %+v, %v", u, err)
 	}
 	admin, err := first.SignIn(ctx, "it@acme.example")

@@ -63,6 +63,7 @@ type Service struct {
 	neverLog  neverLogCache
 	readAudit readAuditDedup
 	hooks     hooks
+	idKey     emailIDKey
 
 	instance       string
 	jobLease       time.Duration
@@ -165,13 +166,44 @@ func (s *Service) audit(ctx context.Context, r discreet.AuditRecord) error {
 	return nil
 }
 
-var errNotMember = discreet.Errorf(discreet.EUnauthenticated, "not a member of this organization")
+var errNotMember = discreet.Errorf(discreet.EUnauthenticated,
+	"not a member of this organization: sign in with your company's Google Workspace account, or ask an admin to add you")
 
-// SignIn turns a verified Google identity into a user: an existing user, or
-// a new rep with no team when the address is in an internal domain (admin
-// when listed in BootstrapAdmins). Anyone else is unauthenticated.
+// Identity is who a caller proved to be: a verified email address and,
+// for a Google account that a Workspace organization manages, its hosted
+// domain (the ID token's hd claim; "" for consumer accounts).
+type Identity struct {
+	Email        string
+	HostedDomain string
+}
+
+// DevIdentity is who dev sign-in (X-Dev-User, loopback only) vouches
+// for: the address as a Workspace account of its own domain. The
+// hosted-domain rule then auto-provisions it exactly when that domain is
+// an internal domain (not a subdomain of one), as for a real Workspace
+// account; dev mode trusts the header for everything else.
+func DevIdentity(email string) Identity {
+	email = strings.TrimSpace(email)
+	id := Identity{Email: email}
+	if i := strings.LastIndexByte(email, '@'); i >= 0 {
+		id.HostedDomain = email[i+1:]
+	}
+	return id
+}
+
+// SignIn is SignInIdentity for an identity without a hosted domain: an
+// existing user or a bootstrap admin gets in, nobody is auto-provisioned.
 func (s *Service) SignIn(ctx context.Context, email string) (discreet.User, error) {
-	addr, err := policy.NormalizeAddress(email)
+	return s.SignInIdentity(ctx, Identity{Email: email})
+}
+
+// SignInIdentity turns a verified identity into a user: an existing user
+// (admin-provisioned or provisioned before), a bootstrap admin, or a new
+// rep with no team when policy.MayAutoProvision admits the identity (its
+// hosted domain is an internal domain and the address is at exactly that
+// domain). Anyone else is unauthenticated.
+func (s *Service) SignInIdentity(ctx context.Context, id Identity) (discreet.User, error) {
+	addr, err := policy.NormalizeAddress(id.Email)
 	if err != nil {
 		return discreet.User{}, errNotMember
 	}
@@ -188,11 +220,7 @@ func (s *Service) SignIn(ctx context.Context, email string) (discreet.User, erro
 		if err != nil {
 			return discreet.User{}, err
 		}
-		domains, err := policy.NewDomains(org.InternalDomains)
-		if err != nil {
-			return discreet.User{}, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
-		}
-		if !domains.Covers(addr) {
+		if !policy.MayAutoProvision(addr, id.HostedDomain, org.InternalDomains) {
 			return discreet.User{}, errNotMember
 		}
 	}
@@ -205,7 +233,7 @@ func (s *Service) SignIn(ctx context.Context, email string) (discreet.User, erro
 		return discreet.User{}, err
 	}
 	if created {
-		s.log.InfoContext(ctx, "user created on first sign-in", "user", addr, "role", role)
+		s.log.InfoContext(ctx, "user created on first sign-in", "user", addr, "role", role, "hostedDomain", id.HostedDomain)
 		return u, nil
 	}
 	return s.promote(ctx, u, bootstrap) // another sign-in won the race
@@ -255,7 +283,7 @@ func (s *Service) Me(ctx context.Context, actor discreet.User) (Me, error) {
 	if err != nil {
 		return Me{}, err
 	}
-	return Me{User: u, Teams: teams, Settings: us, Org: org}, nil
+	return Me{User: u, Teams: teams, Settings: us, Org: withDefaults(org)}, nil
 }
 
 var teamIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)

@@ -12,56 +12,74 @@ import (
 	"github.com/discreet-crm/discreet/service"
 )
 
+// TestSignIn: bootstrap admins and provisioned users get in by their
+// verified address; anyone else only with a Workspace account (hd) of an
+// internal domain, at exactly that domain.
 func TestSignIn(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t, service.Config{BootstrapAdmins: []string{"Boss@Acme.example", "later@acme.example"}})
+	ws := func(email string) service.Identity {
+		return service.Identity{Email: email, HostedDomain: "acme.example"}
+	}
 	// A fresh org has no internal domains: only bootstrap admins get in.
-	if _, err := svc.SignIn(ctx, "anna@acme.example"); discreet.ErrorCode(err) != discreet.EUnauthenticated {
+	if _, err := svc.SignInIdentity(ctx, ws("anna@acme.example")); discreet.ErrorCode(err) != discreet.EUnauthenticated {
 		t.Fatalf("non-admin on a fresh org: %v, want unauthenticated", err)
 	}
 	boss, err := svc.SignIn(ctx, "  boss+tag@ACME.example ")
 	if err != nil || boss.Role != discreet.RoleAdmin || boss.Email != "boss@acme.example" {
-		t.Fatalf("bootstrap admin: %+v, %v", boss, err)
+		t.Fatalf("bootstrap admin without hd: %+v, %v", boss, err)
 	}
 	org := discreet.DefaultOrgSettings()
 	org.InternalDomains = []string{"acme.example"}
 	if _, err := svc.PutOrgSettings(ctx, boss, org); err != nil {
 		t.Fatal(err)
 	}
-	// A rep provisioned before the bootstrap list named them is promoted.
-	if _, err := svc.PutUser(ctx, boss, discreet.User{Email: "later@acme.example", Role: discreet.RoleRep}); err != nil {
+	// A rep provisioned before the bootstrap list named them is promoted;
+	// an outside contractor provisioned by an admin gets in too.
+	for _, u := range []discreet.User{{Email: "later@acme.example", Role: discreet.RoleRep}, {Email: "freelancer@gmail.com", Role: discreet.RoleRep}} {
+		if _, err := svc.PutUser(ctx, boss, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(name string, id service.Identity, wantRole discreet.Role, wantCode discreet.Code) {
+		t.Helper()
+		u, err := svc.SignInIdentity(ctx, id)
+		if discreet.ErrorCode(err) != wantCode {
+			t.Errorf("%s: SignInIdentity(%+v) error = %v, want code %q", name, id, err, wantCode)
+			return
+		}
+		if err == nil && u.Role != wantRole {
+			t.Errorf("%s: role = %q, want %q", name, u.Role, wantRole)
+		}
+	}
+	check("Workspace account", ws("anna@acme.example"), discreet.RoleRep, "")
+	check("Workspace account, other case", service.Identity{Email: "Anna@ACME.example", HostedDomain: "ACME.example"}, discreet.RoleRep, "")
+	check("consumer account with a company address", service.Identity{Email: "mallory@acme.example"}, "", discreet.EUnauthenticated)
+	check("hd of another organization", service.Identity{Email: "mallory2@acme.example", HostedDomain: "evil.example"}, "", discreet.EUnauthenticated)
+	check("subdomain not listed", service.Identity{Email: "dev@eu.acme.example", HostedDomain: "eu.acme.example"}, "", discreet.EUnauthenticated)
+	check("subdomain, hd the parent", service.Identity{Email: "dev@eu.acme.example", HostedDomain: "acme.example"}, "", discreet.EUnauthenticated)
+	check("other domain", service.Identity{Email: "someone@other.example", HostedDomain: "other.example"}, "", discreet.EUnauthenticated)
+	check("not an address", service.Identity{Email: "not an address", HostedDomain: "acme.example"}, "", discreet.EUnauthenticated)
+	check("provisioned, bootstrap listed", service.Identity{Email: "later@acme.example"}, discreet.RoleAdmin, "")
+	check("bootstrap admin", service.Identity{Email: "boss@acme.example"}, discreet.RoleAdmin, "")
+	check("provisioned contractor", service.Identity{Email: "freelancer@gmail.com"}, discreet.RoleRep, "")
+	check("dev sign-in at an internal domain", service.DevIdentity("devuser@acme.example"), discreet.RoleRep, "")
+	check("dev sign-in at a subdomain", service.DevIdentity("devuser@eu.acme.example"), "", discreet.EUnauthenticated)
+	if _, err := svc.SignIn(ctx, "nohd@acme.example"); discreet.ErrorCode(err) != discreet.EUnauthenticated {
+		t.Errorf("SignIn without hd auto-provisioned: %v", err)
+	}
+	// Once an admin adds the subdomain, its Workspace accounts get in.
+	org.InternalDomains = append(org.InternalDomains, "eu.acme.example")
+	if _, err := svc.PutOrgSettings(ctx, boss, org); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		email    string
-		wantRole discreet.Role
-		wantCode discreet.Code
-	}{
-		{"anna@acme.example", discreet.RoleRep, ""},
-		{"Anna@ACME.example", discreet.RoleRep, ""},
-		{"dev@eu.acme.example", discreet.RoleRep, ""}, // subdomain of an internal domain
-		{"later@acme.example", discreet.RoleAdmin, ""},
-		{"boss@acme.example", discreet.RoleAdmin, ""},
-		{"someone@other.example", "", discreet.EUnauthenticated},
-		{"not an address", "", discreet.EUnauthenticated},
-	} {
-		u, err := svc.SignIn(ctx, tc.email)
-		if discreet.ErrorCode(err) != tc.wantCode {
-			t.Errorf("SignIn(%q) error = %v, want code %q", tc.email, err, tc.wantCode)
-			continue
-		}
-		if err == nil && u.Role != tc.wantRole {
-			t.Errorf("SignIn(%q) role = %q, want %q", tc.email, u.Role, tc.wantRole)
-		}
-		if err == nil && len(u.Teams) != 0 && tc.email != "later@acme.example" {
-			t.Errorf("SignIn(%q) teams = %v, want none", tc.email, u.Teams)
-		}
-	}
+	check("subdomain listed", service.Identity{Email: "dev@eu.acme.example", HostedDomain: "eu.acme.example"}, discreet.RoleRep, "")
+
 	// Concurrent first sign-ins create one user.
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
-			if _, err := svc.SignIn(ctx, "race@acme.example"); err != nil {
+			if _, err := svc.SignInIdentity(ctx, ws("race@acme.example")); err != nil {
 				t.Errorf("concurrent SignIn: %v", err)
 			}
 		})

@@ -22,7 +22,16 @@ func (s *Service) OrgSettings(ctx context.Context, actor discreet.User) (discree
 	if err := requireUser(actor); err != nil {
 		return discreet.OrgSettings{}, err
 	}
-	return s.store.OrgSettings(ctx)
+	o, err := s.store.OrgSettings(ctx)
+	return withDefaults(o), err
+}
+
+// withDefaults fills settings that were stored before they existed.
+func withDefaults(o discreet.OrgSettings) discreet.OrgSettings {
+	if o.Uploads == "" {
+		o.Uploads = discreet.UploadsAll
+	}
+	return o
 }
 
 // PutOrgSettings replaces the org settings (admin), audited.
@@ -58,6 +67,12 @@ func (s *Service) PutOrgSettings(ctx context.Context, actor discreet.User, o dis
 	if !o.HiddenEmails.Valid() {
 		return discreet.OrgSettings{}, discreet.FieldError("hiddenEmails", "must be none, count or stubs")
 	}
+	if o.Uploads == "" {
+		o.Uploads = discreet.UploadsAll
+	}
+	if !o.Uploads.Valid() {
+		return discreet.OrgSettings{}, discreet.FieldError("uploads", "must be all, admins or off")
+	}
 	if o.MaxBodyBytes < 0 || o.MaxBodyBytes > MaxBodyBytesLimit {
 		return discreet.OrgSettings{}, discreet.FieldError("maxBodyBytes", "must be between 0 and %d", MaxBodyBytesLimit)
 	}
@@ -91,6 +106,7 @@ func changedSettings(a, b discreet.OrgSettings) []string {
 	add("adminsReadPrivate", a.AdminsReadPrivate != b.AdminsReadPrivate)
 	add("storeBodies", a.StoreBodies != b.StoreBodies)
 	add("maxBodyBytes", a.MaxBodyBytes != b.MaxBodyBytes)
+	add("uploads", a.Uploads != b.Uploads)
 	return out
 }
 

@@ -27,6 +27,10 @@ type ContactView struct {
 // EmailView is a logged email the viewer may read.
 type EmailView struct {
 	discreet.Email
+	// Uploaded: logged from bytes a caller uploaded, not fetched from
+	// Gmail by the server (discreet.Email.Uploaded), so what it claims
+	// about its sender and delivery is only the uploader's word.
+	Uploaded  bool   `json:"uploaded"`
 	OwnerName string `json:"ownerName"`
 	// CanManage: the viewer may change its visibility or unlog it.
 	CanManage bool `json:"canManage"`

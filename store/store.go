@@ -117,6 +117,7 @@ type Store interface {
 	Watches // sent-mail capture state, see watch.go
 	Seeding // what start-up writes once, see seed.go
 	Jobs    // long work, see job.go
+	Secrets // keys the service derives ids with, see secrets.go
 }
 
 // Match selects logged emails by participant: an exact normalized address

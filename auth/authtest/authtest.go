@@ -54,7 +54,8 @@ func keys() (*rsa.PrivateKey, *rsa.PrivateKey) {
 }
 
 // Claims returns the claims of a valid Google ID token for email and
-// audience, valid for an hour. Tests change or delete entries to forge.
+// audience, valid for an hour, as for a Workspace account of the address's
+// domain (hd is that domain). Tests change or delete entries to forge.
 func Claims(email, audience string) map[string]any {
 	now := time.Now()
 	c := map[string]any{
@@ -75,6 +76,23 @@ func Claims(email, audience string) map[string]any {
 
 // Token is Sign(Claims(email, audience)).
 func Token(email, audience string) string { return Sign(Claims(email, audience)) }
+
+// WorkspaceToken is a token of a Workspace account whose organization's
+// domain (hd) is hostedDomain, which need not be the address's domain.
+func WorkspaceToken(email, audience, hostedDomain string) string {
+	c := Claims(email, audience)
+	c["hd"] = hostedDomain
+	return Sign(c)
+}
+
+// ConsumerToken is a token of a consumer Google account: no hd claim,
+// whatever domain the address is at (anyone may register a Google account
+// with an address they can receive mail at).
+func ConsumerToken(email, audience string) string {
+	c := Claims(email, audience)
+	delete(c, "hd")
+	return Sign(c)
+}
 
 // Sign returns claims as an RS256 JWT signed with the test key.
 func Sign(claims map[string]any) string {

@@ -68,7 +68,7 @@ func bigEmail(i int, t0 time.Time) discreet.Email {
 	}
 	date := t0.Add(time.Duration(i) * 7 * time.Minute)
 	return discreet.Email{
-		ID:           policy.EmailID(fmt.Sprintf("<big-%d@load.example>", i), ""),
+		ID:           policy.LegacyEmailID(fmt.Sprintf("<big-%d@load.example>", i), ""),
 		MessageID:    fmt.Sprintf("big-%d@load.example", i),
 		Subject:      fmt.Sprintf("Quote %d for the spring order", i),
 		From:         owner,

@@ -88,7 +88,7 @@ func benchEmail(contacts ...string) discreet.Email {
 	mid := fmt.Sprintf("<bench-%d-%d@mail.example>", time.Now().UnixNano(), n)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	return discreet.Email{
-		ID: policy.EmailID(mid, ""), MessageID: mid, Subject: "Offer", From: "rep@acme.com", To: contacts,
+		ID: policy.LegacyEmailID(mid, ""), MessageID: mid, Subject: "Offer", From: "rep@acme.com", To: contacts,
 		Date: now, Direction: discreet.Outbound, Snippet: "Dear customer", Body: "Dear customer,\n\nour offer.\n",
 		Owner: "rep@acme.com", Team: "de", Visibility: discreet.VisibilityPublic, Contacts: contacts,
 		Participants: append([]string{"rep@acme.com"}, contacts...), Source: discreet.SourceButton, LoggedAt: now,

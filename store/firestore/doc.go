@@ -14,6 +14,7 @@
 //	config/neverLog                     {version, since, changes: [{v, removed, id, pattern}]}:
 //	                                    the org list's version and its last changes
 //	                                    (store.NeverLogChanges), read by every decision
+//	config/emailIdKey                   {key}: the email-id key (store.Secrets), made once
 //	users/{email}                       {email, name, role, teams, createdAt}
 //	userSettings/{email}                {email, defaultLog, defaultVisibility,
 //	                                     neverLogVersion}: the personal list's version
@@ -40,8 +41,10 @@
 //	                                     a running job may next be taken, "~" once finished
 //	jobs/{id}/parts/{n}                 {n, data}: a job's input (a large import)
 //
-// An email's id is its store id (policy.EmailID: a hash of the normalized
-// Message-ID), so logging it twice or concurrently meets one document.
+// An email's id is policy.EmailID of its identity key (Message-ID and
+// content fingerprint, keyed with config/emailIdKey), so logging it twice
+// or concurrently meets one document. Emails logged before fingerprints
+// keep their id (policy.LegacyEmailID, a hash of the Message-ID alone).
 //
 // A timeline entry carries the email's audience keys (policy.EmailAudience)
 // and a summary of it (no body, no participants): a page is one query,

@@ -166,7 +166,7 @@ func seedTimeline(t testing.TB, s *firestore.Store, contact, viewer string, n in
 			visible++
 		}
 		e := discreet.Email{
-			ID: policy.EmailID(fmt.Sprintf("<seed-%d@mail.example>", i), ""), MessageID: fmt.Sprintf("<seed-%d@mail.example>", i),
+			ID: policy.LegacyEmailID(fmt.Sprintf("<seed-%d@mail.example>", i), ""), MessageID: fmt.Sprintf("<seed-%d@mail.example>", i),
 			Subject: fmt.Sprintf("Offer %d", i), From: owner, To: []string{contact}, Date: base.Add(time.Duration(i) * time.Minute),
 			Direction: discreet.Outbound, Snippet: "Dear customer, …", Body: "Dear customer,\n\nplease find our offer attached.\n",
 			Owner: owner, Team: "ch", Visibility: discreet.VisibilityPrivate, Contacts: []string{contact},
@@ -344,5 +344,36 @@ func TestKeysNeedingEscapes(t *testing.T) {
 		if err != nil || got.Name != "team "+id {
 			t.Fatalf("Team(%q) = %+v, %v", id, got, err)
 		}
+	}
+}
+
+// TestEmailIDKeyFleet: instances (here separate clients) starting together
+// on one database all end up with the one stored email-id key.
+func TestEmailIDKeyFleet(t *testing.T) {
+	project := emulator.ProjectID()
+	const n = 5
+	stores := make([]*firestore.Store, n)
+	for i := range stores {
+		stores[i] = openProject(t, project)
+	}
+	keys := make([][]byte, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() { keys[i], errs[i] = s.EmailIDKey(t.Context()) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+		if string(keys[i]) != string(keys[0]) {
+			t.Fatalf("instances disagree on the key: %x and %x", keys[0], keys[i])
+		}
+	}
+	later := openProject(t, project)
+	k, err := later.EmailIDKey(t.Context())
+	if err != nil || string(k) != string(keys[0]) {
+		t.Fatalf("an instance started later got %x, %v; want %x", k, err, keys[0])
 	}
 }

@@ -21,6 +21,7 @@ type orgDoc struct {
 	AdminsReadPrivate bool              `firestore:"adminsReadPrivate"`
 	StoreBodies       bool              `firestore:"storeBodies"`
 	MaxBodyBytes      int               `firestore:"maxBodyBytes"`
+	Uploads           string            `firestore:"uploads"`
 }
 
 func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
@@ -43,6 +44,7 @@ func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
 		AdminsReadPrivate: d.AdminsReadPrivate,
 		StoreBodies:       d.StoreBodies,
 		MaxBodyBytes:      d.MaxBodyBytes,
+		Uploads:           discreet.Uploads(d.Uploads),
 	}
 	if d.ContactAccess != nil {
 		o.ContactAccess = make(map[discreet.Role]discreet.Scope, len(d.ContactAccess))
@@ -67,6 +69,7 @@ func toOrgDoc(o discreet.OrgSettings) orgDoc {
 		AdminsReadPrivate: o.AdminsReadPrivate,
 		StoreBodies:       o.StoreBodies,
 		MaxBodyBytes:      o.MaxBodyBytes,
+		Uploads:           string(o.Uploads),
 	}
 	if o.ContactAccess != nil {
 		d.ContactAccess = make(map[string]string, len(o.ContactAccess))

@@ -132,3 +132,33 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		t.Errorf("after reopen the list holds %v, want the acknowledged %v", ids, added)
 	}
 }
+
+// TestEmailIDKeySurvivesReopen: the email-id key is made once; reopening
+// the file gives the same key, so ids logged before stay the ids of the
+// same messages.
+func TestEmailIDKeySurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := s.EmailIDKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	k2, err := s.EmailIDKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(k1, k2) {
+		t.Fatalf("the key changed on reopening: %x, then %x", k1, k2)
+	}
+}

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Watches", func(t *testing.T) { RunWatches(t, open) })
 	t.Run("Seeding", func(t *testing.T) { RunSeeding(t, open) })
 	t.Run("Jobs", func(t *testing.T) { RunJobs(t, open) })
+	t.Run("Secrets", func(t *testing.T) { RunSecrets(t, open) })
 }
 
 // base is the suite's clock: whole microseconds, UTC.
@@ -98,7 +99,7 @@ func must(t *testing.T, err error, what string) {
 // Message-ID, participants the contacts, internal colleagues and owner.
 func email(msgID, owner, team string, v discreet.Visibility, date time.Time, contacts []string, internal ...string) discreet.Email {
 	e := discreet.Email{
-		ID:         policy.EmailID("<"+msgID+"@mail.example>", ""),
+		ID:         policy.LegacyEmailID("<"+msgID+"@mail.example>", ""),
 		MessageID:  "<" + msgID + "@mail.example>",
 		ThreadID:   "thread-" + msgID,
 		Subject:    "Subject " + msgID,
@@ -253,6 +254,7 @@ func testOrgSettings(t *testing.T, s store.Store) {
 	want.AdminsReadPrivate = true
 	want.HiddenEmails = discreet.HiddenStubs
 	want.ContactAccess = map[discreet.Role]discreet.Scope{discreet.RoleRep: discreet.ScopeOwned, discreet.RoleManager: discreet.ScopeAll}
+	want.Uploads = discreet.UploadsAdmins
 	must(t, s.PutOrgSettings(ctx, want), "PutOrgSettings")
 	got, err = s.OrgSettings(ctx)
 	must(t, err, "OrgSettings")
@@ -463,13 +465,15 @@ func testNeverLogAtomic(t *testing.T, s store.Store) {
 	wantCode(t, err, discreet.EConflict, "AddNeverLog with a pattern already listed")
 	err = s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("n5", "", "x@y.example"), nl("n6", "", "x@y.example")})
 	wantCode(t, err, discreet.EConflict, "AddNeverLog with a pattern twice in the batch")
+	err = s.AddNeverLog(ctx, []discreet.NeverLogEntry{nl("n7", "", "e@f.example"), nl("n1", "", "g@h.example")})
+	wantCode(t, err, discreet.EConflict, "AddNeverLog with an id already listed")
 	list, v2, err := s.NeverLog(ctx, "")
 	must(t, err, "NeverLog")
 	sameIDs(t, patterns(list), []string{"@zeta.example"}, "a failed batch adds nothing")
 	if v2 != v1 {
 		t.Fatalf("a failed batch moved the version %d → %d", v1, v2)
 	}
-	for _, id := range []string{"n2", "n4", "n5"} {
+	for _, id := range []string{"n2", "n4", "n5", "n7"} {
 		_, err := s.NeverLogEntry(ctx, "", id)
 		wantCode(t, err, discreet.ENotFound, "entry of a failed batch")
 	}

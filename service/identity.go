@@ -1,0 +1,190 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/message"
+	"github.com/discreet-crm/discreet/policy"
+)
+
+// emailIDKey caches the store's email-id key. The store makes it once and
+// never changes it, so one read per instance serves for good; a failed
+// read is retried on the next call.
+type emailIDKey struct {
+	mu  sync.Mutex
+	key []byte
+}
+
+func (s *Service) emailIDKey(ctx context.Context) ([]byte, error) {
+	c := &s.idKey
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key == nil {
+		key, err := s.store.EmailIDKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.key = key
+	}
+	return c.key, nil
+}
+
+// identity is how one message is found among logged emails.
+type identity struct {
+	key    string // policy.IdentityKey: Message-ID and content fingerprint
+	id     string // the store id of key
+	secret []byte
+	// legacyID is where the message would have been stored before content
+	// fingerprints; legacy is what that record must hold to be this email.
+	legacyID string
+	legacy   policy.LegacyContent
+}
+
+// ownID is the id of actor's own record of the email (policy.OwnCopyKey).
+func (id identity) ownID(actor string) string {
+	return policy.EmailID(id.secret, policy.OwnCopyKey(id.key, actor))
+}
+
+// identify computes msg's identity. gmailID is the Gmail message id the
+// server fetched it by ("" for uploaded bytes), raw the message itself.
+func (s *Service) identify(ctx context.Context, msg *message.Message, gmailID string, raw []byte) (identity, error) {
+	secret, err := s.emailIDKey(ctx)
+	if err != nil {
+		return identity{}, err
+	}
+	key := policy.IdentityKey(msg.MessageID, gmailID, msg.Content().Fingerprint())
+	legacyGmailID := gmailID
+	if msg.MessageID == "" && gmailID == "" {
+		// Before fingerprints the content was the identity of a message
+		// with neither id.
+		sum := sha256.Sum256(raw)
+		legacyGmailID = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	lc := policy.LegacyContent{
+		From: msg.From, To: msg.Addresses("to"), Cc: msg.Addresses("cc"),
+		Date: msg.Date, Subject: msg.Subject, Body: msg.BodyText, Snippet: msg.Snippet,
+	}
+	if from := msg.Addresses("from"); len(from) > 0 {
+		lc.From = from[0]
+	}
+	return identity{
+		key: key, id: policy.EmailID(secret, key), secret: secret,
+		legacyID: policy.LegacyEmailID(msg.MessageID, legacyGmailID), legacy: lc,
+	}, nil
+}
+
+// legacyCopy returns the email stored under the legacy id when it holds
+// this message's content; a record there with other content is another
+// email that reused the Message-ID.
+func (s *Service) legacyCopy(ctx context.Context, id identity) (discreet.Email, bool, error) {
+	e, err := s.store.Email(ctx, id.legacyID)
+	if isNotFound(err) {
+		return discreet.Email{}, false, nil
+	}
+	if err != nil {
+		return discreet.Email{}, false, err
+	}
+	return e, policy.SameAsLegacy(e, id.legacy), nil
+}
+
+// logOnce stores e as the email id names, or returns the record that
+// already holds it, with created saying which.
+//
+// The record is the one logged first with the same Message-ID and content
+// (a legacy one included). When the caller may not read that record, they
+// get a record of their own instead (id.ownID), created like any first
+// log: answering already_logged, or anything else that differs from a
+// first log, would tell them that an email they may not read exists. Ids
+// are keyed hashes (policy.EmailID), so the caller cannot tell their own
+// record's id from the one a first log would have had either. Only
+// callers who are not internal participants of that record get here
+// (colleagues in From, To and Cc, part of the content, are internal
+// participants of every record of it): a colleague named only in Bcc,
+// Reply-To, Sender or a Resent- field, say of a forged copy, or a user
+// provisioned outside the internal domains. Their record holds what they
+// uploaded or Gmail gave them and never widens who reads the first one.
+func (s *Service) logOnce(ctx context.Context, actor discreet.User, org discreet.OrgSettings, e discreet.Email, id identity) (discreet.Email, bool, error) {
+	stored, found, err := s.legacyCopy(ctx, id)
+	if err != nil {
+		return discreet.Email{}, false, err
+	}
+	if !found {
+		e.ID = id.id
+		var created bool
+		if stored, created, err = s.store.LogEmail(ctx, e); err != nil || created {
+			return stored, created, err
+		}
+	}
+	ok, err := s.canRead(ctx, actor, org, stored)
+	if err != nil || ok {
+		return stored, false, err
+	}
+	e.ID = id.ownID(actor.Email)
+	return s.store.LogEmail(ctx, e)
+}
+
+// LoggedCopy returns the logged email that raw (fetched from Gmail as
+// gmailMessageID, or "" for uploaded bytes) is a copy of, as the caller
+// sees it: the record LogEmail would answer already_logged with. It is
+// not_found when none is logged or the caller may read none, alike. Reads
+// of private and team emails by non-owners are audited.
+func (s *Service) LoggedCopy(ctx context.Context, actor discreet.User, raw []byte, gmailMessageID string) (EmailView, error) {
+	if err := requireUser(actor); err != nil {
+		return EmailView{}, err
+	}
+	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return EmailView{}, err
+	}
+	msg, err := parse(raw)
+	if err != nil {
+		return EmailView{}, err
+	}
+	id, err := s.identify(ctx, msg, gmailMessageID, raw)
+	if err != nil {
+		return EmailView{}, err
+	}
+	// The record LogEmail would meet first (a legacy one or the one under
+	// id.id), then the caller's own, as logOnce tries them.
+	e, found, err := s.legacyCopy(ctx, id)
+	if err == nil && !found {
+		e, found, err = s.maybeEmail(ctx, id.id)
+	}
+	if err != nil {
+		return EmailView{}, err
+	}
+	for _, next := range []string{"", id.ownID(actor.Email)} {
+		if next != "" {
+			if e, found, err = s.maybeEmail(ctx, next); err != nil {
+				return EmailView{}, err
+			}
+		}
+		if !found {
+			continue
+		}
+		ok, err := s.canRead(ctx, actor, org, e)
+		if err != nil {
+			return EmailView{}, err
+		}
+		if ok {
+			if err := s.auditRead(ctx, actor, e, "email"); err != nil {
+				return EmailView{}, err
+			}
+			return s.emailView(ctx, s.names(), actor, e, true), nil
+		}
+	}
+	return EmailView{}, errEmailNotFound
+}
+
+// maybeEmail loads a stored email; found is false when there is none.
+func (s *Service) maybeEmail(ctx context.Context, id string) (discreet.Email, bool, error) {
+	e, err := s.store.Email(ctx, id)
+	if isNotFound(err) {
+		return discreet.Email{}, false, nil
+	}
+	return e, err == nil, err
+}
