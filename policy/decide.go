@@ -2,14 +2,15 @@ package policy
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/discreet-crm/discreet"
 )
 
 // Input is everything the log decision needs.
 type Input struct {
-	// Participants are every address of From, Sender, Reply-To, To, Cc and
-	// Bcc (when known), as ParseAddressList returns them.
+	// Participants are every participant of the email (ParticipantFields,
+	// Bcc when known), as ParseAddressList returns them.
 	Participants []Participant
 	// Toggle is the rep's per-send Log switch; nil when they did not touch
 	// it, and DefaultLog applies.
@@ -24,6 +25,7 @@ type Input struct {
 }
 
 // Decide is the log decision of PRODUCT.md, in its order: never_log_list,
+// (erased_subject, sensitive_content: see below), unreadable_participant,
 // toggled_off, internal_only, logged. Every participant is checked against
 // the org list before any against the personal list, so the admin's entry
 // is the one reported when both match.
@@ -35,38 +37,28 @@ func Decide(in Input) discreet.Decision {
 		}
 	}
 	// The Never Log List beats everything and is checked against every
-	// participant, salvaged malformed ones included.
-	// The keys of all participants are hashed once, for both lists.
-	var c candidates
-	lo, hi := dotRange(in.Org, in.Personal)
-	fits := true
-	for _, p := range in.Participants {
-		if in.Org.Len()+in.Personal.Len() == 0 {
-			break
-		}
-		if p.Address != "" && !c.add(p.Address, lo, hi) {
-			fits = false
-			break
+	// participant, by its address or, when it has none, its lenient keys.
+	if m, ok := MatchNeverLog(in.Org, in.Personal, in.Participants); ok {
+		return discreet.Decision{
+			Reason:    discreet.ReasonNeverLogList,
+			Entry:     m.Entry.String(),
+			List:      m.List,
+			Address:   m.Key,
+			Malformed: malformed,
 		}
 	}
-	for _, l := range [...]struct {
-		list *NeverLogList
-		name string
-	}{{in.Org, "org"}, {in.Personal, "personal"}} {
-		var e Entry
-		var addr string
-		var ok bool
-		if fits {
-			e, addr, ok = l.list.matchCandidates(&c)
-		} else {
-			e, addr, ok = l.list.matchFirst(in.Participants)
-		}
-		if ok {
+	// erased_subject and then sensitive_content (PRODUCT.md, "Data
+	// governance") are decided here, between the List and unreadable
+	// participants, when they land.
+
+	// A participant too broken to match is never waved through: nobody can
+	// tell whether the List names it.
+	for _, p := range in.Participants {
+		if p.Unreadable {
 			return discreet.Decision{
-				Reason:    discreet.ReasonNeverLogList,
-				Entry:     e.String(),
-				List:      l.name,
-				Address:   addr,
+				Reason:    discreet.ReasonUnreadableParticipant,
+				Header:    HeaderName(p.Field),
+				Text:      p.Raw,
 				Malformed: malformed,
 			}
 		}
@@ -126,4 +118,15 @@ func DirectionOf(from []Participant, internal *Domains) discreet.Direction {
 		}
 	}
 	return discreet.Inbound
+}
+
+// HeaderName is the header a participant field is read from, as
+// ParticipantFields spells it ("resent-to" → "Resent-To").
+func HeaderName(field string) string {
+	for _, f := range ParticipantFields {
+		if strings.EqualFold(f, field) {
+			return f
+		}
+	}
+	return field
 }

@@ -143,12 +143,12 @@ func TestDecide(t *testing.T) {
 			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"x@competitor.example"}, Internal: []string{"anna@acme.com"}, Visibility: discreet.VisibilityPublic},
 		},
 		{
-			name: "malformed participants are reported and never become contacts",
-			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, not an address, zoe@kunde.ch <zoe@kunde.ch"}),
-			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch"}, Internal: []string{"anna@acme.com"}, Visibility: discreet.VisibilityPublic, Malformed: []string{"not an address", "zoe@kunde.ch <zoe@kunde.ch"}},
+			name: "malformed but readable participants are reported and never become contacts",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, zoe@kunde..ch, zoe@kunde.ch <zoe@kunde.ch"}),
+			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch"}, Internal: []string{"anna@acme.com"}, Visibility: discreet.VisibilityPublic, Malformed: []string{"zoe@kunde..ch", "zoe@kunde.ch <zoe@kunde.ch"}},
 		},
 		{
-			name: "a salvaged malformed participant is still checked against the list",
+			name: "a participant that does not parse is still checked against the list",
 			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, Spy <spy@competitor.example"}),
 			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@competitor.example", Malformed: []string{"Spy <spy@competitor.example"}},
 		},
@@ -158,9 +158,36 @@ func TestDecide(t *testing.T) {
 			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@competitor.example", Malformed: []string{"beat@kunde.ch <spy@competitor.example>"}},
 		},
 		{
-			name: "only malformed externals is internal only",
-			in:   base(map[string]string{"From": "anna@acme.com", "To": "root@localhost"}),
-			want: discreet.Decision{Reason: discreet.ReasonInternalOnly, Internal: []string{"anna@acme.com"}, Malformed: []string{"<root@localhost>"}},
+			name: "a lenient key matches on label boundaries",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Cc": "spy@mail_gw.competitor.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@mail_gw.competitor.example", Malformed: []string{"spy@mail_gw.competitor.example"}},
+		},
+		{
+			name: "an unreadable participant is not logged, and says which",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Resent-Cc": "root@localhost"}),
+			want: discreet.Decision{Reason: discreet.ReasonUnreadableParticipant, Header: "Resent-Cc", Text: "root@localhost", Malformed: []string{"root@localhost"}},
+		},
+		{
+			name: "the list beats an unreadable participant",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "x@competitor.example", "Cc": "not an address"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "x@competitor.example", Malformed: []string{"not an address"}},
+		},
+		{
+			name: "an unreadable participant beats the toggle",
+			in: with(base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Cc": "<>"}), func(in *Input) {
+				in.Toggle = ptr(false)
+			}),
+			want: discreet.Decision{Reason: discreet.ReasonUnreadableParticipant, Header: "Cc", Text: "<>", Malformed: []string{"<>"}},
+		},
+		{
+			name: "every participant header of PRODUCT.md is checked",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Mail-Followup-To": "x@competitor.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "x@competitor.example"},
+		},
+		{
+			name: "only malformed but readable externals is internal only",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "x@kunde_ch.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonInternalOnly, Internal: []string{"anna@acme.com"}, Malformed: []string{"x@kunde_ch.example"}},
 		},
 	}...)
 	for _, tt := range tests {

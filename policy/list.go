@@ -183,20 +183,24 @@ func (l *NeverLogList) Match(addr string) (Entry, bool) {
 const batch = 32
 
 // candidates are the keys an entry could have for some participants: each
-// address, then its domain and parent domains, most specific first, with
-// their hashes computed once.
+// participant key (address or lenient key), then its domain and parent
+// domains, most specific first, with their hashes computed once.
 type candidates struct {
-	n     int
-	key   [batch]string
-	hash  [batch]uint64
-	dots  [batch]int // of a domain key; -1 for an address
-	owner [batch]string
+	n    int
+	key  [batch]string
+	hash [batch]uint64
+	dots [batch]int // of a domain key; -1 for an address
+	// who is the participant, src the participant key (address or lenient
+	// key) the candidate comes from.
+	who [batch]int32
+	src [batch]string
 }
 
-// add appends the keys of addr, with domain keys of lo to hi dots only; it
-// adds nothing and reports false when they do not fit.
-func (c *candidates) add(addr string, lo, hi int) bool {
-	d := DomainOf(addr)
+// add appends the keys of key, a participant key of participant who, with
+// domain keys of lo to hi dots only; it adds nothing and reports false when
+// they do not fit.
+func (c *candidates) add(key string, who int, lo, hi int) bool {
+	d := DomainOf(key)
 	dots := strings.Count(d, ".")
 	need := 1
 	if top := min(dots, hi); top >= lo {
@@ -205,19 +209,49 @@ func (c *candidates) add(addr string, lo, hi int) bool {
 	if c.n+need > batch {
 		return false
 	}
-	c.put(addr, -1, addr)
+	c.put(key, -1, who, key)
 	for ; dots >= lo; dots-- {
 		if dots <= hi {
-			c.put(d, dots, addr)
+			c.put(d, dots, who, key)
 		}
 		d = d[strings.IndexByte(d, '.')+1:]
 	}
 	return true
 }
 
-func (c *candidates) put(key string, dots int, owner string) {
-	c.key[c.n], c.hash[c.n], c.dots[c.n], c.owner[c.n] = key, hashKey(key), dots, owner
+func (c *candidates) put(key string, dots, who int, src string) {
+	c.key[c.n], c.hash[c.n], c.dots[c.n], c.who[c.n], c.src[c.n] = key, hashKey(key), dots, int32(who), src
 	c.n++
+}
+
+// participantKey is the i-th key participant p is matched by: its address,
+// or, when it has none, its lenient keys.
+func participantKey(p *Participant, i int) string {
+	if p.Address != "" {
+		return p.Address
+	}
+	return p.Lenient[i]
+}
+
+func participantKeys(p *Participant) int {
+	if p.Address != "" {
+		return 1
+	}
+	return len(p.Lenient)
+}
+
+// fill adds the keys of every participant; false when they do not fit one
+// round.
+func (c *candidates) fill(ps []Participant, lo, hi int) bool {
+	for i := range ps {
+		p := &ps[i]
+		for k := range participantKeys(p) {
+			if !c.add(participantKey(p, k), i, lo, hi) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // dotRange is the range of dots of the domain entries of lists; lo > hi
@@ -232,12 +266,23 @@ func dotRange(lists ...*NeverLogList) (lo, hi int) {
 	return lo, hi
 }
 
+// NeverLogMatch says which entry covers which participant.
+type NeverLogMatch struct {
+	Entry Entry
+	// List is "org" or "personal" (MatchNeverLog), "" for Match.
+	List string
+	// Key is the participant's address, or the lenient key that matched.
+	Key string
+	// Participant is the index of the participant covered.
+	Participant int
+}
+
 // matchCandidates is the first candidate that is an entry of l. All probes
 // are made before any is confirmed: they are independent loads, so their
 // cache misses overlap instead of queueing one after the other.
-func (l *NeverLogList) matchCandidates(c *candidates) (Entry, string, bool) {
+func (l *NeverLogList) matchCandidates(c *candidates) (NeverLogMatch, bool) {
 	if l == nil || len(l.addresses)+len(l.domains) == 0 {
-		return Entry{}, "", false
+		return NeverLogMatch{}, false
 	}
 	var hit [batch]bool
 	for j := range c.n {
@@ -254,40 +299,85 @@ func (l *NeverLogList) matchCandidates(c *candidates) (Entry, string, bool) {
 			m, kind = l.addresses, KindAddress
 		}
 		if _, ok := m[c.key[j]]; ok {
-			return Entry{Kind: kind, Value: c.key[j]}, c.owner[j], true
+			return NeverLogMatch{Entry: Entry{Kind: kind, Value: c.key[j]}, Key: c.src[j], Participant: int(c.who[j])}, true
 		}
 	}
-	return Entry{}, "", false
+	return NeverLogMatch{}, false
 }
 
-// matchFirst is Match over every participant's address: the first
-// participant covered by an entry wins, and for it the usual precedence.
-func (l *NeverLogList) matchFirst(ps []Participant) (Entry, string, bool) {
+// matchRounds is matchCandidates over participants whose keys do not fit
+// one round: the first participant key covered by an entry wins, and for
+// it the usual precedence.
+func (l *NeverLogList) matchRounds(ps []Participant) (NeverLogMatch, bool) {
 	if l == nil || len(l.addresses)+len(l.domains) == 0 {
-		return Entry{}, "", false
+		return NeverLogMatch{}, false
 	}
 	lo, hi := dotRange(l)
 	var c candidates
-	for i := 0; i < len(ps); {
+	i, k := 0, 0 // the next participant and key of it to add
+	for i < len(ps) {
 		c.n = 0
-		for ; i < len(ps); i++ {
-			a := ps[i].Address
-			if a == "" || c.add(a, lo, hi) {
+		for i < len(ps) {
+			p := &ps[i]
+			if k >= participantKeys(p) {
+				i, k = i+1, 0
+				continue
+			}
+			key := participantKey(p, k)
+			if c.add(key, i, lo, hi) {
+				k++
 				continue
 			}
 			if c.n == 0 { // more labels than a round holds: on its own
-				if e, ok := l.Match(a); ok {
-					return e, a, true
+				if e, ok := l.Match(key); ok {
+					return NeverLogMatch{Entry: e, Key: key, Participant: i}, true
 				}
+				k++
 				continue
 			}
 			break
 		}
-		if e, a, ok := l.matchCandidates(&c); ok {
-			return e, a, true
+		if m, ok := l.matchCandidates(&c); ok {
+			return m, true
 		}
 	}
-	return Entry{}, "", false
+	return NeverLogMatch{}, false
+}
+
+// MatchNeverLog is the one Never Log matcher: the log decision, the
+// compose card, never-log:check and intents all ask it, and the purge
+// index (IndexKeys) records exactly the keys it matches. It returns the
+// first participant an entry of org covers, else the first one of
+// personal, so the admin's entry is the one reported when both match. A
+// participant is matched by its normalized address, or, when it has none,
+// by each of its lenient keys: an address entry matches a key exactly, a
+// domain entry every key whose domain is it or ends in "." + it.
+func MatchNeverLog(org, personal *NeverLogList, ps []Participant) (NeverLogMatch, bool) {
+	if org.Len()+personal.Len() == 0 {
+		return NeverLogMatch{}, false
+	}
+	lists := [...]struct {
+		l    *NeverLogList
+		name string
+	}{{org, "org"}, {personal, "personal"}}
+	// The keys of all participants are hashed once, for both lists.
+	var c candidates
+	lo, hi := dotRange(org, personal)
+	fits := c.fill(ps, lo, hi)
+	for _, l := range lists {
+		var m NeverLogMatch
+		var ok bool
+		if fits {
+			m, ok = l.l.matchCandidates(&c)
+		} else {
+			m, ok = l.l.matchRounds(ps)
+		}
+		if ok {
+			m.List = l.name
+			return m, true
+		}
+	}
+	return NeverLogMatch{}, false
 }
 
 // Domains is a set of domains that also covers their subdomains; the org's
