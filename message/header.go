@@ -154,17 +154,24 @@ func (h *header) text(name string) string {
 
 // addresses is an address field (all occurrences joined with ", ") with
 // encoded words decoded so that the result still parses as an address list.
+func (h *header) addresses(name string) string {
+	return strings.Join(h.addressLists(name), ", ")
+}
+
+// addressLists are the occurrences of an address field, each decoded as
+// addresses does. Each is an address list of its own: an unclosed quote or
+// bracket in one must not swallow the addresses of the next.
 // Control characters become spaces: dropping one could join two addresses
 // into one that matches neither ("a@x.com\x0bb@y.com").
-func (h *header) addresses(name string) string {
-	var parts []string
+func (h *header) addressLists(name string) []string {
+	var out []string
 	for _, v := range h.fields[strings.ToLower(name)] {
 		v = strings.TrimSpace(h.decodeAddressList(controlsToSpace(h.clean(name, v))))
 		if v != "" {
-			parts = append(parts, v)
+			out = append(out, v)
 		}
 	}
-	return strings.Join(parts, ", ")
+	return out
 }
 
 // encodedWords matches a run of RFC 2047 encoded words separated only by

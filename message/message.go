@@ -160,13 +160,13 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 	m.Subject = h.text("Subject")
 	m.Date = parseDate(h.raw("Date"), m.warn)
 
-	decoded := make(map[string]string, len(policy.ParticipantFields))
+	m.From, m.Sender, m.ReplyTo = h.addresses("From"), h.addresses("Sender"), h.addresses("Reply-To")
+	m.To, m.Cc, m.Bcc = h.addresses("To"), h.addresses("Cc"), h.addresses("Bcc")
 	for _, f := range policy.ParticipantFields {
-		decoded[f] = h.addresses(f)
+		for _, list := range h.addressLists(f) {
+			m.Participants = append(m.Participants, policy.ParseAddressList(strings.ToLower(f), list)...)
+		}
 	}
-	m.From, m.Sender, m.ReplyTo = decoded["From"], decoded["Sender"], decoded["Reply-To"]
-	m.To, m.Cc, m.Bcc = decoded["To"], decoded["Cc"], decoded["Bcc"]
-	m.Participants = policy.Participants(func(f string) string { return decoded[f] })
 
 	if ids := messageIDs(h.raw("In-Reply-To")); len(ids) > 0 {
 		m.InReplyTo = ids[0]
