@@ -45,7 +45,7 @@ const (
 	kunde = "kunde@zurich-bank.example"
 )
 
-func newService(t *testing.T, cfg service.Config) (*service.Service, *clock) {
+func newService(t testing.TB, cfg service.Config) (*service.Service, *clock) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
@@ -59,7 +59,7 @@ func newService(t *testing.T, cfg service.Config) (*service.Service, *clock) {
 	return service.New(cfg), c
 }
 
-func newSeed(t *testing.T) *seed {
+func newSeed(t testing.TB) *seed {
 	t.Helper()
 	ctx := context.Background()
 	svc, c := newService(t, service.Config{BootstrapAdmins: []string{"admin@acme.example"}})
@@ -93,7 +93,7 @@ func newSeed(t *testing.T) *seed {
 	}
 }
 
-func must(t *testing.T, f func() error) {
+func must(t testing.TB, f func() error) {
 	t.Helper()
 	if err := f(); err != nil {
 		t.Fatal(err)
