@@ -440,7 +440,11 @@ func check(a string, org, personal compiledList) CheckResult {
 		r.Normalized = ps[0].Address
 		return r
 	}
-	switch _, err := policy.NormalizeAddress(a); {
+	_, err := policy.NormalizeAddress(a)
+	unreadable := len(ps) == 1 && ps[0].Unreadable
+	switch {
+	case err != nil && unreadable:
+		r.Error = err.Error() + "; it cannot be checked against the Never Log List"
 	case err != nil:
 		r.Error = err.Error() // says precisely what is wrong
 	case len(ps) > 1:
@@ -449,9 +453,6 @@ func check(a string, org, personal compiledList) CheckResult {
 		r.Error = ps[0].Err.Error()
 	default:
 		r.Error = fmt.Sprintf("%q is not an email address", a)
-	}
-	if len(ps) == 1 && ps[0].Unreadable {
-		r.Error = ps[0].Err.Error()
 	}
 	return r
 }
