@@ -197,7 +197,10 @@ func (h *header) decodeAddressList(s string) string {
 					h.warn("an encoded word could not be decoded: %v", err)
 					dec = run
 				}
-				dec = strings.Join(strings.Fields(stripControls(dec)), " ")
+				// A control character becomes a space, not nothing: deleted,
+				// it would join "lisa@hr-partner.example\x00kunde@x" into one
+				// address at neither domain.
+				dec = strings.Join(strings.Fields(controlsToSpace(dec)), " ")
 				switch {
 				case quoted:
 					b.WriteString(escape(dec, `"\`))

@@ -638,6 +638,9 @@ func (s *Service) PutIntent(ctx context.Context, actor discreet.User, req Intent
 	}
 	slices.Sort(recipients)
 	recipients = slices.Compact(recipients)
+	if recipients == nil {
+		recipients = []string{} // a blocked send with no readable recipient
+	}
 	if len(req.Subject) > maxSubjectLen {
 		return IntentResult{}, discreet.FieldError("subject", "at most %d bytes", maxSubjectLen)
 	}
