@@ -33,6 +33,9 @@ func TestNormalizeAddress(t *testing.T) {
 		{"müller@bücher.example", "müller@xn--bcher-kva.example"},
 		{"MÜLLER@BÜCHER.example", "müller@xn--bcher-kva.example"},
 		{"info@xn--bcher-kva.example", "info@xn--bcher-kva.example"},
+		// Local parts compare in NFC: a decomposed ü is the composed one.
+		{"mu\u0308ller@bücher.example", "müller@xn--bcher-kva.example"},
+		{"MU\u0308LLER@bu\u0308cher.example", "müller@xn--bcher-kva.example"},
 		// Quoted local parts that are dot-atoms lose their quotes; others keep them.
 		{`"anna"@example.com`, "anna@example.com"},
 		{`"a,b"@example.com`, `"a,b"@example.com`},

@@ -262,3 +262,71 @@ func TestDecideAllocs(t *testing.T) {
 		t.Errorf("Decide allocates %v times, want at most 1", n)
 	}
 }
+
+// TestFailClosedForms: every spelling of a listed participant the issue
+// found logged is blocked by @hr-partner.example, in any participant
+// header, and what only looks alike is not.
+func TestFailClosedForms(t *testing.T) {
+	org := mustCompile(t, "@hr-partner.example", "jürgen@berlin-hr.example")
+	blocked := []string{
+		// RFC 5322, read as what it is
+		"Lisa <lisa(hr)@hr-partner.example>", "lisa@(c)hr-partner.example", "lisa . m @ hr-partner.example",
+		"lisa@hr-partner . example", "<@relay.example:lisa@hr-partner.example>", `"lisa"@hr-partner.example`,
+		"HR: lisa@hr-partner.example;", "Lisa\r\n <lisa@hr-partner.example>",
+		// forms real servers accept though RFC 5321 and IDNA do not
+		"lisa@mail_gw.hr-partner.example", "lisa@" + strings.Repeat("a", 64) + ".hr-partner.example",
+		"lisa@x..hr-partner.example", "lisa@hr-partner.example..", "lisa@hr-partner.example\x00",
+		"lisa@..hr-partner.example", "lisa@-x-.hr-partner.example", "lisa＠ＨＲ-partner。example",
+		"Lisa <lisa@hr-partner.example", `"unclosed, lisa@hr-partner.example`, "(unclosed lisa@hr-partner.example",
+		"x@y.example <lisa@hr-partner.example>", "lisa@hr-partner.example@evil.example",
+		// an exact entry in its decomposed spelling
+		"ju\u0308rgen@berlin-hr.example", "JU\u0308RGEN+x@BERLIN-HR.example.",
+	}
+	for _, h := range blocked {
+		for _, field := range ParticipantFields {
+			ps := headers(map[string]string{"From": "anna@acme.com", field: h})
+			if field == "From" {
+				ps = headers(map[string]string{"From": h, "To": "anna@acme.com"})
+			}
+			d := Decide(Input{Participants: ps, DefaultLog: true, Org: org})
+			if d.Reason != discreet.ReasonNeverLogList {
+				t.Errorf("%s: %q → %+v, want never_log_list", field, h, d)
+			}
+		}
+	}
+	for _, h := range []string{
+		"lisa@hr-partner.example.com", "lisa@nothr-partner.example", "lisa@hr-partnerexample.com",
+		"lisa@hr-partner.example.com..", "lisa@mail_gw.nothr-partner.example", "jürgen@berlin-hr.example.org",
+		"juergen@berlin-hr.example",
+	} {
+		d := Decide(Input{Participants: headers(map[string]string{"From": "anna@acme.com", "To": h}), DefaultLog: true, Org: org})
+		if d.Reason == discreet.ReasonNeverLogList {
+			t.Errorf("%q → %+v: not a label-boundary match of any entry", h, d)
+		}
+	}
+	for _, h := range []string{"lisa@[192.0.2.1]", "lisa@192.0.2.1", "lisa@hr-partner", "lisa@", "@", "<>", "lisa", "a@b@c.example"} {
+		d := Decide(Input{Participants: headers(map[string]string{"From": "anna@acme.com", "To": h}), DefaultLog: true, Org: org})
+		if d.Reason != discreet.ReasonUnreadableParticipant || d.Header != "To" || d.Text != h {
+			t.Errorf("%q → %+v, want unreadable_participant naming To and the text", h, d)
+		}
+	}
+}
+
+// TestParseAddressListBounded: pathological headers are read in bounded
+// work and refused as unreadable, not matched key by key.
+func TestParseAddressListBounded(t *testing.T) {
+	for _, h := range []string{
+		strings.Repeat("(", 200_000), strings.Repeat("a@", 100_000), strings.Repeat("a@b.c ", 40_000),
+		strings.Repeat("\"", 200_000), strings.Repeat("Ａ＠", 40_000), strings.Repeat("a.", 120_000) + "@x.com",
+		"a@" + strings.Repeat("b.", 120_000) + "com", strings.Repeat("a:", 100_000), strings.Repeat("<a@b.c ", 30_000),
+	} {
+		ps := ParseAddressList("to", h)
+		keys := 0
+		for _, p := range ps {
+			keys += len(p.Lenient)
+		}
+		if len(ps) > 1 || keys > 4*maxLenientPieces {
+			t.Errorf("%.20q…: %d participants, %d lenient keys", h, len(ps), keys)
+		}
+	}
+}
