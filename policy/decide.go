@@ -30,10 +30,16 @@ type Input struct {
 // the org list before any against the personal list, so the admin's entry
 // is the one reported when both match.
 func Decide(in Input) discreet.Decision {
+	ps := in.Participants // read through pointers: a Participant is 100 bytes to copy
 	var malformed []string
-	for _, p := range in.Participants {
+	unreadable := -1
+	for i := range ps {
+		p := &ps[i]
 		if p.Err != nil && !slices.Contains(malformed, p.Raw) {
 			malformed = append(malformed, p.Raw)
+		}
+		if p.Unreadable && unreadable < 0 {
+			unreadable = i
 		}
 	}
 	// The Never Log List beats everything and is checked against every
@@ -53,14 +59,12 @@ func Decide(in Input) discreet.Decision {
 
 	// A participant too broken to match is never waved through: nobody can
 	// tell whether the List names it.
-	for _, p := range in.Participants {
-		if p.Unreadable {
-			return discreet.Decision{
-				Reason:    discreet.ReasonUnreadableParticipant,
-				Header:    HeaderName(p.Field),
-				Text:      p.Raw,
-				Malformed: malformed,
-			}
+	if unreadable >= 0 {
+		return discreet.Decision{
+			Reason:    discreet.ReasonUnreadableParticipant,
+			Header:    HeaderName(ps[unreadable].Field),
+			Text:      ps[unreadable].Raw,
+			Malformed: malformed,
 		}
 	}
 	d := discreet.Decision{Malformed: malformed}
@@ -69,7 +73,8 @@ func Decide(in Input) discreet.Decision {
 	n := len(in.Participants)
 	buf := make([]string, 2*n)
 	d.Contacts, d.Internal = buf[:0:n], buf[n:n]
-	for _, p := range in.Participants {
+	for i := range ps {
+		p := &ps[i]
 		if p.Err != nil || p.Address == "" || slices.Contains(d.Contacts, p.Address) || slices.Contains(d.Internal, p.Address) {
 			continue
 		}
@@ -99,8 +104,8 @@ func Decide(in Input) discreet.Decision {
 			d.Visibility = discreet.VisibilityPublic
 		}
 	}
-	slices.Sort(d.Contacts)
-	slices.Sort(d.Internal)
+	sortFew(d.Contacts)
+	sortFew(d.Internal)
 	if len(d.Contacts) == 0 {
 		d.Contacts = nil
 	}
@@ -108,6 +113,20 @@ func Decide(in Input) discreet.Decision {
 		d.Internal = nil
 	}
 	return d
+}
+
+// sortFew sorts s: an insertion sort in place for the handful an email
+// has, slices.Sort beyond.
+func sortFew(s []string) {
+	if len(s) > 12 {
+		slices.Sort(s)
+		return
+	}
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }
 
 // DirectionOf is outbound when the sender is a colleague, else inbound.

@@ -134,8 +134,10 @@ func TestDomains(t *testing.T) {
 // more labels than a batch holds, and participants matched by lenient keys.
 func TestMatchRounds(t *testing.T) {
 	deep := "x@" + strings.Repeat("a.", 70) + "deep.example"
-	l := mustCompile(t, "@deep.example", "anna@example.com", "@sub.example.com", "x@y.example")
-	addrs := []string{"", "beat@example.org", "anna@example.com", "z@sub.example.com", "q@other.sub.example.com", deep, "x@y.example", "n@" + strings.Repeat("b.", 40) + "example.net"}
+	tall := strings.Repeat("t.", 20) + "example" // an entry of more labels than a scan records
+	l := mustCompile(t, "@deep.example", "anna@example.com", "@sub.example.com", "x@y.example", "@"+tall)
+	addrs := []string{"", "beat@example.org", "anna@example.com", "z@sub.example.com", "q@other.sub.example.com", deep, "x@y.example",
+		"n@" + strings.Repeat("b.", 40) + "example.net", "t@" + tall, "t@u.v." + tall, "t@" + strings.Repeat("t.", 19) + "example"}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 2000 {
 		var ps []Participant
