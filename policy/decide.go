@@ -68,22 +68,7 @@ func Decide(in Input) discreet.Decision {
 		}
 	}
 	d := discreet.Decision{Malformed: malformed}
-	// One backing array for both lists: contacts fill it from the front,
-	// colleagues from a second half.
-	n := len(in.Participants)
-	buf := make([]string, 2*n)
-	d.Contacts, d.Internal = buf[:0:n], buf[n:n]
-	for i := range ps {
-		p := &ps[i]
-		if p.Err != nil || p.Address == "" || slices.Contains(d.Contacts, p.Address) || slices.Contains(d.Internal, p.Address) {
-			continue
-		}
-		if in.Internal.Covers(p.Address) {
-			d.Internal = append(d.Internal, p.Address)
-		} else {
-			d.Contacts = append(d.Contacts, p.Address)
-		}
-	}
+	d.Contacts, d.Internal = contactsAndColleagues(ps, in.Internal)
 	log := in.DefaultLog
 	if in.Toggle != nil {
 		log = *in.Toggle
@@ -113,6 +98,70 @@ func Decide(in Input) discreet.Decision {
 		d.Internal = nil
 	}
 	return d
+}
+
+// contactsAndColleagues splits the distinct readable addresses of ps into
+// external ones and colleagues, in one allocation of exactly their number
+// (the decision's only one; two passes over a handful of participants cost
+// less than allocating twice the bytes).
+func contactsAndColleagues(ps []Participant, internal *Domains) (contacts, colleagues []string) {
+	const few = 32
+	if len(ps) > few {
+		buf := make([]string, 2*len(ps))
+		contacts, colleagues = buf[:0:len(ps)], buf[len(ps):len(ps)]
+		for i := range ps {
+			p := &ps[i]
+			if p.Err != nil || p.Address == "" || slices.Contains(contacts, p.Address) || slices.Contains(colleagues, p.Address) {
+				continue
+			}
+			if internal.Covers(p.Address) {
+				colleagues = append(colleagues, p.Address)
+			} else {
+				contacts = append(contacts, p.Address)
+			}
+		}
+		return contacts, colleagues
+	}
+	// First pass: which participant is a new contact (1) or colleague (2).
+	var kind [few]uint8
+	nc, ni := 0, 0
+	for i := range ps {
+		p := &ps[i]
+		if p.Err != nil || p.Address == "" {
+			continue
+		}
+		dup := false
+		for j := range i {
+			if kind[j] != 0 && ps[j].Address == p.Address {
+				dup = true
+				break
+			}
+		}
+		switch {
+		case dup:
+		case internal.Covers(p.Address):
+			kind[i] = 2
+			ni++
+		default:
+			kind[i] = 1
+			nc++
+		}
+	}
+	if nc+ni == 0 {
+		return nil, nil
+	}
+	buf := make([]string, 0, nc+ni)
+	for i := range ps {
+		if kind[i] == 1 {
+			buf = append(buf, ps[i].Address)
+		}
+	}
+	for i := range ps {
+		if kind[i] == 2 {
+			buf = append(buf, ps[i].Address)
+		}
+	}
+	return buf[:nc:nc], buf[nc:]
 }
 
 // sortFew sorts s: an insertion sort in place for the handful an email

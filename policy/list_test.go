@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -195,5 +196,26 @@ func TestDomainsMany(t *testing.T) {
 		if got := ds.Covers(addr); got != want {
 			t.Errorf("Covers(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// TestFilterFalseHits keeps the filter (and the hash under it) honest: a
+// key that is not on a list of 100k entries passes the filter rarely, so
+// the entry table is seldom read for nothing.
+func TestFilterFalseHits(t *testing.T) {
+	l, bad := CompilePatterns(benchPatterns(100_000, 3))
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	falseHits := 0
+	const probes = 200_000
+	for i := range probes {
+		key := fmt.Sprintf("nobody%d@nowhere%d.example", i, i%977)
+		if l.mayHold(hashKey(key)) {
+			falseHits++
+		}
+	}
+	if rate := float64(falseHits) / probes; rate > 0.01 {
+		t.Errorf("%.2f%% of keys not on the list pass the filter, want under 1%%", 100*rate)
 	}
 }
