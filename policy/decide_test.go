@@ -304,7 +304,8 @@ func TestFailClosedForms(t *testing.T) {
 			t.Errorf("%q → %+v: not a label-boundary match of any entry", h, d)
 		}
 	}
-	for _, h := range []string{"lisa@[192.0.2.1]", "lisa@192.0.2.1", "lisa@hr-partner", "lisa@", "@", "<>", "lisa", "a@b@c.example"} {
+	for _, h := range []string{"lisa@[192.0.2.1]", "lisa@192.0.2.1", "lisa@hr-partner", "lisa@", "@", "<>", "lisa", "a@b@c.example",
+		"lisa@" + strings.Repeat("a.", 130) + "x_y.example"} {
 		d := Decide(Input{Participants: headers(map[string]string{"From": "anna@acme.com", "To": h}), DefaultLog: true, Org: org})
 		if d.Reason != discreet.ReasonUnreadableParticipant || d.Header != "To" || d.Text != h {
 			t.Errorf("%q → %+v, want unreadable_participant naming To and the text", h, d)
@@ -325,8 +326,23 @@ func TestParseAddressListBounded(t *testing.T) {
 		for _, p := range ps {
 			keys += len(p.Lenient)
 		}
-		if len(ps) > 1 || keys > 4*maxLenientPieces {
+		if len(ps) > 1 || keys > maxLenientKeys {
 			t.Errorf("%.20q…: %d participants, %d lenient keys", h, len(ps), keys)
 		}
+	}
+}
+
+// TestUnreadableStillMatched: a participant too long to index is still
+// matched, so the List is the reason reported when it names it.
+func TestUnreadableStillMatched(t *testing.T) {
+	org := mustCompile(t, "@hr-partner.example")
+	h := "lisa@" + strings.Repeat("a.", 130) + "hr-partner.example"
+	d := Decide(Input{Participants: headers(map[string]string{"From": "anna@acme.com", "To": h}), DefaultLog: true, Org: org})
+	if d.Reason != discreet.ReasonNeverLogList {
+		t.Errorf("%.30q… → %+v, want never_log_list", h, d)
+	}
+	ps := ParseAddressList("to", h)
+	if len(ps) != 1 || !ps[0].Unreadable {
+		t.Errorf("ParseAddressList(%.30q…) = %+v, want one unreadable participant", h, ps)
 	}
 }

@@ -42,7 +42,8 @@ import (
 //     systems complete such names themselves, to anything;
 //   - an address literal or a numeric host ("lisa@[192.0.2.1]",
 //     "lisa@192.0.2.1"): it names a machine, not a domain an entry could;
-//   - more than maxLenientPieces address-shaped pieces, or a key longer than
+//   - more than maxLenientPieces '@', more than maxLenientKeys readings, a
+//     domain longer than DNS allows (253 bytes) or an address longer than
 //     maxLenientKey bytes: past any real address, and an index must stay
 //     bounded.
 //
@@ -68,9 +69,16 @@ var lenientProfile = idna.New(
 const (
 	// maxLenientPieces bounds the '@'-separated pieces of one participant.
 	maxLenientPieces = 64
-	// maxLenientKey bounds one lenient key in bytes: an address is at most
-	// 254 bytes, a domain with over-long labels may be longer.
+	// maxLenientKeys bounds the keys of one participant, and with them what
+	// the purge index records for it.
+	maxLenientKeys = 4 * maxLenientPieces
+	// maxLenientKey bounds one lenient key in bytes: local parts longer
+	// than RFC 5321's 64 bytes are accepted by some servers.
 	maxLenientKey = 1024
+	// maxLenientDomain is the longest domain DNS can resolve; a longer one
+	// names nothing a server could deliver to (and its suffixes would grow
+	// the index quadratically).
+	maxLenientDomain = 253
 )
 
 // lenientRead is the lenient reading of one participant's text.
@@ -118,8 +126,11 @@ func readLenient(text string) lenientRead {
 			}
 		}
 	}
-	if len(out.keys) == 0 && out.why == "" {
+	switch {
+	case len(out.keys) == 0 && out.why == "":
 		out.why = "it holds no address"
+	case len(out.keys) > maxLenientKeys && out.why == "":
+		out.why = "it can be read in too many ways"
 	}
 	return out
 }
@@ -193,12 +204,12 @@ func lenientDomain(s string) (string, string) {
 		b.WriteString(label)
 		labels++
 		last = label
-		if b.Len() > maxLenientKey {
-			return "", "the domain " + quoteText(s) + " is longer than any real one"
-		}
 	}
 	d := canonicalDomain(b.String())
 	switch {
+	case len(d) > maxLenientDomain:
+		// Still matched (the List beats unreadable), never indexed.
+		return d, "the domain " + quoteText(s) + " is longer than any DNS can resolve"
 	case labels == 0:
 		return "", "the domain after '@' is empty"
 	case labels == 1:
