@@ -64,8 +64,10 @@ type Message struct {
 	To      string
 	Cc      string
 	Bcc     string
-	// Participants are every address of From, Sender, Reply-To, To, Cc and
-	// Bcc, in that order; malformed ones are kept with Err set.
+	// Participants are every address of policy.ParticipantFields (From,
+	// Sender, Reply-To, To, Cc, Bcc, the Resent- fields, Mail-Followup-To
+	// and Mail-Reply-To), in that order; malformed ones are kept with Err
+	// set and their lenient keys.
 	Participants []policy.Participant
 
 	// InReplyTo and References are normalized message ids.
@@ -173,7 +175,7 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 	if err != nil {
 		return nil, notMessage("%v", err)
 	}
-	h := newHeader(root.Header, m.warn)
+	h := newHeader(root.Header, raw, m.warn)
 	if !h.hasAny("From", "Sender", "To", "Cc", "Bcc", "Date", "Subject", "Message-ID") {
 		return nil, notMessage("it has none of the From, To, Date, Subject or Message-ID header fields")
 	}
@@ -185,17 +187,13 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 	m.Subject = h.text("Subject")
 	m.Date = parseDate(h.raw("Date"), m.warn)
 
-	m.From = h.addresses("From")
-	m.Sender = h.addresses("Sender")
-	m.ReplyTo = h.addresses("Reply-To")
-	m.To = h.addresses("To")
-	m.Cc = h.addresses("Cc")
-	m.Bcc = h.addresses("Bcc")
-	decoded := map[string]string{
-		"From": m.From, "Sender": m.Sender, "Reply-To": m.ReplyTo,
-		"To": m.To, "Cc": m.Cc, "Bcc": m.Bcc,
+	m.From, m.Sender, m.ReplyTo = h.addresses("From"), h.addresses("Sender"), h.addresses("Reply-To")
+	m.To, m.Cc, m.Bcc = h.addresses("To"), h.addresses("Cc"), h.addresses("Bcc")
+	for _, f := range policy.ParticipantFields {
+		for _, list := range h.addressLists(f) {
+			m.Participants = append(m.Participants, policy.ParseAddressList(strings.ToLower(f), list)...)
+		}
 	}
-	m.Participants = policy.Participants(func(f string) string { return decoded[f] })
 
 	if ids := messageIDs(h.raw("In-Reply-To")); len(ids) > 0 {
 		m.InReplyTo = ids[0]
@@ -345,9 +343,14 @@ func bodyOf(raw []byte) []byte {
 }
 
 // isMboxFromLine reports an mbox separator ("From sender date") as some
-// exports put before the header.
+// exports put before the header. "From : lisa@…" is a From field with
+// white space before its colon (RFC 5322 obs-optional), not a separator.
 func isMboxFromLine(raw []byte) bool {
-	return bytes.HasPrefix(raw, []byte("From ")) && bytes.IndexByte(raw, '\n') > 0
+	if !bytes.HasPrefix(raw, []byte("From ")) || bytes.IndexByte(raw, '\n') <= 0 {
+		return false
+	}
+	rest := bytes.TrimLeft(raw[len("From "):], " \t")
+	return len(rest) > 0 && rest[0] != ':'
 }
 
 // messageID extracts one id: the first <…> token, else the trimmed value.

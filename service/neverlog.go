@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -36,16 +37,26 @@ type compiledList struct {
 	byPattern map[string]discreet.NeverLogEntry
 }
 
-func (c compiledList) match(addr string) (discreet.NeverLogEntry, bool) {
-	e, ok := c.list.Match(addr)
-	if !ok {
-		return discreet.NeverLogEntry{}, false
-	}
+// stored is the stored entry of a compiled one.
+func (c compiledList) stored(e policy.Entry) discreet.NeverLogEntry {
 	stored, ok := c.byPattern[e.String()]
 	if !ok {
 		stored = discreet.NeverLogEntry{Pattern: e.String()}
 	}
-	return stored, true
+	return stored
+}
+
+// blocked is policy.MatchNeverLog of participants with the matched entry
+// as stored: the one matcher every use case asks.
+func blocked(org, personal compiledList, ps []policy.Participant) (policy.NeverLogMatch, discreet.NeverLogEntry, bool) {
+	m, ok := policy.MatchNeverLog(org.list, personal.list, ps)
+	if !ok {
+		return m, discreet.NeverLogEntry{}, false
+	}
+	if m.List == "personal" {
+		return m, personal.stored(m.Entry), true
+	}
+	return m, org.stored(m.Entry), true
 }
 
 // The Never Log cache. What an instance keeps, and why instances never
@@ -383,12 +394,13 @@ func (s *Service) compile(scope string, entries []discreet.NeverLogEntry) compil
 	return compiledList{list: policy.Compile(parsed), byPattern: byPattern}
 }
 
-// matchOf is the store's selector for the emails an entry covers.
-func matchOf(e policy.Entry) store.Match {
-	if e.Kind == policy.KindDomain {
-		return store.Match{Domain: e.Value}
-	}
-	return store.Match{Address: e.Value}
+// matchOf is the store's selector for the emails an entry covers: the keys
+// policy.EmailIndexKeys gives every email the entry blocks, and the
+// spellings an index written by older rules may hold. stored is the pattern
+// as the list keeps it.
+func matchOf(e policy.Entry, stored string) store.Match {
+	addr, spellings, domain := policy.EntryKeys(e, stored)
+	return store.Match{Address: addr, Spellings: spellings, Domain: domain}
 }
 
 const neverLogCursorScope = "never-log"
@@ -467,7 +479,7 @@ func (s *Service) AddNeverLog(ctx context.Context, actor discreet.User, req AddN
 		return NeverLogAdded{}, err
 	}
 	out := NeverLogAdded{Entry: e}
-	if out.Matching, err = s.store.CountMatching(ctx, matchOf(pe)); err != nil {
+	if out.Matching, err = s.store.CountMatching(ctx, matchOf(pe, e.Pattern)); err != nil {
 		return NeverLogAdded{}, err
 	}
 	if req.PurgeExisting {
@@ -670,22 +682,35 @@ func (s *Service) CheckNeverLog(ctx context.Context, actor discreet.User, addres
 	return out, nil
 }
 
+// check is the Never Log check of one address as a user typed it: read as
+// a participant is, matched by the one matcher. Text that does not read as
+// an address is still matched by its lenient keys, so
+// "lisa@(c)hr-partner.example" or "lisa@mail_gw.hr-partner.example" is
+// blocked, not "not an email address".
 func check(a string, org, personal compiledList) CheckResult {
 	r := CheckResult{Address: a}
-	n, err := policy.NormalizeAddress(a)
-	if err != nil {
-		r.Error = err.Error()
+	ps := policy.ParseAddressList("to", a)
+	if m, e, ok := blocked(org, personal, ps); ok {
+		r.Blocked, r.Normalized, r.Entry, r.EntryID, r.List = true, m.Key, e.Pattern, e.ID, m.List
 		return r
 	}
-	r.Normalized = n
-	for _, l := range []struct {
-		name string
-		list compiledList
-	}{{"org", org}, {"personal", personal}} {
-		if e, ok := l.list.match(n); ok {
-			r.Blocked, r.Entry, r.EntryID, r.List = true, e.Pattern, e.ID, l.name
-			return r
-		}
+	if len(ps) == 1 && ps[0].Address != "" {
+		r.Normalized = ps[0].Address
+		return r
+	}
+	_, err := policy.NormalizeAddress(a)
+	unreadable := len(ps) == 1 && ps[0].Unreadable
+	switch {
+	case err != nil && unreadable:
+		r.Error = err.Error() + "; it cannot be checked against the Never Log List"
+	case err != nil:
+		r.Error = err.Error() // says precisely what is wrong
+	case len(ps) > 1:
+		r.Error = fmt.Sprintf("%q holds %d addresses; check one at a time", a, len(ps))
+	case len(ps) == 1 && ps[0].Err != nil:
+		r.Error = ps[0].Err.Error()
+	default:
+		r.Error = fmt.Sprintf("%q is not an email address", a)
 	}
 	return r
 }
@@ -708,7 +733,7 @@ func (s *Service) PurgeNeverLog(ctx context.Context, actor discreet.User, id str
 		return PurgeResult{}, discreet.Wrap(err, discreet.EInvalid, "the stored pattern %q no longer parses; remove it and add it again", e.Pattern)
 	}
 	res := PurgeResult{Entry: e, DryRun: dryRun}
-	if res.Matching, err = s.store.CountMatching(ctx, matchOf(pe)); err != nil {
+	if res.Matching, err = s.store.CountMatching(ctx, matchOf(pe, e.Pattern)); err != nil {
 		return PurgeResult{}, err
 	}
 	if dryRun {
