@@ -20,6 +20,9 @@ import (
 // header gives decoded access to a message header, case-insensitively.
 type header struct {
 	fields map[string][]string // lower-case name → raw values
+	// parsed are the participant fields as net/textproto read them, which
+	// an email's identity reads (contentList).
+	parsed map[string][]string
 	dec    *mime.WordDecoder
 	warn   func(string, ...any)
 }
@@ -27,10 +30,11 @@ type header struct {
 // newHeader reads the fields enmime parsed, with the participant fields
 // replaced by those scanParticipantFields reads from raw itself.
 func newHeader(h textproto.MIMEHeader, raw []byte, warn func(string, ...any)) *header {
-	hd := &header{fields: map[string][]string{}, warn: warn}
+	hd := &header{fields: map[string][]string{}, parsed: map[string][]string{}, warn: warn}
 	for k, vs := range h {
 		k = strings.ToLower(k)
 		if isParticipantField(k) {
+			hd.parsed[k] = append(hd.parsed[k], vs...)
 			continue
 		}
 		hd.fields[k] = append(hd.fields[k], vs...)
@@ -166,12 +170,40 @@ func (h *header) addresses(name string) string {
 func (h *header) addressLists(name string) []string {
 	var out []string
 	for _, v := range h.fields[strings.ToLower(name)] {
-		v = strings.TrimSpace(h.decodeAddressList(controlsToSpace(h.clean(name, v))))
+		v = strings.TrimSpace(h.decodeAddressList(controlsToSpace(h.clean(name, v)), controlsToSpace))
 		if v != "" {
 			out = append(out, v)
 		}
 	}
 	return out
+}
+
+// contentList is a From, To or Cc field as an email's identity reads it,
+// frozen with policy.ContentAddresses: the occurrences net/textproto kept,
+// joined with ", ", encoded words decoded with C0 controls dropped.
+func (h *header) contentList(name string) string {
+	var parts []string
+	for _, v := range h.parsed[strings.ToLower(name)] {
+		if v = strings.TrimSpace(h.decodeAddressList(h.clean(name, v), dropC0Controls)); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// contentText is the Subject as an email's identity reads it (frozen like
+// contentList): controls are kept unless encoded words are decoded, and
+// then only C0 controls are dropped; text strips them all.
+func (h *header) contentText(name string) string {
+	v := h.raw(name)
+	if !strings.Contains(v, "=?") {
+		return strings.TrimSpace(v)
+	}
+	out, err := h.dec.DecodeHeader(v)
+	if err != nil {
+		return strings.TrimSpace(v) // text has warned
+	}
+	return strings.TrimSpace(dropC0Controls(out))
 }
 
 // encodedWords matches a run of RFC 2047 encoded words separated only by
@@ -182,7 +214,8 @@ var encodedWords = regexp.MustCompile(`^=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:[ \t]+=
 // display name such as "Keller, Beat" would otherwise split into two bogus
 // addresses, so words decoded outside a quoted string are quoted when they
 // contain specials, and words inside one are escaped.
-func (h *header) decodeAddressList(s string) string {
+// Controls in a decoded word are handled by controls.
+func (h *header) decodeAddressList(s string, controls func(string) string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
@@ -200,7 +233,7 @@ func (h *header) decodeAddressList(s string) string {
 				// A control character becomes a space, not nothing: deleted,
 				// it would join "lisa@hr-partner.example\x00kunde@x" into one
 				// address at neither domain.
-				dec = strings.Join(strings.Fields(controlsToSpace(dec)), " ")
+				dec = strings.Join(strings.Fields(controls(dec)), " ")
 				switch {
 				case quoted:
 					b.WriteString(escape(dec, `"\`))
@@ -295,6 +328,20 @@ func stripControls(s string) string {
 		case r == '\t' || r == '\r' || r == '\n':
 			return ' '
 		case isControl(r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// dropC0Controls drops C0 controls and DEL, tabs and line breaks becoming
+// spaces: how identity has always read decoded words (contentList).
+func dropC0Controls(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\r' || r == '\n':
+			return ' '
+		case r < 0x20 || r == 0x7f:
 			return -1
 		}
 		return r

@@ -94,6 +94,14 @@ type Message struct {
 	// Warnings lists what was wrong with the message but did not stop the
 	// parse (bad charsets, broken multipart, unreadable date).
 	Warnings []string
+
+	// content holds From, To, Cc and Subject as the email's identity reads
+	// them (Content, LegacyContent): frozen, unlike the fields above.
+	content struct {
+		from, to, cc []policy.ContentAddress
+		fromText     string // the From header as identity read it
+		subject      string
+	}
 }
 
 // Addresses returns the normalized, well-formed addresses of one participant
@@ -122,23 +130,44 @@ func (m *Message) Malformed() []string {
 
 // Content is what identifies this message beyond its Message-ID (see
 // policy.Content): From, To and Cc, Date, Subject and the body's hash.
+//
+// Stored ids derive from it, so it does not read Participants or Subject:
+// the Never Log reading of participants grows to fail closed (new forms,
+// new fields) and Subject drops terminal controls, and either would give
+// the next copy of an email already logged another id. From, To, Cc and
+// Subject are read as when ids were first keyed on content
+// (policy.ContentAddresses, header.contentList, header.contentText).
 func (m *Message) Content() policy.Content {
-	c := policy.Content{Date: m.Date, Subject: m.Subject, BodyHash: m.BodyHash}
-	for _, p := range m.Participants {
-		a := p.Address
-		if a == "" {
-			a = p.Raw
-		}
-		switch p.Field {
-		case "from":
-			c.From = append(c.From, a)
-		case "to":
-			c.To = append(c.To, a)
-		case "cc":
-			c.Cc = append(c.Cc, a)
+	return policy.Content{
+		From: contentTexts(m.content.from, false), To: contentTexts(m.content.to, false), Cc: contentTexts(m.content.cc, false),
+		Date: m.Date, Subject: m.content.subject, BodyHash: m.BodyHash,
+	}
+}
+
+// LegacyContent is this message as the service stored emails before
+// content fingerprints (policy.SameAsLegacy), read as they were read then:
+// the first well-formed From address (else the header's text), the
+// well-formed To and Cc addresses, the Subject, and the body.
+func (m *Message) LegacyContent() policy.LegacyContent {
+	c := policy.LegacyContent{From: m.content.fromText, Date: m.Date, Subject: m.content.subject, Body: m.BodyText, Snippet: m.Snippet}
+	if from := contentTexts(m.content.from, true); len(from) > 0 {
+		c.From = from[0]
+	}
+	c.To = contentTexts(m.content.to, true)
+	c.Cc = contentTexts(m.content.cc, true)
+	return c
+}
+
+// contentTexts are the texts of as; only the well-formed ones when
+// wellFormed.
+func contentTexts(as []policy.ContentAddress, wellFormed bool) []string {
+	var out []string
+	for _, a := range as {
+		if a.WellFormed || !wellFormed {
+			out = append(out, a.Text)
 		}
 	}
-	return c
+	return out
 }
 
 func (m *Message) warn(format string, args ...any) {
@@ -163,9 +192,14 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 	}
 	m := &Message{}
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a BOM some tools prepend
+	// Identity was first keyed when "From : …" was taken for a separator
+	// too; it still reads the message without that field (contentList).
+	fromColonFirst := false
 	if isMboxFromLine(raw) {
 		raw = raw[bytes.IndexByte(raw, '\n')+1:]
 		m.warn("skipped an mbox \"From \" separator line")
+	} else {
+		fromColonFirst = bytes.HasPrefix(raw, []byte("From ")) && bytes.IndexByte(raw, '\n') > 0
 	}
 	if err := checkHeader(raw); err != nil {
 		return nil, err
@@ -176,6 +210,9 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 		return nil, notMessage("%v", err)
 	}
 	h := newHeader(root.Header, raw, m.warn)
+	if fromColonFirst && len(h.parsed["from"]) > 0 {
+		h.parsed["from"] = h.parsed["from"][1:]
+	}
 	if !h.hasAny("From", "Sender", "To", "Cc", "Bcc", "Date", "Subject", "Message-ID") {
 		return nil, notMessage("it has none of the From, To, Date, Subject or Message-ID header fields")
 	}
@@ -185,6 +222,10 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 
 	m.MessageID = messageID(h.raw("Message-ID"))
 	m.Subject = h.text("Subject")
+	m.content.fromText = h.contentList("From")
+	m.content.from = policy.ContentAddresses(m.content.fromText)
+	m.content.to, m.content.cc = policy.ContentAddresses(h.contentList("To")), policy.ContentAddresses(h.contentList("Cc"))
+	m.content.subject = h.contentText("Subject")
 	m.Date = parseDate(h.raw("Date"), m.warn)
 
 	m.From, m.Sender, m.ReplyTo = h.addresses("From"), h.addresses("Sender"), h.addresses("Reply-To")

@@ -31,6 +31,21 @@ var idnaProfile = idna.New(
 // (punycode) form, rejecting anything that is not a host name of at least
 // two labels.
 func NormalizeDomain(d string) (string, error) {
+	a, err := normalizeHostName(d)
+	if err != nil {
+		return "", err
+	}
+	if strings.Trim(a[strings.LastIndexByte(a, '.')+1:], "0123456789") == "" {
+		// A numeric top label is an IP address written without brackets:
+		// it names a machine, not a domain.
+		return "", fmt.Errorf("the domain %q is a numeric host, not a name", strings.TrimSpace(d))
+	}
+	return a, nil
+}
+
+// normalizeHostName is NormalizeDomain without its refusal of a numeric
+// top label, as domains were normalized before it (contentSpec).
+func normalizeHostName(d string) (string, error) {
 	d = strings.TrimSpace(d)
 	d = strings.TrimSuffix(d, ".") // the root label of a fully qualified name
 	if d == "" {
@@ -56,11 +71,6 @@ func NormalizeDomain(d string) (string, error) {
 	}
 	if !strings.Contains(a, ".") {
 		return "", fmt.Errorf("the domain %q needs at least two labels, like example.com", d)
-	}
-	if strings.Trim(a[strings.LastIndexByte(a, '.')+1:], "0123456789") == "" {
-		// A numeric top label is an IP address written without brackets:
-		// it names a machine, not a domain.
-		return "", fmt.Errorf("the domain %q is a numeric host, not a name", d)
 	}
 	return a, nil
 }

@@ -332,3 +332,31 @@ func naiveMatches(e Entry, addr string) bool {
 	d := DomainOf(addr)
 	return d == e.Value || strings.HasSuffix(d, "."+e.Value)
 }
+
+// FuzzContentAddresses: the shortcut for plain headers reads exactly what
+// the frozen reading does, so no email's fingerprint depends on which of
+// the two read it.
+func FuzzContentAddresses(f *testing.F) {
+	for _, s := range trickyAddresses {
+		f.Add(s)
+	}
+	for _, s := range []string{
+		"Urs Huber <kunde@zurich-bank.example>, carla@acme-ch.example",
+		"a@x.example,b@y.example", "a@x.example,, b@y.example", "a@localhost", "x@10.0.0.1",
+		"=?bogus?q?x?= <a@b.example>", "Anna\t<A.Nna+x@GoogleMail.com>", "<a@b.example>", " <a@b.example> ",
+		"a@b.example>", "a<a@b.example>", "a@@b.example", "a@b..example", ".a@b.example",
+		`"Keller, Beat" <beat@acme-ch.example>, "" <a@b.example>`, `"a" "b" <a@b.example>`, `"=?utf-8?q?x?=" <a@b.example>`, `"unclosed <a@b.example>`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		fast, ok := contentPlain(header)
+		slow := contentRead(header)
+		if ok && !slices.Equal(fast, slow) {
+			t.Fatalf("ContentAddresses(%q): the shortcut reads %+v, the reading %+v", header, fast, slow)
+		}
+		if got := ContentAddresses(header); !slices.Equal(got, slow) {
+			t.Fatalf("ContentAddresses(%q) = %+v, the reading %+v", header, got, slow)
+		}
+	})
+}
