@@ -35,6 +35,22 @@ const (
 type compiledList struct {
 	list      *policy.NeverLogList
 	byPattern map[string]discreet.NeverLogEntry
+	// spellings says two stored entries share a canonical pattern: one
+	// stored under older rules (a local part before NFC) and one since.
+	// byPattern then holds one of them, so the list cannot be advanced
+	// from its changes (nextOrgList).
+	spellings bool
+}
+
+// canonicalPattern is a stored pattern as compile keys it; a pattern
+// stored under older rules may be spelled otherwise. ok is false when it
+// no longer parses (compile skips it).
+func canonicalPattern(stored string) (string, bool) {
+	pe, err := policy.ParseEntry(stored)
+	if err != nil {
+		return stored, false
+	}
+	return pe.String(), true
 }
 
 // stored is the stored entry of a compiled one.
@@ -71,7 +87,9 @@ func blocked(org, personal compiledList, ps []policy.Participant) (policy.NeverL
 //     again on the exact list. A background advance (one at a time, its
 //     own deadline, no lock held while it works) compiles the exact list
 //     meanwhile, from base and the changes when they reach back far
-//     enough, else from one consistent read of the whole list. Only an
+//     enough (and touch no pattern two stored entries spell: one kept
+//     under older rules, one since), else from one consistent read of the
+//     whole list. Only an
 //     instance further behind than the changes reach (more than
 //     store.NeverLogRecent changes, e.g. a large import) makes decisions
 //     wait for that read, and fails them if it cannot finish.
@@ -180,10 +198,13 @@ func (c *neverLogCache) overlayOf(s *Service, b *orgList, head store.NeverLogCha
 	var added []discreet.NeverLogEntry
 	for _, p := range order {
 		ch := last[p]
-		had, inBase := b.byPattern[p]
+		canonical, _ := canonicalPattern(p)
+		had, inBase := b.byPattern[canonical]
 		switch {
 		case ch.Removed && inBase:
-			v.removed[p] = true
+			// Decided again on the exact list, which knows whether another
+			// spelling of the entry is still listed.
+			v.removed[canonical] = true
 		case !ch.Removed && (!inBase || had.ID != ch.ID):
 			added = append(added, discreet.NeverLogEntry{ID: ch.ID, Pattern: p})
 		}
@@ -246,19 +267,10 @@ func (s *Service) nextOrgList(ctx context.Context, b *orgList, want store.NeverL
 	if hook := s.hooks.advance.Load(); hook != nil {
 		(*hook)()
 	}
-	if b != nil && want.Covers(b.version) {
-		byPattern := maps.Clone(b.byPattern)
-		for _, ch := range want.Changes {
-			if ch.Version <= b.version {
-				continue
-			}
-			if ch.Removed {
-				delete(byPattern, ch.Pattern)
-			} else {
-				byPattern[ch.Pattern] = discreet.NeverLogEntry{ID: ch.ID, Pattern: ch.Pattern}
-			}
+	if b != nil && want.Covers(b.version) && !b.spellings {
+		if next, ok := s.advanceOrgList(b, want); ok {
+			return next, nil
 		}
-		return &orgList{compiledList: s.compile("", slices.Collect(maps.Values(byPattern))), version: want.Version}, nil
 	}
 	entries, v, err := s.store.NeverLog(ctx, "")
 	if err != nil {
@@ -266,6 +278,33 @@ func (s *Service) nextOrgList(ctx context.Context, b *orgList, want store.NeverL
 		return nil, err
 	}
 	return &orgList{compiledList: s.compile("", entries), version: v}, nil
+}
+
+// advanceOrgList is b with want's changes since applied, keyed as compile
+// keys them; not ok when a change touches a pattern another stored entry
+// also spells (two entries, one canonical key): only a read of the list
+// tells what is left then.
+func (s *Service) advanceOrgList(b *orgList, want store.NeverLogChanges) (*orgList, bool) {
+	byPattern := maps.Clone(b.byPattern)
+	for _, ch := range want.Changes {
+		if ch.Version <= b.version {
+			continue
+		}
+		canonical, ok := canonicalPattern(ch.Pattern)
+		if !ok {
+			continue // compile skips it, listed or not
+		}
+		had, listed := byPattern[canonical]
+		switch {
+		case listed && had.ID != ch.ID:
+			return nil, false
+		case ch.Removed:
+			delete(byPattern, canonical)
+		default:
+			byPattern[canonical] = discreet.NeverLogEntry{ID: ch.ID, Pattern: ch.Pattern}
+		}
+	}
+	return &orgList{compiledList: s.compile("", slices.Collect(maps.Values(byPattern))), version: want.Version}, true
 }
 
 // waitNeverLog waits until the compiled org list is at head's version or
@@ -382,6 +421,7 @@ func (s *Service) personalNeverLog(ctx context.Context, user string, version int
 func (s *Service) compile(scope string, entries []discreet.NeverLogEntry) compiledList {
 	parsed := make([]policy.Entry, 0, len(entries))
 	byPattern := make(map[string]discreet.NeverLogEntry, len(entries))
+	spellings := false
 	for _, e := range entries {
 		pe, err := policy.ParseEntry(e.Pattern)
 		if err != nil {
@@ -389,9 +429,12 @@ func (s *Service) compile(scope string, entries []discreet.NeverLogEntry) compil
 			continue
 		}
 		parsed = append(parsed, pe)
+		if had, dup := byPattern[pe.String()]; dup && had.ID != e.ID {
+			spellings = true
+		}
 		byPattern[pe.String()] = e
 	}
-	return compiledList{list: policy.Compile(parsed), byPattern: byPattern}
+	return compiledList{list: policy.Compile(parsed), byPattern: byPattern, spellings: spellings}
 }
 
 // matchOf is the store's selector for the emails an entry covers: the keys
