@@ -102,6 +102,9 @@ func (v *view) notLogged(d discreet.Decision) *Widget {
 		return deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged: only colleagues are on this email."))})
 	case discreet.ReasonToggledOff:
 		return deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged: Log was switched off for this email."))})
+	case discreet.ReasonUnreadableParticipant:
+		return deco(&decorated{TopLabel: v.t("Not logged"),
+			Text: esc(v.t("Not logged: the %s header holds %q, which cannot be checked against the Never Log List.", d.Header, d.Text))})
 	}
 	return deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(string(d.Reason))})
 }

@@ -239,4 +239,8 @@ var german = map[string]string{
 	"Discreet cannot read this message right now. Try again in a moment.": "Discreet kann diese Nachricht gerade nicht lesen. Versuchen Sie es gleich noch einmal.",
 	"Discreet is not available right now. Try again in a moment.":         "Discreet ist gerade nicht erreichbar. Versuchen Sie es gleich noch einmal.",
 	"Open a message to see its contacts.":                                 "Öffnen Sie eine Nachricht, um ihre Kontakte zu sehen.",
+
+	// the Never Log check fails closed
+	"Not logged: the %s header holds %q, which cannot be checked against the Never Log List.": "Nicht protokolliert: Der %s-Header enthält %q, das sich nicht mit der Never-Log-Liste abgleichen lässt.",
+	"Saved: this email will not be logged: %s is on the Never Log List (%s).":                 "Gespeichert: Diese E-Mail wird nicht protokolliert: %s steht auf der Never-Log-Liste (%s).",
 }

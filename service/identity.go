@@ -64,16 +64,9 @@ func (s *Service) identify(ctx context.Context, msg *message.Message, gmailID st
 		sum := sha256.Sum256(raw)
 		legacyGmailID = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	lc := policy.LegacyContent{
-		From: msg.From, To: msg.Addresses("to"), Cc: msg.Addresses("cc"),
-		Date: msg.Date, Subject: msg.Subject, Body: msg.BodyText, Snippet: msg.Snippet,
-	}
-	if from := msg.Addresses("from"); len(from) > 0 {
-		lc.From = from[0]
-	}
 	return identity{
 		key: key, id: policy.EmailID(secret, key), secret: secret,
-		legacyID: policy.LegacyEmailID(msg.MessageID, legacyGmailID), legacy: lc,
+		legacyID: policy.LegacyEmailID(msg.MessageID, legacyGmailID), legacy: msg.LegacyContent(),
 	}, nil
 }
 

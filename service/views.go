@@ -150,6 +150,13 @@ type IntentRequest struct {
 	Visibility discreet.Visibility `json:"visibility"`
 }
 
+// IntentResult is a stored compose choice. Blocked, as on the compose card,
+// names the recipient and the Never Log entry that turned Log off.
+type IntentResult struct {
+	discreet.Intent
+	Blocked *CheckResult `json:"blocked,omitempty"`
+}
+
 // ComposeState is what the compose card shows for a draft's recipients:
 // the Log default, and the first Never Log match, if any.
 type ComposeState struct {

@@ -110,8 +110,10 @@ type Store interface {
 	// CountMatching counts logged emails that a Never Log entry covers.
 	CountMatching(ctx context.Context, m Match) (int, error)
 	// PurgeMatching deletes, in batches of at most batch, the logged emails
-	// m covers, from every timeline. Running it again resumes where an
-	// interrupted run stopped. It returns the ids it deleted.
+	// m covers, from every timeline, and each contact left with no email,
+	// in the transaction that deletes its last one: no stub names a purged
+	// address afterwards. Running it again resumes where an interrupted run
+	// stopped. It returns the ids it deleted.
 	PurgeMatching(ctx context.Context, m Match, batch int) (PurgeReport, error)
 
 	Watches // sent-mail capture state, see watch.go
@@ -121,10 +123,17 @@ type Store interface {
 }
 
 // Match selects logged emails by participant: an exact normalized address
-// (Address) or a domain and its subdomains (Domain).
+// (Address, or any of its Spellings) or a domain and its subdomains
+// (Domain). Stores index each email by policy.EmailIndexKeys and look up
+// exactly these keys, so a Match finds every email policy.MatchNeverLog
+// blocks for the entry (policy.EntryKeys).
 type Match struct {
 	Address string
-	Domain  string
+	// Spellings are other keys of Address that emails logged under older
+	// normalization rules are indexed by (a local part not in NFC); at
+	// most 29, for Firestore's array-contains-any.
+	Spellings []string
+	Domain    string
 }
 
 // PurgeReport says what a purge did.

@@ -34,13 +34,15 @@ type emailDoc struct {
 	Contacts       []string `firestore:"contacts"`
 	Internal       []string `firestore:"internal"`
 	Participants   []string `firestore:"participants,omitempty"`
+	Lenient        []string `firestore:"lenient,omitempty"`
 	Source         string   `firestore:"source"`
 	LoggedAt       string   `firestore:"loggedAt"`
 	SortKey        string   `firestore:"sortKey"`
-	// MatchAddresses are every address the email names (participants,
-	// contacts, colleagues) and MatchDomains every domain suffix of them
-	// (policy.DomainSuffixes): a Never Log entry finds the emails it covers
-	// with one array-contains query.
+	// MatchAddresses and MatchDomains are policy.EmailIndexKeys: every
+	// address key the email has (participants, contacts, colleagues, owner,
+	// lenient keys) and every domain suffix of them. A Never Log entry finds
+	// the emails it covers with one array-contains query. Documents written
+	// before lenient keys existed hold the same keys for the same fields.
 	MatchAddresses []string `firestore:"matchAddresses,omitempty"`
 	MatchDomains   []string `firestore:"matchDomains,omitempty"`
 }
@@ -51,25 +53,11 @@ func toEmailDoc(e discreet.Email) emailDoc {
 		Subject: e.Subject, From: e.From, To: e.To, Cc: e.Cc, Date: ts(e.Date),
 		Direction: string(e.Direction), Snippet: e.Snippet, Body: e.Body,
 		Owner: e.Owner, Team: e.Team, Visibility: string(e.Visibility),
-		Contacts: e.Contacts, Internal: e.Internal, Participants: e.Participants,
+		Contacts: e.Contacts, Internal: e.Internal, Participants: e.Participants, Lenient: e.Lenient,
 		Source: string(e.Source), LoggedAt: ts(e.LoggedAt), SortKey: store.SortKey(e.Date, e.ID),
 	}
-	addrs, domains := map[string]bool{}, map[string]bool{}
-	for _, l := range [][]string{e.Participants, e.Contacts, e.Internal, {e.Owner}} {
-		for _, a := range l {
-			if a == "" || addrs[a] {
-				continue
-			}
-			addrs[a] = true
-			d.MatchAddresses = append(d.MatchAddresses, a)
-			for _, s := range policy.DomainSuffixes(a) {
-				if !domains[s] {
-					domains[s] = true
-					d.MatchDomains = append(d.MatchDomains, s)
-				}
-			}
-		}
-	}
+	k := policy.EmailIndexKeys(e)
+	d.MatchAddresses, d.MatchDomains = k.Addresses, k.Domains
 	return d
 }
 
@@ -79,7 +67,7 @@ func (d emailDoc) email() discreet.Email {
 		Subject: d.Subject, From: d.From, To: d.To, Cc: d.Cc, Date: parseTS(d.Date),
 		Direction: discreet.Direction(d.Direction), Snippet: d.Snippet, Body: d.Body,
 		Owner: d.Owner, Team: d.Team, Visibility: discreet.Visibility(d.Visibility),
-		Contacts: d.Contacts, Internal: d.Internal, Participants: d.Participants,
+		Contacts: d.Contacts, Internal: d.Internal, Participants: d.Participants, Lenient: d.Lenient,
 		Source: discreet.Source(d.Source), LoggedAt: parseTS(d.LoggedAt),
 	}
 }
@@ -87,7 +75,7 @@ func (d emailDoc) email() discreet.Email {
 // summary is what a timeline page shows of an email: no body (up to the
 // org's size cap, and a page reads tens of entries), no purge terms.
 func (d emailDoc) summary() emailDoc {
-	d.Body, d.Participants, d.MatchAddresses, d.MatchDomains = "", nil, nil, nil
+	d.Body, d.Participants, d.Lenient, d.MatchAddresses, d.MatchDomains = "", nil, nil, nil, nil
 	return d
 }
 
@@ -213,7 +201,9 @@ func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email,
 		if err == nil {
 			return e, true, nil
 		}
-		if status.Code(err) != codes.AlreadyExists || attempt == maxTxAttempts {
+		// NotFound: a purge deleted a contact, left with no email, since
+		// it was read; the next round creates it again.
+		if c := status.Code(err); c != codes.AlreadyExists && c != codes.NotFound || attempt == maxTxAttempts {
 			return e, false, wrap(err, "cannot log the email")
 		}
 	}
@@ -300,14 +290,16 @@ func (s *Store) DeleteEmail(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		return s.deleteEmails(tx, []emailDoc{d})
+		return s.deleteEmails(tx, []emailDoc{d}, nil)
 	})
 	return wrap(err, "cannot delete the email")
 }
 
 // deleteEmails deletes emails and their timeline entries inside tx, and
-// takes them off their contacts' totals (one write per contact).
-func (s *Store) deleteEmails(tx *firestore.Transaction, docs []emailDoc) error {
+// takes them off their contacts' totals (one write per contact). A contact
+// in drop, one the transaction read and found left with no email, is
+// deleted instead.
+func (s *Store) deleteEmails(tx *firestore.Transaction, docs []emailDoc, drop map[string]bool) error {
 	totals := map[string]int{}
 	var order []string
 	for _, d := range docs {
@@ -333,11 +325,57 @@ func (s *Store) deleteEmails(tx *firestore.Transaction, docs []emailDoc) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.Update(cr, []firestore.Update{{Path: "total", Value: firestore.Increment(-totals[c])}}); err != nil {
+		if drop[c] {
+			err = tx.Delete(cr)
+		} else {
+			err = tx.Update(cr, []firestore.Update{{Path: "total", Value: firestore.Increment(-totals[c])}})
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// emptied reads, inside tx and before any write, the contacts of docs and
+// returns those the deletion of docs leaves with no email.
+func (s *Store) emptied(tx *firestore.Transaction, docs []emailDoc) (map[string]bool, error) {
+	counts := map[string]int64{}
+	var refs []*firestore.DocumentRef
+	var names []string
+	for _, d := range docs {
+		for _, c := range unique(d.Contacts) {
+			if _, ok := counts[c]; !ok {
+				cr, err := s.contactRef(c)
+				if err != nil {
+					return nil, err
+				}
+				refs, names = append(refs, cr), append(names, c)
+			}
+			counts[c]++
+		}
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	snaps, err := tx.GetAll(refs)
+	if err != nil {
+		return nil, err
+	}
+	drop := map[string]bool{}
+	for i, snap := range snaps {
+		if !snap.Exists() {
+			continue
+		}
+		total, err := snap.DataAt("total")
+		if err != nil {
+			return nil, err
+		}
+		if n, ok := total.(int64); ok && n <= counts[names[i]] {
+			drop[names[i]] = true
+		}
+	}
+	return drop, nil
 }
 
 // deleteWrites is how many writes deleteEmails makes for docs.

@@ -108,10 +108,11 @@ func (s *Store) SetContactOwner(ctx context.Context, email, owner, team string) 
 type emailRecord struct {
 	discreet.Email
 	Participants []string `json:"participants,omitempty"`
+	Lenient      []string `json:"lenient,omitempty"`
 }
 
 func encodeEmail(e discreet.Email) (string, error) {
-	b, err := json.Marshal(emailRecord{Email: e, Participants: e.Participants})
+	b, err := json.Marshal(emailRecord{Email: e, Participants: e.Participants, Lenient: e.Lenient})
 	return string(b), err
 }
 
@@ -120,14 +121,14 @@ func decodeEmail(data string) (discreet.Email, error) {
 	if err := json.Unmarshal([]byte(data), &r); err != nil {
 		return discreet.Email{}, err
 	}
-	r.Email.Participants = r.Participants
+	r.Email.Participants, r.Email.Lenient = r.Participants, r.Lenient
 	return r.Email, nil
 }
 
 // summary is what a timeline row carries: the email without its body.
 func summary(e discreet.Email) (string, error) {
 	e.Body = ""
-	e.Participants = nil
+	e.Participants, e.Lenient = nil, nil
 	b, err := json.Marshal(e)
 	return string(b), err
 }
@@ -144,18 +145,20 @@ func unique(list []string) []string {
 	return out
 }
 
-// matchTerms index an email for CountMatching and PurgeMatching: every
-// participant (contacts and internal ones too, in case the caller left
-// them out of Participants) and every domain suffix of each.
+// matchTerms index an email for CountMatching and PurgeMatching: exactly
+// policy.EmailIndexKeys, addresses as "a:" terms and domains as "d:" terms.
+// Rows written before lenient keys existed hold the same terms for the same
+// fields, so they are found as before.
 func matchTerms(e discreet.Email) []string {
-	var terms []string
-	for _, a := range unique(append(append(append([]string(nil), e.Participants...), e.Contacts...), e.Internal...)) {
+	k := policy.EmailIndexKeys(e)
+	terms := make([]string, 0, len(k.Addresses)+len(k.Domains))
+	for _, a := range k.Addresses {
 		terms = append(terms, "a:"+a)
-		for _, d := range policy.DomainSuffixes(a) {
-			terms = append(terms, "d:"+d)
-		}
 	}
-	return unique(terms)
+	for _, d := range k.Domains {
+		terms = append(terms, "d:"+d)
+	}
+	return terms
 }
 
 // logStmts are the statements of LogEmail, prepared once per transaction so
@@ -412,11 +415,13 @@ func deleteAudience(ctx context.Context, tx *sql.Tx, contact, sk string) error {
 // DeleteEmail removes an email from the store and every timeline.
 func (s *Store) DeleteEmail(ctx context.Context, id string) error {
 	return s.write(ctx, "delete email", func(ctx context.Context, tx *sql.Tx) error {
-		return deleteEmail(ctx, tx, id)
+		return deleteEmail(ctx, tx, id, false)
 	})
 }
 
-func deleteEmail(ctx context.Context, tx *sql.Tx, id string) error {
+// deleteEmail deletes an email in tx; with dropEmpty (a purge) a contact
+// left with no email goes too, so no stub names the purged address.
+func deleteEmail(ctx context.Context, tx *sql.Tx, id string, dropEmpty bool) error {
 	e, err := getEmail(ctx, tx, id)
 	if err != nil {
 		return err
@@ -435,6 +440,19 @@ func deleteEmail(ctx context.Context, tx *sql.Tx, id string) error {
 		} else if n > 0 {
 			if _, err := tx.ExecContext(ctx, "UPDATE contacts SET total = total - 1 WHERE email = ?", c); err != nil {
 				return err
+			}
+		}
+		if dropEmpty {
+			res, err := tx.ExecContext(ctx, "DELETE FROM contacts WHERE email = ? AND total <= 0", c)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n > 0 {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM audience_count WHERE contact = ?", c); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -659,44 +677,59 @@ func marks(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func matchTerm(m store.Match) (string, error) {
+// matchTermsOf are the index terms m looks up, as SQL arguments.
+func matchTermsOf(m store.Match) ([]any, error) {
 	switch {
 	case m.Address != "" && m.Domain == "":
-		return "a:" + m.Address, nil
-	case m.Domain != "" && m.Address == "":
-		return "d:" + m.Domain, nil
+		if len(m.Spellings) > 29 {
+			return nil, discreet.FieldError("match", "at most 29 spellings")
+		}
+		terms := []any{"a:" + m.Address}
+		for _, sp := range m.Spellings {
+			terms = append(terms, "a:"+sp)
+		}
+		return terms, nil
+	case m.Domain != "" && m.Address == "" && len(m.Spellings) == 0:
+		return []any{"d:" + m.Domain}, nil
 	}
-	return "", discreet.FieldError("match", "set exactly one of address and domain")
+	return nil, discreet.FieldError("match", "set exactly one of address and domain")
 }
 
 // CountMatching counts logged emails with a participant m covers.
 func (s *Store) CountMatching(ctx context.Context, m store.Match) (int, error) {
-	term, err := matchTerm(m)
+	terms, err := matchTermsOf(m)
 	if err != nil {
 		return 0, err
 	}
+	q := "SELECT count(*) FROM email_match WHERE term = ?"
+	if len(terms) > 1 {
+		// An email indexed under two spellings counts once.
+		q = "SELECT count(DISTINCT email_id) FROM email_match WHERE term IN (" + marks(len(terms)) + ")"
+	}
 	var n int
-	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM email_match WHERE term = ?", term).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, q, terms...).Scan(&n); err != nil {
 		return 0, s.fail(ctx, err, "count matching")
 	}
 	return n, nil
 }
 
 // PurgeMatching deletes the emails m covers, batch by batch, each batch one
-// transaction; an interrupted purge leaves whole emails and resumes.
+// transaction; an interrupted purge leaves whole emails and resumes. A
+// contact left with no email is deleted with its last one.
 func (s *Store) PurgeMatching(ctx context.Context, m store.Match, batch int) (store.PurgeReport, error) {
 	var rep store.PurgeReport
-	term, err := matchTerm(m)
+	terms, err := matchTermsOf(m)
 	if err != nil {
 		return rep, err
 	}
 	if batch < 1 {
 		return rep, discreet.FieldError("batch", "must be at least 1")
 	}
+	q := "SELECT DISTINCT email_id FROM email_match WHERE term IN (" + marks(len(terms)) + ") LIMIT ?"
 	for {
 		var ids []string
 		err := s.write(ctx, "purge", func(ctx context.Context, tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, "SELECT email_id FROM email_match WHERE term = ? LIMIT ?", term, batch)
+			rows, err := tx.QueryContext(ctx, q, append(terms, batch)...)
 			if err != nil {
 				return err
 			}
@@ -713,7 +746,7 @@ func (s *Store) PurgeMatching(ctx context.Context, m store.Match, batch int) (st
 				return err
 			}
 			for _, id := range ids {
-				if err := deleteEmail(ctx, tx, id); err != nil {
+				if err := deleteEmail(ctx, tx, id, true); err != nil {
 					return err
 				}
 			}

@@ -236,7 +236,7 @@ func testUnicode(t *testing.T, s store.Store) {
 	if len(long) < 100<<10 {
 		t.Fatalf("long subject is only %d bytes", len(long))
 	}
-	contacts := []string{"kunde@xn--mller-kva.example", "\"j smith\"@quoted.example"}
+	contacts := []string{"kunde@xn--mller-kva.example", "\"j smith\"@quoted.example", "müller@xn--bcher-kva.example"}
 	cases := []struct{ id, subject string }{
 		{"emoji", "Angebot 🚀🔥 für Müller — ✅"},
 		{"rtl", "\u202eשלום עולם مرحبا بالعالم"},
@@ -271,4 +271,7 @@ func testUnicode(t *testing.T, s store.Store) {
 	got, err := s.SearchContacts(ctx, "kunde@xn--", 10)
 	must(t, err, "SearchContacts punycode")
 	sameIDs(t, contactAddrs(got), contacts[:1], "SearchContacts punycode")
+	got, err = s.SearchContacts(ctx, "mü", 10)
+	must(t, err, "SearchContacts of a non-ASCII local part")
+	sameIDs(t, contactAddrs(got), contacts[2:], "SearchContacts of a non-ASCII local part")
 }
