@@ -158,6 +158,11 @@ type TimelinePage struct {
 	Next string
 	// Hidden counts the contact's emails the viewer cannot see (when asked).
 	Hidden int
+	// HiddenAtLeast says Hidden is a lower bound: a store may count only
+	// up to a cap (store/firestore: 1,000 entries per count), and the
+	// contact has more emails than that. Hidden 0 with HiddenAtLeast: the
+	// store cannot tell.
+	HiddenAtLeast bool
 }
 
 // TimelineEntry is one email on a timeline. Email is set only when the
