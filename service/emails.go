@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/discreet-crm/discreet"
@@ -403,62 +402,6 @@ func (s *Service) Email(ctx context.Context, actor discreet.User, id string) (Em
 		return EmailView{}, err
 	}
 	return s.emailView(ctx, s.names(), actor, e, true), nil
-}
-
-// auditRead records that actor read e when e is private or team and actor
-// is not its owner. A read that cannot be audited fails.
-func (s *Service) auditRead(ctx context.Context, actor discreet.User, e discreet.Email, via string) error {
-	if e.Visibility == discreet.VisibilityPublic || e.Owner == actor.Email {
-		return nil
-	}
-	return s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditRead, EmailID: e.ID, EmailOwner: e.Owner,
-		Detail: map[string]string{"visibility": string(e.Visibility), "via": via}})
-}
-
-// timelineReadWindow is how long one viewer's sight of one email on
-// timelines counts as one audited read.
-const timelineReadWindow = 24 * time.Hour
-
-// readAuditDedup remembers recent timeline reads so a card that re-renders
-// does not write an audit record every time.
-type readAuditDedup struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-const maxReadAuditDedup = 100_000
-
-func (d *readAuditDedup) recent(key string, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.seen[key]
-	return ok && now.Sub(t) < timelineReadWindow
-}
-
-func (d *readAuditDedup) remember(key string, now time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen == nil || len(d.seen) >= maxReadAuditDedup {
-		d.seen = map[string]time.Time{}
-	}
-	d.seen[key] = now
-}
-
-// auditTimelineRead audits an email's subject and snippet shown on a
-// timeline, once per viewer and email per timelineReadWindow.
-func (s *Service) auditTimelineRead(ctx context.Context, actor discreet.User, e discreet.Email) error {
-	if e.Visibility == discreet.VisibilityPublic || e.Owner == actor.Email {
-		return nil
-	}
-	key, now := actor.Email+"\x00"+e.ID, s.now()
-	if s.readAudit.recent(key, now) {
-		return nil
-	}
-	if err := s.auditRead(ctx, actor, e, "timeline"); err != nil {
-		return err
-	}
-	s.readAudit.remember(key, now)
-	return nil
 }
 
 func (s *Service) emailView(ctx context.Context, n *names, actor discreet.User, e discreet.Email, withBody bool) EmailView {

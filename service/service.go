@@ -61,7 +61,7 @@ type Service struct {
 	admins map[string]bool // normalized BootstrapAdmins
 
 	neverLog  neverLogCache
-	readAudit readAuditDedup
+	readAudit writtenAudits
 	hooks     hooks
 	idKey     emailIDKey
 

@@ -93,13 +93,13 @@
 //     personal list only when its user's version moved. Emails decided
 //     before the change committed, by requests still in flight, are caught
 //     by the purge's second pass (service.Config.DecisionWindow).
-//   - The read-audit dedup (service, readAuditDedup): an instance writes a
-//     timeline read of a private or team email to the audit log once per
-//     viewer, email and 24 hours, remembering up to 100,000 reads. Instances
-//     do not share it, and it is forgotten on restart or when full: the
-//     audit log may hold up to one such record per instance (more after a
-//     restart) per viewer, email and day, never fewer than one. Making it
-//     idempotent in the store is issue 13, part 3.
+//   - The read audits an instance wrote (service, writtenAudits): ids only,
+//     to skip a create the store would refuse. A read of a private or team
+//     email by a non-owner is recorded once per viewer, email, day (UTC) and
+//     way of reading under an id derived from them, created only if absent
+//     (audit/{id}), so instances agree without sharing memory: one record,
+//     never none. Forgetting the ids (restart, 100,000 of them) costs a
+//     refused create, nothing else.
 //   - Bootstrap admins (service): the configuration, the same on every
 //     instance of one deployment.
 //   - Capture's per-mailbox locks (capture): only spare one instance from
