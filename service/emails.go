@@ -9,6 +9,7 @@ import (
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/message"
 	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // errEmailNotFound is the one answer for an email that does not exist and
@@ -190,7 +191,12 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		if limit <= 0 {
 			limit = message.DefaultMaxBodyBytes
 		}
-		e.Body = truncate(e.Body, limit)
+		limit = min(limit, store.MaxBodyBytes)
+		if msg.BodyTruncated {
+			// Parsing already stopped at MaxBodyBytesLimit: mark the cut.
+			limit = min(limit, len(e.Body)-1)
+		}
+		e.Body = store.TruncateBody(e.Body, limit) // cut with a visible marker
 	} else {
 		// Metadata only: the snippet is body text too.
 		e.Body, e.Snippet = "", ""

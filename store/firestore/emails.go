@@ -162,6 +162,8 @@ func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email,
 	if err != nil {
 		return e, false, err
 	}
+	// A document holds 1 MiB: the body is cut, with a marker, well below.
+	e.Body = store.TruncateBody(e.Body, store.MaxBodyBytes)
 	contacts := unique(e.Contacts)
 	if 1+2*len(contacts) > maxWrites {
 		return e, false, discreet.Errorf(discreet.ETooLarge, "an email can land on at most %d contacts", (maxWrites-1)/2)

@@ -264,6 +264,7 @@ func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email,
 	if err := validateEmail(e); err != nil {
 		return discreet.Email{}, false, err
 	}
+	e.Body = store.TruncateBody(e.Body, store.MaxBodyBytes) // as Firestore must
 	var stored discreet.Email
 	var created bool
 	err := s.write(ctx, "log email", func(ctx context.Context, tx *sql.Tx) error {

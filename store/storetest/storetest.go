@@ -69,7 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Seeding", func(t *testing.T) { RunSeeding(t, open) })
 	t.Run("Jobs", func(t *testing.T) { RunJobs(t, open) })
 	t.Run("Secrets", func(t *testing.T) { RunSecrets(t, open) })
-	t.Run("Audits", func(t *testing.T) { RunAudits(t, open) })
+	t.Run("Scale", func(t *testing.T) { RunScale(t, open) })
 }
 
 // base is the suite's clock: whole microseconds, UTC.
