@@ -207,11 +207,7 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		return LogResult{}, err
 	}
 	n := s.names()
-	if created {
-		if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditLog, EmailID: stored.ID, EmailOwner: stored.Owner,
-			Detail: map[string]string{"visibility": string(stored.Visibility), "source": string(stored.Source)}}); err != nil {
-			return LogResult{}, err
-		}
+	if created { // audited in the email's commit (emailWrite)
 		v := s.emailView(ctx, n, actor, stored, true)
 		return LogResult{Decision: d, Email: &v, Created: true}, nil
 	}

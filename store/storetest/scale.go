@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,74 @@ import (
 func RunScale(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("AuditIfAbsent", func(t *testing.T) { testAuditIfAbsent(t, open(t)) })
 	t.Run("BodyCap", func(t *testing.T) { testBodyCap(t, open(t)) })
+	t.Run("LogAudit", func(t *testing.T) { testLogAudit(t, open(t)) })
+}
+
+// testLogAudit: LogEmail writes the log's audit record in the email's
+// commit. Concurrent and repeated logs of one email, each with a record of
+// its own, leave one email and one record: the committing log's, never
+// none and never two. A log whose record cannot be written stores nothing.
+func testLogAudit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	e := email("audited", "rep.de@acme.com", "de", discreet.VisibilityTeam, at(0), []string{"kunde@kunde.example"})
+	record := func(id string) *discreet.AuditRecord {
+		return &discreet.AuditRecord{ID: id, At: at(1), Actor: "rep.de@acme.com", Action: discreet.AuditLog, EmailID: e.ID,
+			EmailOwner: "rep.de@acme.com", Detail: map[string]string{"visibility": "team"}}
+	}
+	const n = 20
+	var wg sync.WaitGroup
+	created := make([]bool, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, created[i], errs[i] = s.LogEmail(ctx, store.EmailWrite{Email: e, Audit: record(fmt.Sprintf("log-%02d", i))})
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i := range n {
+		must(t, errs[i], "concurrent LogEmail")
+		if created[i] {
+			if winner >= 0 {
+				t.Fatalf("logs %d and %d both created the email", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no log created the email")
+	}
+	// A retry (the email exists) writes no record.
+	_, again, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audit: record("log-retry")})
+	must(t, err, "LogEmail again")
+	if again {
+		t.Fatal("a retried log created the email again")
+	}
+	logs := func() []discreet.AuditRecord {
+		all, _, err := s.Audit(ctx, store.AuditQuery{Limit: 1000})
+		must(t, err, "Audit")
+		var out []discreet.AuditRecord
+		for _, r := range all {
+			if r.Action == discreet.AuditLog {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	if got := logs(); len(got) != 1 || got[0].ID != fmt.Sprintf("log-%02d", winner) || got[0].EmailID != e.ID || got[0].EmailOwner != "rep.de@acme.com" {
+		t.Fatalf("audit records of the log: %+v, want log-%02d alone", got, winner)
+	}
+
+	// The record's id is taken: the log fails whole, the email is not stored.
+	other := email("unaudited", "rep.de@acme.com", "de", discreet.VisibilityTeam, at(2), []string{"kunde@kunde.example"})
+	_, _, err = s.LogEmail(ctx, store.EmailWrite{Email: other, Audit: record(fmt.Sprintf("log-%02d", winner))})
+	wantCode(t, err, discreet.EConflict, "LogEmail with a taken audit id")
+	if _, err := s.Email(ctx, other.ID); discreet.ErrorCode(err) != discreet.ENotFound {
+		t.Fatalf("the email of a log whose audit failed: %v, want not_found", err)
+	}
+	if got := logs(); len(got) != 1 {
+		t.Fatalf("%d log records after a failed log, want 1", len(got))
+	}
 }
 
 // testBodyCap: a 10 MiB body (what an org may let the service keep, and
@@ -30,7 +99,7 @@ func testBodyCap(t *testing.T, s store.Store) {
 	if len(e.Body) < 10<<20-100 {
 		t.Fatalf("test body has %d bytes", len(e.Body))
 	}
-	got, created, err := s.LogEmail(ctx, e)
+	got, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e})
 	must(t, err, "LogEmail with a 10 MiB body")
 	if !created {
 		t.Fatal("not created")

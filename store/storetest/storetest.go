@@ -131,7 +131,7 @@ func email(msgID, owner, team string, v discreet.Visibility, date time.Time, con
 
 func logEmail(t *testing.T, s store.Store, e discreet.Email) discreet.Email {
 	t.Helper()
-	got, created, err := s.LogEmail(t.Context(), e)
+	got, created, err := s.LogEmail(t.Context(), store.EmailWrite{Email: e})
 	must(t, err, "LogEmail "+e.MessageID)
 	if !created {
 		t.Fatalf("LogEmail %s: created = false for a new email", e.MessageID)
