@@ -233,6 +233,9 @@ var german = map[string]string{
 	"failed: %s":       "fehlgeschlagen: %s",
 	"Refresh":          "Aktualisieren",
 	"Signed in as %s":  "Angemeldet als %s",
+	// Gmail watch jobs
+	"Gmail watch renewal":       "Erneuerung der Gmail-Überwachung",
+	"Gmail watches of %d users": "Gmail-Überwachung von %d Benutzern",
 	// errors
 	"We could not verify this request. Reload Gmail and try again.": "Diese Anfrage konnte nicht überprüft werden. Laden Sie Gmail neu und versuchen Sie es noch einmal.",
 	"This request is not a Gmail add-on event we understand: %s":    "Diese Anfrage ist kein verständliches Gmail-Add-on-Ereignis: %s",
