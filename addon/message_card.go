@@ -206,7 +206,10 @@ func (v *view) timelineWidgets(contact string, tl service.TimelineView) []*Widge
 	}
 	if h := tl.Hidden; h != nil && h.Count > 0 {
 		format := "%d more emails you can't see, owned by %s"
-		if h.Count == 1 {
+		switch {
+		case h.AtLeast:
+			format = "At least %d more emails you can't see, owned by %s"
+		case h.Count == 1:
 			format = "%d more email you can't see, owned by %s"
 		}
 		ws = append(ws, paragraph(esc(v.t(format, h.Count, person(h.OwnerName, h.Owner)))))

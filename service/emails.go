@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/message"
 	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // errEmailNotFound is the one answer for an email that does not exist and
@@ -192,7 +192,12 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		if limit <= 0 {
 			limit = message.DefaultMaxBodyBytes
 		}
-		e.Body = truncate(e.Body, limit)
+		limit = min(limit, store.MaxBodyBytes)
+		if msg.BodyTruncated {
+			// Parsing already stopped at MaxBodyBytesLimit: mark the cut.
+			limit = min(limit, len(e.Body)-1)
+		}
+		e.Body = store.TruncateBody(e.Body, limit) // cut with a visible marker
 	} else {
 		// Metadata only: the snippet is body text too.
 		e.Body, e.Snippet = "", ""
@@ -203,11 +208,7 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		return LogResult{}, err
 	}
 	n := s.names()
-	if created {
-		if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditLog, EmailID: stored.ID, EmailOwner: stored.Owner,
-			Detail: map[string]string{"visibility": string(stored.Visibility), "source": string(stored.Source)}}); err != nil {
-			return LogResult{}, err
-		}
+	if created { // audited in the email's commit (emailWrite)
 		v := s.emailView(ctx, n, actor, stored, true)
 		return LogResult{Decision: d, Email: &v, Created: true}, nil
 	}
@@ -416,62 +417,6 @@ func (s *Service) Email(ctx context.Context, actor discreet.User, id string) (Em
 		return EmailView{}, err
 	}
 	return s.emailView(ctx, s.names(), actor, e, true), nil
-}
-
-// auditRead records that actor read e when e is private or team and actor
-// is not its owner. A read that cannot be audited fails.
-func (s *Service) auditRead(ctx context.Context, actor discreet.User, e discreet.Email, via string) error {
-	if e.Visibility == discreet.VisibilityPublic || e.Owner == actor.Email {
-		return nil
-	}
-	return s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditRead, EmailID: e.ID, EmailOwner: e.Owner,
-		Detail: map[string]string{"visibility": string(e.Visibility), "via": via}})
-}
-
-// timelineReadWindow is how long one viewer's sight of one email on
-// timelines counts as one audited read.
-const timelineReadWindow = 24 * time.Hour
-
-// readAuditDedup remembers recent timeline reads so a card that re-renders
-// does not write an audit record every time.
-type readAuditDedup struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-const maxReadAuditDedup = 100_000
-
-func (d *readAuditDedup) recent(key string, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.seen[key]
-	return ok && now.Sub(t) < timelineReadWindow
-}
-
-func (d *readAuditDedup) remember(key string, now time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen == nil || len(d.seen) >= maxReadAuditDedup {
-		d.seen = map[string]time.Time{}
-	}
-	d.seen[key] = now
-}
-
-// auditTimelineRead audits an email's subject and snippet shown on a
-// timeline, once per viewer and email per timelineReadWindow.
-func (s *Service) auditTimelineRead(ctx context.Context, actor discreet.User, e discreet.Email) error {
-	if e.Visibility == discreet.VisibilityPublic || e.Owner == actor.Email {
-		return nil
-	}
-	key, now := actor.Email+"\x00"+e.ID, s.now()
-	if s.readAudit.recent(key, now) {
-		return nil
-	}
-	if err := s.auditRead(ctx, actor, e, "timeline"); err != nil {
-		return err
-	}
-	s.readAudit.remember(key, now)
-	return nil
 }
 
 func (s *Service) emailView(ctx context.Context, n *names, actor discreet.User, e discreet.Email, withBody bool) EmailView {

@@ -49,7 +49,10 @@ type TimelineItem struct {
 // HiddenSummary is what hiddenEmails=count shows: "3 more emails you can't
 // see, owned by Beat Keller" (the contact's owner).
 type HiddenSummary struct {
-	Count     int    `json:"count"`
+	Count int `json:"count"`
+	// AtLeast: Count is a lower bound (a contact with more emails than the
+	// store counts; store.TimelinePage.HiddenAtLeast).
+	AtLeast   bool   `json:"atLeast,omitempty"`
 	Owner     string `json:"owner"`
 	OwnerName string `json:"ownerName"`
 }

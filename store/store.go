@@ -73,13 +73,14 @@ type Store interface {
 	// SetContactOwner reassigns a contact to owner, filed under team.
 	SetContactOwner(ctx context.Context, email, owner, team string) (discreet.Contact, error)
 
-	// LogEmail stores e (ID set by the caller) unless an email with its ID
-	// exists, in one atomic step: contacts of e that do not exist are
-	// created owned by e.Owner in e.Team, and e joins the timeline of each
-	// of its contacts with audience keys policy.EmailAudience(e). It returns
-	// the stored email and whether this call created it; concurrent calls
-	// with one ID yield one email.
-	LogEmail(ctx context.Context, e discreet.Email) (discreet.Email, bool, error)
+	// LogEmail stores w.Email (ID set by the caller) unless an email with
+	// its ID exists, in one atomic step: contacts of it that do not exist
+	// are created owned by its Owner in its Team, it joins the timeline of
+	// each of its contacts with audience keys w.Audience, and w.Audit is
+	// appended. It returns the stored email and whether this call created
+	// it; concurrent calls with one ID yield one email and one audit record.
+	// A body longer than MaxBodyBytes is cut (TruncateBody).
+	LogEmail(ctx context.Context, w EmailWrite) (discreet.Email, bool, error)
 	Email(ctx context.Context, id string) (discreet.Email, error)
 	// SetVisibility changes an email's visibility and its audience keys.
 	SetVisibility(ctx context.Context, id string, v discreet.Visibility) (discreet.Email, error)
@@ -167,6 +168,11 @@ type TimelinePage struct {
 	Next string
 	// Hidden counts the contact's emails the viewer cannot see (when asked).
 	Hidden int
+	// HiddenAtLeast says Hidden is a lower bound: a store may count only
+	// up to a cap (store/firestore: 1,000 entries per count), and the
+	// contact has more emails than that. Hidden 0 with HiddenAtLeast: the
+	// store cannot tell.
+	HiddenAtLeast bool
 }
 
 // TimelineEntry is one email on a timeline. Email is set only when the

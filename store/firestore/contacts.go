@@ -19,9 +19,8 @@ type contactDoc struct {
 	Owner     string `firestore:"owner"`
 	Team      string `firestore:"team"`
 	CreatedAt string `firestore:"createdAt"`
-	// Total is the number of emails on the contact's timeline, kept by the
-	// transactions that log and delete, so hidden = total - visible.
-	Total int64 `firestore:"total"`
+	// Documents written before counts were computed also hold "total", a
+	// count every log incremented; nothing reads it any more.
 	// Search holds every prefix (up to searchPrefixMax bytes) of the
 	// address and of its domain: "address or domain starts with p" is then
 	// one array-contains query ordered by address.

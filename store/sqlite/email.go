@@ -210,9 +210,10 @@ func validateEmail(e discreet.Email) error {
 	return nil
 }
 
-// logOne stores e in tx unless its id exists, and returns the stored email
-// and whether it was created.
-func logOne(ctx context.Context, tx *sql.Tx, st *logStmts, e discreet.Email) (discreet.Email, bool, error) {
+// logOne stores e in tx unless its id exists, with audience keys audience
+// (nil: policy.EmailAudience(e)), and returns the stored email and whether
+// it was created.
+func logOne(ctx context.Context, tx *sql.Tx, st *logStmts, e discreet.Email, audience []string) (discreet.Email, bool, error) {
 	data, err := encodeEmail(e)
 	if err != nil {
 		return e, false, err
@@ -228,7 +229,10 @@ func logOne(ctx context.Context, tx *sql.Tx, st *logStmts, e discreet.Email) (di
 		}
 		return e, false, err
 	}
-	keys := unique(policy.EmailAudience(e))
+	if audience == nil {
+		audience = policy.EmailAudience(e)
+	}
+	keys := unique(audience)
 	keysJSON, err := json.Marshal(keys)
 	if err != nil {
 		return e, false, err
@@ -262,11 +266,17 @@ func logOne(ctx context.Context, tx *sql.Tx, st *logStmts, e discreet.Email) (di
 	return stored, true, err
 }
 
-// LogEmail stores e unless an email with its id exists.
-func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email, bool, error) {
+// LogEmail stores w.Email unless an email with its id exists, and w.Audit
+// with it in the same transaction.
+func (s *Store) LogEmail(ctx context.Context, w store.EmailWrite) (discreet.Email, bool, error) {
+	e := w.Email
 	if err := validateEmail(e); err != nil {
 		return discreet.Email{}, false, err
 	}
+	if w.Audit != nil && w.Audit.ID == "" {
+		return discreet.Email{}, false, discreet.FieldError("audit.id", "is required")
+	}
+	e.Body = store.TruncateBody(e.Body, store.MaxBodyBytes) // as Firestore must
 	var stored discreet.Email
 	var created bool
 	err := s.write(ctx, "log email", func(ctx context.Context, tx *sql.Tx) error {
@@ -275,8 +285,11 @@ func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email,
 			return err
 		}
 		defer st.close()
-		stored, created, err = logOne(ctx, tx, st, e)
-		return err
+		stored, created, err = logOne(ctx, tx, st, e, w.Audience)
+		if err != nil || !created || w.Audit == nil {
+			return err
+		}
+		return insertAudit(ctx, tx, *w.Audit)
 	})
 	if err != nil {
 		return discreet.Email{}, false, err
@@ -299,7 +312,7 @@ func (s *Store) logBatch(ctx context.Context, emails []discreet.Email) error {
 		}
 		defer st.close()
 		for _, e := range emails {
-			if _, _, err := logOne(ctx, tx, st, e); err != nil {
+			if _, _, err := logOne(ctx, tx, st, e, nil); err != nil {
 				return err
 			}
 		}

@@ -79,15 +79,20 @@ func (s *Store) AppendAudit(ctx context.Context, r discreet.AuditRecord) error {
 	if r.ID == "" {
 		return discreet.FieldError("id", "is required")
 	}
+	return s.write(ctx, "append audit", func(ctx context.Context, tx *sql.Tx) error {
+		return insertAudit(ctx, tx, r)
+	})
+}
+
+// insertAudit appends r in tx; an existing id violates the key (conflict).
+func insertAudit(ctx context.Context, tx *sql.Tx, r discreet.AuditRecord) error {
 	data, err := json.Marshal(r)
 	if err != nil {
-		return s.fail(ctx, err, "append audit")
-	}
-	return s.write(ctx, "append audit", func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO audit (id, sort_key, email_owner, data) VALUES (?, ?, ?, ?)",
-			r.ID, store.SortKey(r.At, r.ID), r.EmailOwner, string(data))
 		return err
-	})
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO audit (id, sort_key, email_owner, data) VALUES (?, ?, ?, ?)",
+		r.ID, store.SortKey(r.At, r.ID), r.EmailOwner, string(data))
+	return err
 }
 
 // Audit lists records newest first (by At, then ID), optionally only those

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Seeding", func(t *testing.T) { RunSeeding(t, open) })
 	t.Run("Jobs", func(t *testing.T) { RunJobs(t, open) })
 	t.Run("Secrets", func(t *testing.T) { RunSecrets(t, open) })
+	t.Run("Scale", func(t *testing.T) { RunScale(t, open) })
 }
 
 // base is the suite's clock: whole microseconds, UTC.
@@ -133,7 +134,7 @@ func email(msgID, owner, team string, v discreet.Visibility, date time.Time, con
 
 func logEmail(t *testing.T, s store.Store, e discreet.Email) discreet.Email {
 	t.Helper()
-	got, created, err := s.LogEmail(t.Context(), e)
+	got, created, err := s.LogEmail(t.Context(), store.EmailWrite{Email: e})
 	must(t, err, "LogEmail "+e.MessageID)
 	if !created {
 		t.Fatalf("LogEmail %s: created = false for a new email", e.MessageID)
