@@ -44,6 +44,28 @@ func CanManageEmail(v discreet.User, e discreet.Email) bool {
 	return v.Role == discreet.RoleAdmin || isUser(v, e.Owner)
 }
 
+// CanChangeVisibility reports whether v may change e's visibility: one who
+// manages it (CanManageEmail) and may read it. An admin who may not read a
+// private email (adminsReadPrivate off) may unlog it but not change its
+// visibility: widening it would show them what the org said admins may not
+// read, and even a no-op would confirm what it is. For those who manage an
+// email, reading it never depends on contact access (the owner reads it,
+// and an admin reads every team and public email), so no loader is needed.
+func CanChangeVisibility(v discreet.User, e discreet.Email, s discreet.OrgSettings) bool {
+	return CanManageEmail(v, e) && canReadWithoutContacts(v, e, s)
+}
+
+// System is the actor of what the deployment does on its own (App Engine
+// cron, start-up seeding). It is no address, so no signed-in user is it.
+const System = "system"
+
+// CanRenewWatches reports whether v may start the renewal of every user's
+// Gmail watch: the deployment's own cron (System) and admins. Renewing
+// reads no mail, but it acts on every mailbox.
+func CanRenewWatches(v discreet.User) bool {
+	return v.Email == System || v.Role == discreet.RoleAdmin && v.Email != ""
+}
+
 // isUser reports whether addr names v; a user without an address (a
 // zero value) is nobody, never the owner of an ownerless record.
 func isUser(v discreet.User, addr string) bool {

@@ -381,29 +381,27 @@ func (s *Service) readableEmail(ctx context.Context, actor discreet.User, id str
 }
 
 // manageableEmail loads an email for a change. Admins manage every email,
-// so they get it whether or not they may read it (readable says which);
-// anyone else gets only emails they may read, not_found otherwise.
-func (s *Service) manageableEmail(ctx context.Context, actor discreet.User, id string) (discreet.Email, bool, error) {
+// so they get it whether or not they may read it; anyone else gets only
+// emails they may read, not_found otherwise.
+func (s *Service) manageableEmail(ctx context.Context, actor discreet.User, id string) (discreet.Email, discreet.OrgSettings, error) {
 	if actor.Role != discreet.RoleAdmin {
-		e, _, err := s.readableEmail(ctx, actor, id)
-		return e, err == nil, err
+		return s.readableEmail(ctx, actor, id)
 	}
 	if err := requireUser(actor); err != nil {
-		return discreet.Email{}, false, err
+		return discreet.Email{}, discreet.OrgSettings{}, err
 	}
 	e, err := s.store.Email(ctx, id)
 	if isNotFound(err) || id == "" {
-		return discreet.Email{}, false, errEmailNotFound
+		return discreet.Email{}, discreet.OrgSettings{}, errEmailNotFound
 	}
 	if err != nil {
-		return discreet.Email{}, false, err
+		return discreet.Email{}, discreet.OrgSettings{}, err
 	}
 	org, err := s.store.OrgSettings(ctx)
 	if err != nil {
-		return discreet.Email{}, false, err
+		return discreet.Email{}, discreet.OrgSettings{}, err
 	}
-	readable, err := s.canRead(ctx, actor, org, e)
-	return e, readable, err
+	return e, org, nil
 }
 
 // Email returns a logged email the caller may read; not_found otherwise.
@@ -431,16 +429,14 @@ func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id str
 	if !v.Valid() {
 		return EmailView{}, discreet.FieldError("visibility", "must be private, team or public")
 	}
-	e, readable, err := s.manageableEmail(ctx, actor, id)
+	e, org, err := s.manageableEmail(ctx, actor, id)
 	if err != nil {
 		return EmailView{}, err
 	}
 	if !policy.CanManageEmail(actor, e) {
 		return EmailView{}, discreet.Errorf(discreet.EPermission, "only the owner of this email or an admin may change its visibility")
 	}
-	if !readable {
-		// Widening a private email would let the admin read what the org
-		// said admins may not (adminsReadPrivate is off).
+	if !policy.CanChangeVisibility(actor, e, org) {
 		return EmailView{}, discreet.Errorf(discreet.EPermission, "this email is private: admins may change its visibility only when adminsReadPrivate is on; they may unlog it")
 	}
 	if e.Visibility != v {
