@@ -129,12 +129,13 @@ const (
 	keyAll    = "x:all"    // everything: admins when adminsReadPrivate
 )
 
-// MaxAudienceKeys is Firestore's limit on array-contains-any values; a
-// viewer never presents more.
-const MaxAudienceKeys = 30
+// MaxTeamsPerUser bounds a user's teams, and with them the audience keys
+// a viewer presents (MaxViewerKeys), which a store must match in one query.
+const MaxTeamsPerUser = 26
 
-// MaxTeamsPerUser keeps every viewer's audience within MaxAudienceKeys.
-const MaxTeamsPerUser = MaxAudienceKeys - 4
+// MaxViewerKeys is the most keys ViewerAudience returns: the viewer's own,
+// the public key and one per team.
+const MaxViewerKeys = MaxTeamsPerUser + 2
 
 // EmailAudience is the set of keys email e is visible to, on any of its
 // contacts' timelines. It depends only on the email, so it is written once
@@ -160,7 +161,9 @@ func EmailAudience(e discreet.Email) []string {
 }
 
 // ViewerAudience is the set of keys v holds on the timeline of a contact to
-// which v has access onContact. At most MaxAudienceKeys keys.
+// which v has access onContact. At most MaxViewerKeys keys: a user with
+// more teams than MaxTeamsPerUser (which the service refuses to save)
+// loses keys, never gains them.
 func ViewerAudience(v discreet.User, s discreet.OrgSettings, onContact discreet.Access) []string {
 	if v.Email == "" {
 		return nil
@@ -177,7 +180,7 @@ func ViewerAudience(v discreet.User, s discreet.OrgSettings, onContact discreet.
 		keys = append(keys, keyPublic)
 	}
 	for _, t := range v.Teams {
-		if len(keys) == MaxAudienceKeys {
+		if len(keys) == MaxViewerKeys {
 			break
 		}
 		if t != "" {

@@ -399,8 +399,8 @@ func TestAudienceAgreesWithReadCheck(t *testing.T) {
 				for _, c := range e.Contacts {
 					acc := access(c)
 					va := ViewerAudience(v, s, acc)
-					if len(va) > MaxAudienceKeys {
-						t.Fatalf("ViewerAudience(%+v) has %d keys, limit %d", v, len(va), MaxAudienceKeys)
+					if len(va) > MaxViewerKeys {
+						t.Fatalf("ViewerAudience(%+v) has %d keys, limit %d", v, len(va), MaxViewerKeys)
 					}
 					keys := SharesKey(ea, va)
 					read := CanReadOnTimeline(v, e, s, acc)
@@ -423,7 +423,7 @@ func TestAudienceAgreesWithReadCheck(t *testing.T) {
 // TestAudienceTooManyTeams: a user beyond MaxTeamsPerUser (the service
 // refuses to save one) loses keys, never gains them.
 func TestAudienceTooManyTeams(t *testing.T) {
-	teams := make([]string, MaxAudienceKeys+5)
+	teams := make([]string, MaxViewerKeys+5)
 	for i := range teams {
 		teams[i] = fmt.Sprintf("t%d", i)
 	}
@@ -431,8 +431,8 @@ func TestAudienceTooManyTeams(t *testing.T) {
 	s := settingsWith(discreet.ScopeTeam, discreet.ScopeTeam, false)
 	for _, acc := range []discreet.Access{discreet.AccessFull, discreet.AccessStub} {
 		va := ViewerAudience(v, s, acc)
-		if len(va) > MaxAudienceKeys {
-			t.Fatalf("%d keys, limit %d", len(va), MaxAudienceKeys)
+		if len(va) > MaxViewerKeys {
+			t.Fatalf("%d keys, limit %d", len(va), MaxViewerKeys)
 		}
 		for _, team := range teams {
 			e := discreet.Email{Owner: "x@acme.com", Team: team, Visibility: discreet.VisibilityTeam, Contacts: []string{"c@kunde.example"}}

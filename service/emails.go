@@ -441,7 +441,7 @@ func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id str
 	}
 	if e.Visibility != v {
 		prev := e.Visibility
-		if e, err = s.store.SetVisibility(ctx, id, v); err != nil {
+		if e, err = s.store.SetVisibility(ctx, id, v, policy.EmailAudience); err != nil {
 			return EmailView{}, err
 		}
 		if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditVisibility, EmailID: e.ID, EmailOwner: e.Owner,

@@ -39,6 +39,11 @@ const (
 // client backs off exponentially between attempts.
 const maxTxAttempts = 50
 
+// maxAudienceKeys is Firestore's limit on the values of one
+// array-contains-any filter: the most audience keys a timeline query may
+// present. policy keeps every viewer within it (TestViewerKeysFit).
+const maxAudienceKeys = 30
+
 // maxWrites keeps a transaction within Firestore's historical limit of 500
 // writes per commit (the emulator still enforces it).
 const maxWrites = 500

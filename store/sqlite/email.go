@@ -211,8 +211,8 @@ func validateEmail(e discreet.Email) error {
 }
 
 // logOne stores e in tx unless its id exists, with audience keys audience
-// (nil: policy.EmailAudience(e)), and returns the stored email and whether
-// it was created.
+// (the service's, required), and returns the stored email and whether it
+// was created.
 func logOne(ctx context.Context, tx *sql.Tx, st *logStmts, e discreet.Email, audience []string) (discreet.Email, bool, error) {
 	data, err := encodeEmail(e)
 	if err != nil {
@@ -229,8 +229,8 @@ func logOne(ctx context.Context, tx *sql.Tx, st *logStmts, e discreet.Email, aud
 		}
 		return e, false, err
 	}
-	if audience == nil {
-		audience = policy.EmailAudience(e)
+	if err := store.CheckAudience(audience); err != nil {
+		return e, false, err
 	}
 	keys := unique(audience)
 	keysJSON, err := json.Marshal(keys)
@@ -312,7 +312,7 @@ func (s *Store) logBatch(ctx context.Context, emails []discreet.Email) error {
 		}
 		defer st.close()
 		for _, e := range emails {
-			if _, _, err := logOne(ctx, tx, st, e, nil); err != nil {
+			if _, _, err := logOne(ctx, tx, st, e, policy.EmailAudience(e)); err != nil {
 				return err
 			}
 		}
@@ -342,9 +342,12 @@ func getEmail(ctx context.Context, q queryer, id string) (discreet.Email, error)
 }
 
 // SetVisibility changes an email's visibility and audience keys.
-func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibility) (discreet.Email, error) {
+func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibility, audience store.Audience) (discreet.Email, error) {
 	if !v.Valid() {
 		return discreet.Email{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	if audience == nil {
+		return discreet.Email{}, store.CheckAudience(nil)
 	}
 	var out discreet.Email
 	err := s.write(ctx, "set visibility", func(ctx context.Context, tx *sql.Tx) error {
@@ -361,7 +364,10 @@ func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibil
 		if err != nil {
 			return err
 		}
-		keys := unique(policy.EmailAudience(e))
+		keys := unique(audience(e))
+		if err := store.CheckAudience(keys); err != nil {
+			return err
+		}
 		keysJSON, err := json.Marshal(keys)
 		if err != nil {
 			return err
