@@ -296,16 +296,9 @@ func (s *Store) Email(ctx context.Context, id string) (discreet.Email, error) {
 	if err != nil {
 		return discreet.Email{}, err
 	}
-	snap, err := ref.Get(ctx)
-	if isNotFound(err) {
-		return discreet.Email{}, notFound("email")
-	}
+	d, err := getDoc[emailDoc](ctx, ref, "email")
 	if err != nil {
-		return discreet.Email{}, wrap(err, "cannot read the email")
-	}
-	var d emailDoc
-	if err := snap.DataTo(&d); err != nil {
-		return discreet.Email{}, wrap(err, "cannot read the email")
+		return discreet.Email{}, err
 	}
 	return d.email(), nil
 }

@@ -125,6 +125,32 @@ func notFound(what string) error {
 
 func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
 
+// readDoc reads the document ref into a T; found is false when it does not
+// exist. Other failures say "cannot read the <what>".
+func readDoc[T any](ctx context.Context, ref *firestore.DocumentRef, what string) (d T, found bool, err error) {
+	snap, err := ref.Get(ctx)
+	if isNotFound(err) {
+		return d, false, nil
+	}
+	if err == nil {
+		err = snap.DataTo(&d)
+	}
+	if err != nil {
+		return d, false, wrap(err, "cannot read the "+what)
+	}
+	return d, true, nil
+}
+
+// getDoc is readDoc where a missing document is not_found ("the <what>
+// does not exist").
+func getDoc[T any](ctx context.Context, ref *firestore.DocumentRef, what string) (T, error) {
+	d, found, err := readDoc[T](ctx, ref, what)
+	if err == nil && !found {
+		err = notFound(what)
+	}
+	return d, err
+}
+
 // docID turns a key (an address, a team id, an entry id) into a valid
 // document id, reversibly: '%' and '/' are percent-encoded, and so is what
 // Firestore reserves ("." and "..", ids of the form __x__). Every document
