@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/auth"
 	"github.com/discreet-crm/discreet/gateway"
 	"github.com/discreet-crm/discreet/service"
 )
@@ -71,7 +72,7 @@ func (c *Capture) renewer(ctx context.Context, r *http.Request) (discreet.User, 
 	if c.cronRequest(r) {
 		return discreet.User{Email: service.SystemActor}, nil
 	}
-	token, ok := bearer(r)
+	token, ok := auth.Bearer(r)
 	if !ok {
 		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "sign in first")
 	}
