@@ -57,8 +57,8 @@ func TestMessageState(t *testing.T) {
 		raw    string
 		reason discreet.Reason
 	}{
-		"listed": {strings.Replace(control, "To: kunde@zurich-bank.example", "To: lisa@hr-partner.example", 1), discreet.ReasonNeverLogList},
-		"unreadable": {strings.Replace(control, "To: kunde@zurich-bank.example", "To: kunde@[192.0.2.1]", 1), discreet.ReasonUnreadableParticipant},
+		"listed":          {strings.Replace(control, "To: kunde@zurich-bank.example", "To: lisa@hr-partner.example", 1), discreet.ReasonNeverLogList},
+		"unreadable":      {strings.Replace(control, "To: kunde@zurich-bank.example", "To: kunde@[192.0.2.1]", 1), discreet.ReasonUnreadableParticipant},
 		"colleagues only": {strings.Replace(control, "To: kunde@zurich-bank.example", "To: carla@acme-ch.example", 1), discreet.ReasonInternalOnly},
 	} {
 		if name == "listed" {
