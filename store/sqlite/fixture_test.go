@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -117,6 +118,46 @@ func TestFixtures(t *testing.T) {
 			checkWritesAfter(t, s)
 		})
 	}
+}
+
+// TestMigrationFailsWhole: a migration that fails part way (here after
+// 0006 has copied the records, before it drops the old tables) leaves the
+// database as the old code wrote it, and the next Open migrates it whole.
+func TestMigrationFailsWhole(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("testdata", "fixtures", "816438a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "discreet.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, fault := range []func() error{
+		func() error { return errors.New("the disk went away") },
+		func() error { panic("killed") },
+	} {
+		migrateRecordsFault = fault
+		s, err := Open(t.Context(), dir)
+		migrateRecordsFault = nil
+		if err == nil {
+			s.Close()
+			t.Fatal("Open succeeded through a failing migration")
+		}
+		raw, err := sql.Open("sqlite", path+"?_query_only=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var version int
+		var userData string
+		err = raw.QueryRow("SELECT (SELECT max(version) FROM schema_version), (SELECT data FROM users WHERE email = 'anna@acme.example')").Scan(&version, &userData)
+		raw.Close()
+		if err != nil || version != 3 || !strings.Contains(userData, `"name":"Anna Schmidt"`) {
+			t.Fatalf("after a failed migration: version %d, anna %q, %v; want version 3 and the old record", version, userData, err)
+		}
+	}
+	s := openDir(t, dir)
+	checkFixture(t, s, fixtureData(), fixtureFiles[0])
 }
 
 func openDir(t *testing.T, dir string) *Store {

@@ -10,21 +10,15 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/discreet-crm/discreet"
@@ -36,8 +30,11 @@ var migrations embed.FS
 
 // Store implements store.Store on SQLite.
 type Store struct {
-	w *sql.DB // the one writer connection, used by the writer goroutine only
-	r *sql.DB // read-only pool
+	path string
+	w    *conn // the one writer connection, used by the writer goroutine only
+	// readers are the read-only connections not in use; nil slots are
+	// opened on first use.
+	readers chan *conn
 
 	writes     chan *writeReq
 	closed     chan struct{}
@@ -47,6 +44,14 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// Every connection's settings; the writer's also make the file WAL (which
+// persists) with synchronous=FULL, readers may only read.
+var (
+	commonPragmas = []string{"busy_timeout = 10000", "foreign_keys = ON", "cache_size = -16000", "temp_store = MEMORY"}
+	writerPragmas = append([]string{"journal_mode = WAL", "synchronous = FULL"}, commonPragmas...)
+	readerPragmas = append([]string{"query_only = 1"}, commonPragmas...)
+)
+
 // Open opens (creating when needed) dir/discreet.db and brings its schema up
 // to date.
 func Open(ctx context.Context, dir string) (*Store, error) {
@@ -54,33 +59,22 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, discreet.Wrap(err, discreet.EUnavailable, "cannot create the database directory")
 	}
 	path := filepath.Join(dir, "discreet.db")
-	common := "_busy_timeout=10000&_foreign_keys=1&_pragma=cache_size(-16000)&_pragma=temp_store(memory)"
-	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
+	w, err := openConn(path, writerPragmas...)
 	if err != nil {
-		return nil, discreet.Wrap(err, discreet.EInternal, "cannot open the database")
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
-	go s.writer()
-	if err := s.migrate(ctx); err != nil {
-		s.stopWriter()
-		w.Close()
-		return nil, err
-	}
-	// Opened after the writer has switched the file to WAL, which persists.
-	r, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
-	if err != nil {
-		s.stopWriter()
-		w.Close()
 		return nil, discreet.Wrap(err, discreet.EInternal, "cannot open the database")
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	s.r = r
+	s := &Store{path: path, w: w, readers: make(chan *conn, n),
+		writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	for range n {
+		s.readers <- nil
+	}
+	go s.writer()
+	if err := s.migrate(ctx); err != nil {
+		s.stopWriter()
+		w.close()
+		return nil, err
+	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -94,69 +88,105 @@ func (s *Store) stopWriter() {
 	<-s.writerDone
 }
 
-// Close closes the database.
+// Close closes the database. Reads still running keep their connection
+// until they end; it is closed then.
 func (s *Store) Close() error {
 	s.stopWriter()
 	var errs []error
-	if s.r != nil {
-		errs = append(errs, s.r.Close())
+	for range cap(s.readers) {
+		if c := <-s.readers; c != nil {
+			errs = append(errs, c.close())
+		}
 	}
-	_, _ = s.w.Exec("PRAGMA optimize")
-	errs = append(errs, s.w.Close())
+	_, err := s.w.exec(context.Background(), "PRAGMA optimize")
+	errs = append(errs, err, s.w.close())
 	return errors.Join(errs...)
 }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return s.fail(ctx, err, "ping")
+	return s.read(ctx, "ping", func(c *conn) error {
+		_, err := c.exec(ctx, "SELECT 1")
+		return err
+	})
+}
+
+// reader lends a read-only connection; put gives it back.
+func (s *Store) reader(ctx context.Context) (*conn, error) {
+	var c *conn
+	select {
+	case c = <-s.readers:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if c == nil {
+		var err error
+		if c, err = openConn(s.path, readerPragmas...); err != nil {
+			s.readers <- nil
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (s *Store) put(c *conn) { s.readers <- c }
+
+// read runs fn on a read-only connection, each statement on its own.
+func (s *Store) read(ctx context.Context, op string, fn func(c *conn) error) error {
+	c, err := s.reader(ctx)
+	if err != nil {
+		return s.fail(ctx, err, op)
+	}
+	defer s.put(c)
+	if err := fn(c); err != nil {
+		return s.fail(ctx, err, op)
 	}
 	return nil
 }
 
+// snapshot runs fn in one read transaction, so what it reads is one
+// moment of the database.
+func (s *Store) snapshot(ctx context.Context, op string, fn func(c *conn) error) error {
+	return s.read(ctx, op, func(c *conn) error {
+		if _, err := c.exec(ctx, "BEGIN"); err != nil {
+			return err
+		}
+		err := fn(c)
+		// Read-only: nothing to undo or keep; ending it frees the snapshot.
+		if _, rerr := c.exec(context.Background(), "ROLLBACK"); rerr != nil && err == nil {
+			err = rerr
+		}
+		return err
+	})
+}
+
 // migrate applies, in one transaction, every migrations/NNNN_*.sql newer
-// than the schema_version the file is at.
+// than the schema_version the file is at, each followed by its Go step
+// (migrateSteps) if it has one: a crash part way leaves the file as it was.
 func (s *Store) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	list, err := migrationList()
 	if err != nil {
 		return discreet.Wrap(err, discreet.EInternal, "cannot list migrations")
 	}
-	sort.Strings(names)
-	return s.write(ctx, "migrate", func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+	return s.write(ctx, "migrate", func(ctx context.Context, c *conn) error {
+		if _, err := c.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 			version    INTEGER PRIMARY KEY,
 			applied_at TEXT NOT NULL)`); err != nil {
 			return err
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&current); err != nil {
+		var current int64
+		if _, err := c.one(ctx, func(r *stmt) error { current = r.int(0); return nil }, "SELECT coalesce(max(version), 0) FROM schema_version"); err != nil {
 			return err
 		}
-		seen := map[int]string{}
-		for _, name := range names {
-			base := filepath.Base(name)
-			num, _, _ := strings.Cut(base, "_")
-			v, err := strconv.Atoi(num)
-			if err != nil {
-				return fmt.Errorf("migration %s: name must start with a number", base)
-			}
-			if other, ok := seen[v]; ok {
-				return fmt.Errorf("migrations %s and %s share version %d; renumber one", other, base, v)
-			}
-			seen[v] = base
-			if v <= current {
+		for _, m := range list {
+			if int64(m.version) <= current {
 				continue
 			}
-			text, err := migrations.ReadFile(name)
-			if err != nil {
-				return err
+			if err := m.apply(ctx, c); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
-			if _, err := tx.ExecContext(ctx, string(text)); err != nil {
-				return fmt.Errorf("migration %s: %w", base, err)
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-				v, tsKey(time.Now())); err != nil {
+			if _, err := c.exec(ctx, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+				num(m.version), text(tsKey(time.Now()))); err != nil {
 				return err
 			}
 		}
@@ -171,7 +201,7 @@ const maxGroup = 128
 type writeReq struct {
 	ctx  context.Context
 	op   string
-	fn   func(ctx context.Context, tx *sql.Tx) error
+	fn   func(ctx context.Context, c *conn) error
 	done chan error
 }
 
@@ -182,7 +212,7 @@ type writeReq struct {
 // fsync that covers its write. fn gets a context that keeps the caller's
 // values but not its cancellation: an interrupted statement would roll
 // back the whole shared transaction.
-func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, c *conn) error) error {
 	if err := ctx.Err(); err != nil {
 		return s.fail(ctx, err, op)
 	}
@@ -226,11 +256,10 @@ func (s *Store) writer() {
 
 func (s *Store) commitGroup(group []*writeReq) {
 	results := make([]error, len(group))
-	tx, err := s.w.BeginTx(context.Background(), nil)
-	if err != nil {
-		for i, r := range group {
+	bg := context.Background()
+	if _, err := s.w.exec(bg, "BEGIN IMMEDIATE"); err != nil {
+		for _, r := range group {
 			r.done <- s.fail(r.ctx, err, r.op)
-			results[i] = err
 		}
 		return
 	}
@@ -240,16 +269,18 @@ func (s *Store) commitGroup(group []*writeReq) {
 			results[i] = err // given up while waiting: not run
 			continue
 		}
-		results[i] = runSavepoint(context.WithoutCancel(r.ctx), tx, r.fn)
+		results[i] = runSavepoint(context.WithoutCancel(r.ctx), s.w, r.fn)
 		if results[i] == nil {
 			ok++
 		}
 	}
 	var commitErr error
 	if ok > 0 {
-		commitErr = tx.Commit()
+		if _, commitErr = s.w.exec(bg, "COMMIT"); commitErr != nil {
+			_, _ = s.w.exec(bg, "ROLLBACK")
+		}
 	} else {
-		_ = tx.Rollback()
+		_, _ = s.w.exec(bg, "ROLLBACK")
 	}
 	for i, r := range group {
 		err := results[i]
@@ -263,10 +294,10 @@ func (s *Store) commitGroup(group []*writeReq) {
 	}
 }
 
-// runSavepoint runs fn inside a savepoint of tx, undoing only fn's changes
-// when it fails or panics.
-func runSavepoint(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, tx *sql.Tx) error) (err error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+// runSavepoint runs fn inside a savepoint of the open transaction, undoing
+// only fn's changes when it fails or panics.
+func runSavepoint(ctx context.Context, c *conn, fn func(ctx context.Context, c *conn) error) (err error) {
+	if _, err := c.exec(ctx, "SAVEPOINT w"); err != nil {
 		return err
 	}
 	defer func() {
@@ -274,28 +305,15 @@ func runSavepoint(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, 
 			err = fmt.Errorf("panic in a write: %v", p)
 		}
 		if err != nil {
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+			if _, rerr := c.exec(ctx, "ROLLBACK TO w"); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 		}
-		if _, rerr := tx.ExecContext(ctx, "RELEASE w"); rerr != nil && err == nil {
+		if _, rerr := c.exec(ctx, "RELEASE w"); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
-	return fn(ctx, tx)
-}
-
-// read runs fn in one read transaction, so what it reads is one snapshot.
-func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return s.fail(ctx, err, op)
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
-	if err := fn(tx); err != nil {
-		return s.fail(ctx, err, op)
-	}
-	return nil
+	return fn(ctx, c)
 }
 
 // fail turns err into a *discreet.Error: codes already chosen are kept,
@@ -309,9 +327,9 @@ func (s *Store) fail(ctx context.Context, err error, op string) error {
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return &discreet.Error{Code: discreet.EUnavailable, Message: "the database did not answer in time", RetryAfter: time.Second, Err: fmt.Errorf("%s: %w", op, err)}
 	}
-	var se *sqlite.Error
+	var se *dbError
 	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
+		switch se.primary() {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT:
 			return &discreet.Error{Code: discreet.EUnavailable, Message: "the database is busy; try again", RetryAfter: time.Second, Err: fmt.Errorf("%s: %w", op, err)}
 		case sqlite3.SQLITE_CONSTRAINT:
@@ -326,11 +344,4 @@ func tsKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000
 
 func notFound(what string) error {
 	return discreet.Errorf(discreet.ENotFound, "the %s does not exist", what)
-}
-
-// queryer is what both *sql.DB and *sql.Tx offer.
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }

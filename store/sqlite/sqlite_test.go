@@ -2,11 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // database/sql's "sqlite", for looking into the file
 
 	"github.com/discreet-crm/discreet"
 
@@ -26,6 +29,18 @@ func open(t testing.TB) *Store {
 		}
 	})
 	return s
+}
+
+// rawDB is a read-only database/sql handle on s's file, for tests that
+// look at the schema or plans.
+func rawDB(t testing.TB, s *Store) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", s.path+"?_query_only=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func TestStore(t *testing.T) {
@@ -55,7 +70,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("Team after reopening = %+v, %v", tm, err)
 	}
 	var n, latest int
-	if err := s.r.QueryRow("SELECT count(*), max(version) FROM schema_version").Scan(&n, &latest); err != nil {
+	if err := rawDB(t, s).QueryRow("SELECT count(*), max(version) FROM schema_version").Scan(&n, &latest); err != nil {
 		t.Fatal(err)
 	}
 	if n != latest {
