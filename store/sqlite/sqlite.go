@@ -257,7 +257,11 @@ func (s *Store) writer() {
 func (s *Store) commitGroup(group []*writeReq) {
 	results := make([]error, len(group))
 	bg := context.Background()
-	if _, err := s.w.exec(bg, "BEGIN IMMEDIATE"); err != nil {
+	begin := func() error {
+		_, err := s.w.exec(bg, "BEGIN IMMEDIATE")
+		return err
+	}
+	if err := begin(); err != nil {
 		for _, r := range group {
 			r.done <- s.fail(r.ctx, err, r.op)
 		}
@@ -269,7 +273,22 @@ func (s *Store) commitGroup(group []*writeReq) {
 			results[i] = err // given up while waiting: not run
 			continue
 		}
-		results[i] = runSavepoint(context.WithoutCancel(r.ctx), s.w, r.fn)
+		ctx := context.WithoutCancel(r.ctx)
+		if ok > 0 {
+			results[i] = runSavepoint(ctx, s.w, r.fn)
+		} else if results[i] = runFirst(ctx, s.w, r.fn); results[i] != nil {
+			// The first write of a transaction runs without a savepoint
+			// (saving a copy of every page it touches); failing, it takes
+			// the transaction with it, which holds nothing else yet.
+			_, _ = s.w.exec(bg, "ROLLBACK")
+			if err := begin(); err != nil {
+				for j := i + 1; j < len(group); j++ {
+					results[j] = err
+				}
+				break
+			}
+			continue
+		}
 		if results[i] == nil {
 			ok++
 		}
@@ -279,7 +298,7 @@ func (s *Store) commitGroup(group []*writeReq) {
 		if _, commitErr = s.w.exec(bg, "COMMIT"); commitErr != nil {
 			_, _ = s.w.exec(bg, "ROLLBACK")
 		}
-	} else {
+	} else if sqlite3.Xsqlite3_get_autocommit(s.w.tls, s.w.db) == 0 {
 		_, _ = s.w.exec(bg, "ROLLBACK")
 	}
 	for i, r := range group {
@@ -292,6 +311,17 @@ func (s *Store) commitGroup(group []*writeReq) {
 		}
 		r.done <- err
 	}
+}
+
+// runFirst runs fn as the first write of the open transaction, turning a
+// panic into an error.
+func runFirst(ctx context.Context, c *conn, fn func(ctx context.Context, c *conn) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in a write: %v", p)
+		}
+	}()
+	return fn(ctx, c)
 }
 
 // runSavepoint runs fn inside a savepoint of the open transaction, undoing
