@@ -177,3 +177,40 @@ func TestEmailIDKeySurvivesReopen(t *testing.T) {
 		t.Fatalf("the key changed on reopening: %x, then %x", k1, k2)
 	}
 }
+
+// TestGroupFirstWriteFails: a group whose first write fails (it runs
+// without a savepoint) and whose later writes fail and succeed in turn
+// keeps exactly the writes that succeeded, panics included.
+func TestGroupFirstWriteFails(t *testing.T) {
+	s := open(t)
+	put := func(id string, fail string) *writeReq {
+		return &writeReq{ctx: context.Background(), op: "test", done: make(chan error, 1),
+			fn: func(ctx context.Context, c *conn) error {
+				if _, err := c.exec(ctx, "INSERT INTO teams (id, name) VALUES (?, 'x')", text(id)); err != nil {
+					return err
+				}
+				switch fail {
+				case "error":
+					return fmt.Errorf("write %s fails after its insert", id)
+				case "panic":
+					panic("write " + id)
+				}
+				return nil
+			}}
+	}
+	group := []*writeReq{put("a", "error"), put("b", "panic"), put("c", ""), put("d", "error"), put("e", ""), put("f", "panic")}
+	s.commitGroup(group)
+	for i, r := range group {
+		err := <-r.done
+		if wantErr := i != 2 && i != 4; (err != nil) != wantErr {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	teams, err := s.Teams(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(teams) != 2 || teams[0].ID != "c" || teams[1].ID != "e" {
+		t.Fatalf("teams after the group: %+v, want c and e", teams)
+	}
+}
