@@ -34,6 +34,9 @@ type conn struct {
 	// buf is C memory that arguments are copied into before binding.
 	buf     uintptr
 	bufSize int
+	// touched are the cached tables (memo.go) the statements run since the
+	// writer last took it may have changed.
+	touched uint32
 }
 
 // maxCachedStmts bounds a connection's statements: the store's texts are a
@@ -129,6 +132,7 @@ func (c *conn) error(rc int32, what string) error {
 
 // script runs every statement of text, none cached (migrations, pragmas).
 func (c *conn) script(ctx context.Context, text string) error {
+	c.touched = tabAll
 	zSQL, err := libc.CString(text)
 	if err != nil {
 		return err
@@ -196,6 +200,7 @@ type stmt struct {
 	c      *conn
 	p      uintptr
 	params int
+	writes uint32 // writeMask of its text
 	cached bool
 	busy   bool
 	ctx    context.Context
@@ -228,6 +233,7 @@ func (c *conn) prepare(query string) (*stmt, error) {
 		return nil, fmt.Errorf("sqlite: no statement in %q", query)
 	}
 	st.params = int(sqlite3.Xsqlite3_bind_parameter_count(c.tls, st.p))
+	st.writes = writeMask(query)
 	if _, taken := c.stmts[query]; !taken && len(c.stmts) < maxCachedStmts {
 		st.cached = true
 		c.stmts[query] = st
@@ -238,6 +244,7 @@ func (c *conn) prepare(query string) (*stmt, error) {
 // bind binds args to st's parameters 1…n.
 func (st *stmt) bind(args []arg) error {
 	c := st.c
+	c.touched |= st.writes
 	if len(args) != st.params {
 		// A parameter left unbound would keep its value from the last run.
 		return fmt.Errorf("sqlite: %d arguments for %d parameters", len(args), st.params)

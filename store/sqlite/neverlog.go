@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/discreet-crm/discreet"
@@ -68,15 +69,20 @@ func personalVersion(ctx context.Context, c *conn, email string) (int64, error) 
 }
 
 // NeverLogVersion is the org list's version and recent changes, in one
-// read transaction.
+// read transaction (memo.go).
 func (s *Store) NeverLogVersion(ctx context.Context) (store.NeverLogChanges, error) {
-	var out store.NeverLogChanges
-	err := s.snapshot(ctx, "never log version", func(c *conn) error {
-		var err error
-		out, err = neverLogChanges(ctx, c)
-		return err
+	return s.neverLog.get(struct{}{}, func() (store.NeverLogChanges, error) {
+		var out store.NeverLogChanges
+		err := s.snapshot(ctx, "never log version", func(c *conn) error {
+			var err error
+			out, err = neverLogChanges(ctx, c)
+			return err
+		})
+		return out, err
+	}, func(ch store.NeverLogChanges) store.NeverLogChanges {
+		ch.Changes = slices.Clone(ch.Changes)
+		return ch
 	})
-	return out, err
 }
 
 func neverLogChanges(ctx context.Context, c *conn) (store.NeverLogChanges, error) {

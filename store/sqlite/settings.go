@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/discreet-crm/discreet"
 )
@@ -40,15 +42,21 @@ const putOrg = `INSERT INTO org_settings (id, ` + orgColumns + `) VALUES (1, ?, 
 		hidden_emails = excluded.hidden_emails, admins_read_private = excluded.admins_read_private,
 		store_bodies = excluded.store_bodies, max_body_bytes = excluded.max_body_bytes, uploads = excluded.uploads`
 
-// OrgSettings returns the org's settings, the defaults before any were put.
+// OrgSettings returns the org's settings, the defaults before any were put
+// (memo.go).
 func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
-	var o discreet.OrgSettings
-	err := s.read(ctx, "org settings", func(c *conn) error {
-		var err error
-		o, err = getOrg(ctx, c)
-		return err
+	return s.org.get(struct{}{}, func() (discreet.OrgSettings, error) {
+		var o discreet.OrgSettings
+		err := s.read(ctx, "org settings", func(c *conn) error {
+			var err error
+			o, err = getOrg(ctx, c)
+			return err
+		})
+		return o, err
+	}, func(o discreet.OrgSettings) discreet.OrgSettings {
+		o.InternalDomains, o.ContactAccess = slices.Clone(o.InternalDomains), maps.Clone(o.ContactAccess)
+		return o
 	})
-	return o, err
 }
 
 func getOrg(ctx context.Context, c *conn) (discreet.OrgSettings, error) {
@@ -72,17 +80,26 @@ func (s *Store) PutOrgSettings(ctx context.Context, v discreet.OrgSettings) erro
 	})
 }
 
-// UserSettings returns a user's settings, the zero value before any were put.
+// UserSettings returns a user's settings, the zero value before any were
+// put (memo.go).
 func (s *Store) UserSettings(ctx context.Context, email string) (discreet.UserSettings, error) {
-	var us discreet.UserSettings
-	err := s.read(ctx, "user settings", func(c *conn) error {
-		_, err := c.one(ctx, func(r *stmt) error {
-			us = discreet.UserSettings{DefaultLog: r.boolPtr(0), DefaultVisibility: discreet.Visibility(r.text(1)), NeverLogVersion: r.int(2)}
-			return nil
-		}, "SELECT default_log, default_visibility, never_log_version FROM user_settings WHERE email = ?", text(email))
-		return err
+	return s.userSettings.get(email, func() (discreet.UserSettings, error) {
+		var us discreet.UserSettings
+		err := s.read(ctx, "user settings", func(c *conn) error {
+			_, err := c.one(ctx, func(r *stmt) error {
+				us = discreet.UserSettings{DefaultLog: r.boolPtr(0), DefaultVisibility: discreet.Visibility(r.text(1)), NeverLogVersion: r.int(2)}
+				return nil
+			}, "SELECT default_log, default_visibility, never_log_version FROM user_settings WHERE email = ?", text(email))
+			return err
+		})
+		return us, err
+	}, func(us discreet.UserSettings) discreet.UserSettings {
+		if us.DefaultLog != nil {
+			b := *us.DefaultLog
+			us.DefaultLog = &b
+		}
+		return us
 	})
-	return us, err
 }
 
 // putUserSettings writes the settings PutUserSettings replaces; the

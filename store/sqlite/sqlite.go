@@ -30,8 +30,16 @@ var migrations embed.FS
 
 // Store implements store.Store on SQLite.
 type Store struct {
-	path string
-	w    *conn // the one writer connection, used by the writer goroutine only
+	path   string
+	unlock func() error // nil: no lock, memos off
+
+	vs           versions
+	users        *memo[string, discreet.User]
+	org          *memo[struct{}, discreet.OrgSettings]
+	userSettings *memo[string, discreet.UserSettings]
+	neverLog     *memo[struct{}, store.NeverLogChanges]
+
+	w *conn // the one writer connection, used by the writer goroutine only
 	// readers are the read-only connections not in use; nil slots are
 	// opened on first use.
 	readers chan *conn
@@ -58,14 +66,26 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, discreet.Wrap(err, discreet.EUnavailable, "cannot create the database directory")
 	}
+	unlock, err := lockDir(dir)
+	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return nil, err
+	}
 	path := filepath.Join(dir, "discreet.db")
 	w, err := openConn(path, writerPragmas...)
 	if err != nil {
+		if unlock != nil {
+			unlock()
+		}
 		return nil, discreet.Wrap(err, discreet.EInternal, "cannot open the database")
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
-	s := &Store{path: path, w: w, readers: make(chan *conn, n),
+	s := &Store{path: path, unlock: unlock, w: w, readers: make(chan *conn, n),
 		writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	off := unlock == nil
+	s.users = newMemo[string, discreet.User](&s.vs, tabUsers, off)
+	s.org = newMemo[struct{}, discreet.OrgSettings](&s.vs, tabOrgSettings, off)
+	s.userSettings = newMemo[string, discreet.UserSettings](&s.vs, tabUserSettings, off)
+	s.neverLog = newMemo[struct{}, store.NeverLogChanges](&s.vs, tabCounters|tabNeverLogChanges, off)
 	for range n {
 		s.readers <- nil
 	}
@@ -73,6 +93,9 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.stopWriter()
 		w.close()
+		if unlock != nil {
+			unlock()
+		}
 		return nil, err
 	}
 	if err := s.Ping(ctx); err != nil {
@@ -100,6 +123,9 @@ func (s *Store) Close() error {
 	}
 	_, err := s.w.exec(context.Background(), "PRAGMA optimize")
 	errs = append(errs, err, s.w.close())
+	if s.unlock != nil {
+		errs = append(errs, s.unlock())
+	}
 	return errors.Join(errs...)
 }
 
@@ -262,6 +288,8 @@ func (s *Store) commitGroup(group []*writeReq) {
 		return err
 	}
 	if err := begin(); err != nil {
+		s.vs.bump(s.w.touched)
+		s.w.touched = 0
 		for _, r := range group {
 			r.done <- s.fail(r.ctx, err, r.op)
 		}
@@ -294,22 +322,28 @@ func (s *Store) commitGroup(group []*writeReq) {
 		}
 	}
 	var commitErr error
+	// Whatever happened, the memos of what the group wrote are stale once
+	// it ends, before anyone hears of it (memo.go).
+	defer func() {
+		s.vs.bump(s.w.touched)
+		s.w.touched = 0
+		for i, r := range group {
+			err := results[i]
+			if err == nil {
+				err = commitErr
+			}
+			if err != nil {
+				err = s.fail(r.ctx, err, r.op)
+			}
+			r.done <- err
+		}
+	}()
 	if ok > 0 {
 		if _, commitErr = s.w.exec(bg, "COMMIT"); commitErr != nil {
 			_, _ = s.w.exec(bg, "ROLLBACK")
 		}
 	} else if sqlite3.Xsqlite3_get_autocommit(s.w.tls, s.w.db) == 0 {
 		_, _ = s.w.exec(bg, "ROLLBACK")
-	}
-	for i, r := range group {
-		err := results[i]
-		if err == nil {
-			err = commitErr
-		}
-		if err != nil {
-			err = s.fail(r.ctx, err, r.op)
-		}
-		r.done <- err
 	}
 }
 

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"slices"
 
 	"github.com/discreet-crm/discreet"
 )
@@ -29,15 +30,20 @@ const (
 		teams = excluded.teams, created_at = excluded.created_at`
 )
 
-// User returns one user.
+// User returns one user; every request signs in with it (memo.go).
 func (s *Store) User(ctx context.Context, email string) (discreet.User, error) {
-	var u discreet.User
-	err := s.read(ctx, "user", func(c *conn) error {
-		var err error
-		u, err = getUser(ctx, c, email)
-		return err
+	return s.users.get(email, func() (discreet.User, error) {
+		var u discreet.User
+		err := s.read(ctx, "user", func(c *conn) error {
+			var err error
+			u, err = getUser(ctx, c, email)
+			return err
+		})
+		return u, err
+	}, func(u discreet.User) discreet.User {
+		u.Teams = slices.Clone(u.Teams)
+		return u
 	})
-	return u, err
 }
 
 func getUser(ctx context.Context, c *conn, email string) (discreet.User, error) {
