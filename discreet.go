@@ -217,9 +217,13 @@ type Email struct {
 	Internal       []string   `json:"internal"`
 	// Participants are every normalized address the email names; the Never
 	// Log purge matches against them.
-	Participants []string  `json:"-"`
-	Source       Source    `json:"source"`
-	LoggedAt     time.Time `json:"loggedAt"`
+	Participants []string `json:"-"`
+	// Lenient are the lenient keys of participants that did not read as
+	// addresses (policy.Participant.Lenient); the purge index records them
+	// too (policy.IndexKeys).
+	Lenient  []string  `json:"-"`
+	Source   Source    `json:"source"`
+	LoggedAt time.Time `json:"loggedAt"`
 }
 
 // Uploaded reports whether the email was logged from bytes a caller
@@ -296,11 +300,15 @@ const (
 type Reason string
 
 const (
-	ReasonNeverLogList  Reason = "never_log_list"
-	ReasonToggledOff    Reason = "toggled_off"
-	ReasonInternalOnly  Reason = "internal_only"
-	ReasonLogged        Reason = "logged"
-	ReasonAlreadyLogged Reason = "already_logged"
+	ReasonNeverLogList Reason = "never_log_list"
+	// ReasonUnreadableParticipant: a participant header cannot be read well
+	// enough to check it against the Never Log List (policy/lenient.go
+	// says where that begins), so the email is not logged.
+	ReasonUnreadableParticipant Reason = "unreadable_participant"
+	ReasonToggledOff            Reason = "toggled_off"
+	ReasonInternalOnly          Reason = "internal_only"
+	ReasonLogged                Reason = "logged"
+	ReasonAlreadyLogged         Reason = "already_logged"
 )
 
 // Decision is the outcome of the log decision.
@@ -314,6 +322,11 @@ type Decision struct {
 	List    string `json:"list,omitempty"`
 	EntryID string `json:"entryId,omitempty"`
 	Address string `json:"address,omitempty"`
+	// Header and Text name the participant that could not be read, by its
+	// header ("To", "Resent-Cc", …) and text; set only for
+	// unreadable_participant.
+	Header string `json:"header,omitempty"`
+	Text   string `json:"text,omitempty"`
 	// Contacts are the external participants the email lands on, Internal
 	// the colleagues on it.
 	Contacts   []string   `json:"contacts,omitempty"`

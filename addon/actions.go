@@ -163,6 +163,9 @@ func (h *handler) saveIntent(ctx context.Context, r *request) (Response, error) 
 	if err != nil {
 		return Response{}, err
 	}
+	if in.Blocked != nil {
+		return render(r.v.t("Saved: this email will not be logged: %s is on the Never Log List (%s).", in.Blocked.Address, in.Blocked.Entry)), nil
+	}
 	if !in.Log {
 		return render(r.v.t("Saved: this email will not be logged.")), nil
 	}

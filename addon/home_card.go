@@ -206,6 +206,10 @@ func (v *view) jobsSection(jobs []service.JobView) *Section {
 			title = v.t("Purge %s", r.Pattern)
 		case service.JobImport:
 			title = v.t("Never Log import")
+		case service.JobWatchRenewal:
+			title = v.t("Gmail watch renewal")
+		case service.JobWatchBatch:
+			title = v.t("Gmail watches of %d users", j.Total)
 		}
 		var progress string
 		switch j.State {

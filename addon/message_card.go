@@ -102,6 +102,9 @@ func (v *view) notLogged(d discreet.Decision) *Widget {
 		return deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged: only colleagues are on this email."))})
 	case discreet.ReasonToggledOff:
 		return deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged: Log was switched off for this email."))})
+	case discreet.ReasonUnreadableParticipant:
+		return deco(&decorated{TopLabel: v.t("Not logged"),
+			Text: esc(v.t("Not logged: the %s header holds %q, which cannot be checked against the Never Log List.", d.Header, d.Text))})
 	}
 	return deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(string(d.Reason))})
 }
@@ -203,7 +206,10 @@ func (v *view) timelineWidgets(contact string, tl service.TimelineView) []*Widge
 	}
 	if h := tl.Hidden; h != nil && h.Count > 0 {
 		format := "%d more emails you can't see, owned by %s"
-		if h.Count == 1 {
+		switch {
+		case h.AtLeast:
+			format = "At least %d more emails you can't see, owned by %s"
+		case h.Count == 1:
 			format = "%d more email you can't see, owned by %s"
 		}
 		ws = append(ws, paragraph(esc(v.t(format, h.Count, person(h.OwnerName, h.Owner)))))

@@ -158,13 +158,14 @@ var german = map[string]string{
 	"Owner: %s, %s": "Eigentümer: %s, %s",
 	"Owner: %s":     "Eigentümer: %s",
 	"New contact — it is created when you log this email.": "Neuer Kontakt — er wird beim Protokollieren angelegt.",
-	"Recent emails":                             "Neueste E-Mails",
-	"No emails you can see yet.":                "Noch keine E-Mails, die Sie sehen können.",
-	"%d more email you can't see, owned by %s":  "%d weitere E-Mail, die Sie nicht sehen können, gehört %s",
-	"%d more emails you can't see, owned by %s": "%d weitere E-Mails, die Sie nicht sehen können, gehören %s",
-	"An email you can't see":                    "Eine E-Mail, die Sie nicht sehen können",
-	"(no subject)":                              "(kein Betreff)",
-	"Emails with %s":                            "E-Mails mit %s",
+	"Recent emails":                                      "Neueste E-Mails",
+	"No emails you can see yet.":                         "Noch keine E-Mails, die Sie sehen können.",
+	"%d more email you can't see, owned by %s":           "%d weitere E-Mail, die Sie nicht sehen können, gehört %s",
+	"%d more emails you can't see, owned by %s":          "%d weitere E-Mails, die Sie nicht sehen können, gehören %s",
+	"At least %d more emails you can't see, owned by %s": "Mindestens %d weitere E-Mails, die Sie nicht sehen können, gehören %s",
+	"An email you can't see":                             "Eine E-Mail, die Sie nicht sehen können",
+	"(no subject)":                                       "(kein Betreff)",
+	"Emails with %s":                                     "E-Mails mit %s",
 	// compose card
 	"Log this email to the contact's timeline": "Diese E-Mail in der Kontakt-Chronik protokollieren",
 	"Recipients":         "Empfänger",
@@ -232,6 +233,9 @@ var german = map[string]string{
 	"failed: %s":       "fehlgeschlagen: %s",
 	"Refresh":          "Aktualisieren",
 	"Signed in as %s":  "Angemeldet als %s",
+	// Gmail watch jobs
+	"Gmail watch renewal":       "Erneuerung der Gmail-Überwachung",
+	"Gmail watches of %d users": "Gmail-Überwachung von %d Benutzern",
 	// errors
 	"We could not verify this request. Reload Gmail and try again.": "Diese Anfrage konnte nicht überprüft werden. Laden Sie Gmail neu und versuchen Sie es noch einmal.",
 	"This request is not a Gmail add-on event we understand: %s":    "Diese Anfrage ist kein verständliches Gmail-Add-on-Ereignis: %s",
@@ -239,4 +243,8 @@ var german = map[string]string{
 	"Discreet cannot read this message right now. Try again in a moment.": "Discreet kann diese Nachricht gerade nicht lesen. Versuchen Sie es gleich noch einmal.",
 	"Discreet is not available right now. Try again in a moment.":         "Discreet ist gerade nicht erreichbar. Versuchen Sie es gleich noch einmal.",
 	"Open a message to see its contacts.":                                 "Öffnen Sie eine Nachricht, um ihre Kontakte zu sehen.",
+
+	// the Never Log check fails closed
+	"Not logged: the %s header holds %q, which cannot be checked against the Never Log List.": "Nicht protokolliert: Der %s-Header enthält %q, das sich nicht mit der Never-Log-Liste abgleichen lässt.",
+	"Saved: this email will not be logged: %s is on the Never Log List (%s).":                 "Gespeichert: Diese E-Mail wird nicht protokolliert: %s steht auf der Never-Log-Liste (%s).",
 }

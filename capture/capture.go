@@ -5,7 +5,9 @@
 // by domain-wide delegation and hands each to service.CaptureSent, which
 // applies the rep's compose intent and the Never Log List exactly as the
 // REST API does. POST /v1/gmail/watch:renew (App Engine cron, or an admin)
-// starts and renews the watches.
+// starts the service's watch renewal job, which renews every watch in
+// batches through the job queue (WatchMailbox); a user is watched as soon
+// as they are provisioned.
 //
 // Notifications may come twice, out of order, or to two instances at once:
 // the stored history id only moves forward, and only after the messages
@@ -142,6 +144,9 @@ func New(cfg Config) (*Capture, error) {
 		return nil, err
 	}
 	c.gmail = m
+	// The service's watch jobs (nightly renewal, a user just provisioned)
+	// renew through this capture.
+	cfg.Service.SetMailboxWatcher(c)
 	c.log.Info("sent-mail capture is on", "topic", cfg.Topic, "pushServiceAccount", cfg.PushServiceAccount)
 	return c, nil
 }

@@ -321,9 +321,7 @@ func TestCaptureWithDelegatedTokens(t *testing.T) {
 		cfg.Tokens = newTokens(t, f, &clock{t: time.Now()})
 	})
 	h.gmail.SetToken("at-"+anna+"-1", anna)
-	if _, err := h.cap.RenewAll(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	h.renewAll(t)
 	w, err := h.st.WatchState(t.Context(), anna)
 	if err != nil || w.HistoryID == 0 {
 		t.Fatalf("anna's watch after renewal with delegated tokens: %+v, %v", w, err)

@@ -3,6 +3,7 @@ package capture_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,11 +47,27 @@ type harness struct {
 	admin discreet.User
 	topic string
 	cfg   capture.Config
+	clock *jobClock
 }
+
+// jobClock is the harness's time: real time plus what the test skipped
+// (runJobs skips the waits of jobs).
+type jobClock struct{ skip atomic.Int64 }
+
+func (c *jobClock) now() time.Time          { return time.Now().Add(time.Duration(c.skip.Load())) }
+func (c *jobClock) advance(d time.Duration) { c.skip.Add(int64(d)) }
+func (c *jobClock) skipped() time.Duration  { return time.Duration(c.skip.Load()) }
 
 type option func(*capture.Config)
 
 func newHarness(t *testing.T, topic string, opts ...option) *harness {
+	t.Helper()
+	return newHarnessJobs(t, topic, nil, nil, opts...)
+}
+
+// newHarnessJobs is newHarness whose service hands its jobs to q, with the
+// job driver's routes served beside capture's.
+func newHarnessJobs(t *testing.T, topic string, q service.JobQueue, jobRoutes []gateway.Route, opts ...option) *harness {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, t.TempDir())
@@ -61,8 +79,9 @@ func newHarness(t *testing.T, topic string, opts ...option) *harness {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	svc := service.New(service.Config{Store: st, Logger: logger})
-	h := &harness{st: st, svc: svc, gmail: gmailfake.New(t, ""), topic: topic}
+	clk := &jobClock{}
+	svc := service.New(service.Config{Store: st, Logger: logger, Now: clk.now, Jobs: q})
+	h := &harness{st: st, svc: svc, gmail: gmailfake.New(t, ""), topic: topic, clock: clk}
 	org := discreet.DefaultOrgSettings()
 	org.InternalDomains = []string{"acme.example"}
 	must(t, st.PutOrgSettings(ctx, org))
@@ -81,6 +100,7 @@ func newHarness(t *testing.T, topic string, opts ...option) *harness {
 		Verifier: authtest.Verifier(t), PushAudience: pushAudience, PushServiceAccount: pushSA,
 		Audiences: []string{apiAudience},
 		Logger:    logger,
+		Now:       clk.now,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -90,7 +110,7 @@ func newHarness(t *testing.T, topic string, opts ...option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := gateway.New(gateway.Config{Service: svc, Logger: logger, Routes: h.cap.Routes()})
+	e := gateway.New(gateway.Config{Service: svc, Logger: logger, Routes: append(h.cap.Routes(), jobRoutes...)})
 	h.api = httptest.NewServer(e)
 	t.Cleanup(h.api.Close)
 	return h
@@ -295,3 +315,84 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func storeAuditAll() store.AuditQuery { return store.AuditQuery{Limit: 1000} }
+
+// jobRuns is what runJobs did: slices run, and minutes skipped waiting as
+// cron's sweep would (Pub/Sub cannot delay a message).
+type jobRuns struct {
+	slices, sweeps int
+}
+
+// runJobs runs the service's jobs the way the Pub/Sub driver does, on
+// the harness's clock: every job due now is run, up to 8 at once, slice
+// after slice; when none is due and done() is still false, a minute
+// passes (the sweep's cron period) and the sweep looks again.
+func (h *harness) runJobs(t *testing.T, done func() bool) jobRuns {
+	t.Helper()
+	ctx := t.Context()
+	var runs jobRuns
+	var mu sync.Mutex
+	for sweeps := 0; ; sweeps++ {
+		if sweeps > 48*60 {
+			t.Fatalf("jobs did not finish in two simulated days (%d slices)", runs.slices)
+		}
+		ids, err := h.svc.DueJobs(ctx)
+		must(t, err)
+		if len(ids) == 0 {
+			if done() {
+				return runs
+			}
+			h.clock.advance(time.Minute)
+			runs.sweeps++
+			continue
+		}
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 8)
+		for _, id := range ids {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				for {
+					r, err := h.svc.RunJob(ctx, id)
+					mu.Lock()
+					runs.slices++
+					mu.Unlock()
+					if err != nil {
+						t.Errorf("RunJob(%s): %v", id, err)
+						return
+					}
+					if !r.More {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+}
+
+// renewAll starts a watch renewal as an admin would and runs it to its
+// end; it returns the job's report.
+func (h *harness) renewAll(t *testing.T) service.WatchReport {
+	t.Helper()
+	j, err := h.svc.StartWatchRenewal(t.Context(), h.admin)
+	must(t, err)
+	return h.finish(t, j.ID)
+}
+
+// finish runs jobs until job id is finished, and returns its report.
+func (h *harness) finish(t *testing.T, id string) service.WatchReport {
+	t.Helper()
+	var last service.JobView
+	h.runJobs(t, func() bool {
+		j, err := h.svc.Job(t.Context(), h.admin, id)
+		must(t, err)
+		last = j
+		return j.State != store.JobRunning
+	})
+	if last.State != store.JobDone {
+		t.Fatalf("job %s: %+v", id, last)
+	}
+	var rep service.WatchReport
+	must(t, json.Unmarshal(last.Report, &rep))
+	return rep
+}

@@ -69,8 +69,7 @@ func newFlow(t *testing.T) *flow {
 
 	// The daily cron starts the watches: capture begins at the mailbox's
 	// current history id.
-	rep, err := h.cap.RenewAll(t.Context())
-	must(t, err)
+	rep := h.renewAll(t)
 	if rep.Renewed != 2 {
 		t.Fatalf("RenewAll = %+v", rep)
 	}
@@ -301,9 +300,7 @@ func TestPubSubCapture(t *testing.T) {
 // rep switched off, with the defaults, after the first consumed the intent.
 func TestTwoInstances(t *testing.T) {
 	h := newHarness(t, "projects/p/topics/gmail")
-	if _, err := h.cap.RenewAll(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	h.renewAll(t)
 	other, err := capture.New(h.cfg)
 	must(t, err)
 	for i := range 5 {

@@ -1,7 +1,9 @@
 package capture_test
 
 import (
+	"context"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +11,8 @@ import (
 
 	"github.com/discreet-crm/discreet/auth/authtest"
 	"github.com/discreet-crm/discreet/capture"
+	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -167,11 +171,11 @@ func TestRenew(t *testing.T) {
 		h := newHarness(t, "projects/p/topics/gmail", func(c *capture.Config) { c.TrustCronHeader = trusted })
 		cron := []string{"X-Appengine-Cron", "true"}
 		status, resp := h.post(t, capture.RouteRenew, "", "", cron...)
-		if trusted && status != http.StatusOK || !trusted && status != http.StatusUnauthorized {
+		if trusted && status != http.StatusAccepted || !trusted && status != http.StatusUnauthorized {
 			t.Fatalf("cron header (trusted %v): %d (%s)", trusted, status, resp)
 		}
 		status, resp = h.do(t, http.MethodGet, capture.RouteRenew, "", "", cron...)
-		if trusted && status != http.StatusOK || !trusted && status != http.StatusMethodNotAllowed {
+		if trusted && status != http.StatusAccepted || !trusted && status != http.StatusMethodNotAllowed {
 			t.Fatalf("cron's GET (trusted %v): %d (%s)", trusted, status, resp)
 		}
 		if status, resp := h.do(t, http.MethodGet, capture.RouteRenew, authtest.Token(admin, apiAudience), ""); status != http.StatusMethodNotAllowed {
@@ -183,17 +187,38 @@ func TestRenew(t *testing.T) {
 		if status, resp := h.post(t, capture.RouteRenew, authtest.Token(admin, pushAudience), ""); status != http.StatusUnauthorized {
 			t.Fatalf("an admin token for another audience: %d (%s), want 401", status, resp)
 		}
+		// The route starts the day's renewal and answers at once: nothing
+		// is renewed yet. Asking again while it runs returns the same job.
 		status, resp = h.post(t, capture.RouteRenew, authtest.Token(admin, apiAudience), "")
-		if status != http.StatusOK || !strings.Contains(resp, `"renewed":2`) {
-			t.Fatalf("an admin renewing: %d (%s), want 200 with both users renewed", status, resp)
+		var job service.JobView
+		if status != http.StatusAccepted || json.Unmarshal([]byte(resp), &job) != nil || job.Kind != service.JobWatchRenewal || job.State != store.JobRunning {
+			t.Fatalf("an admin renewing: %d (%s), want 202 with the running renewal job", status, resp)
+		}
+		if n := h.watchCalls(); n != 0 {
+			t.Fatalf("the route made %d users.watch calls itself, want none (the job does)", n)
+		}
+		if !trusted {
+			_, resp2 := h.post(t, capture.RouteRenew, authtest.Token(admin, apiAudience), "")
+			var again service.JobView
+			if json.Unmarshal([]byte(resp2), &again) != nil || again.ID != job.ID {
+				t.Fatalf("renewing again while the renewal runs: %s, want job %s", resp2, job.ID)
+			}
+		}
+		if rep := h.finish(t, job.ID); rep.Renewed != 2 || rep.Batches != 1 {
+			t.Fatalf("the renewal job's report: %+v, want both users renewed in one batch", rep)
+		}
+		// Once it finished, renewing again the same day starts a new job.
+		_, resp = h.post(t, capture.RouteRenew, authtest.Token(admin, apiAudience), "")
+		var next service.JobView
+		if json.Unmarshal([]byte(resp), &next) != nil || next.ID == job.ID || next.State != store.JobRunning {
+			t.Fatalf("renewing after the day's renewal finished: %s", resp)
 		}
 	}
-	h := newHarness(t, "projects/p/topics/gmail")
+	h := newHarness(t, "projects/p/topics/gmail", noRetryWait)
 	h.send(anna, mail{id: "before", to: []string{customer}, subject: "Old"})
-	rep, err := h.cap.RenewAll(t.Context())
-	must(t, err)
-	if rep.Renewed != 2 || len(rep.Failed)+len(rep.Skipped) != 0 {
-		t.Fatalf("RenewAll = %+v", rep)
+	rep := h.renewAll(t)
+	if rep.Renewed != 2 || rep.Failed+rep.Skipped != 0 {
+		t.Fatalf("renewal = %+v", rep)
 	}
 	var watches int
 	for _, r := range h.gmail.Requests() {
@@ -217,23 +242,43 @@ func TestRenew(t *testing.T) {
 	}
 	// Renewing again never moves the captured history id.
 	h.send(anna, mail{id: "after", to: []string{customer}, subject: "New"})
-	if _, err := h.cap.RenewAll(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	h.renewAll(t)
 	if got := h.history(t, anna); got != w.HistoryID {
 		t.Fatalf("renewal moved the history id from %d to %d", w.HistoryID, got)
 	}
 	// A mailbox Gmail refuses is skipped, not retried.
-	h.gmail.FailNext(1, http.StatusForbidden, "")
-	rep, err = h.cap.RenewAll(t.Context())
-	must(t, err)
-	if rep.Renewed != 1 || len(rep.Skipped) != 1 {
-		t.Fatalf("RenewAll with one refused mailbox = %+v", rep)
+	h.gmail.FailUser(anna, 1, http.StatusForbidden)
+	rep = h.renewAll(t)
+	if rep.Renewed != 1 || rep.Skipped != 1 || len(rep.SkippedUsers) != 1 || rep.SkippedUsers[0] != anna || rep.Retried != 0 {
+		t.Fatalf("renewal with one refused mailbox = %+v", rep)
 	}
-	// Gmail down: 503 so cron retries.
-	h.gmail.FailNext(100, http.StatusServiceUnavailable, "")
-	status, resp := h.post(t, capture.RouteRenew, authtest.Token(admin, apiAudience), "")
-	if status != http.StatusServiceUnavailable {
-		t.Fatalf("renew with Gmail down: %d (%s), want 503", status, resp)
+	// Gmail down for one mailbox: its batch backs off and tries again
+	// until Gmail answers; nothing is reported failed.
+	h.gmail.FailUser(anna, 12, http.StatusServiceUnavailable)
+	rep = h.renewAll(t)
+	if rep.Renewed != 2 || rep.Failed != 0 || rep.Retried != 1 {
+		t.Fatalf("renewal with one mailbox down for a while = %+v", rep)
 	}
+	// Down for good: the batch gives up after its attempts and says who.
+	h.gmail.FailUser(anna, 1000, http.StatusServiceUnavailable)
+	rep = h.renewAll(t)
+	if rep.Renewed != 1 || rep.Failed != 1 || len(rep.FailedUsers) != 1 || rep.FailedUsers[0] != anna {
+		t.Fatalf("renewal with one mailbox down for good = %+v", rep)
+	}
+}
+
+// noRetryWait makes Gmail retries instant.
+func noRetryWait(c *capture.Config) {
+	c.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+}
+
+// watchCalls counts users.watch requests Gmail answered.
+func (h *harness) watchCalls() int {
+	n := 0
+	for _, r := range h.gmail.Requests() {
+		if strings.HasSuffix(r.Path, "/watch") && r.Status == http.StatusOK {
+			n++
+		}
+	}
+	return n
 }

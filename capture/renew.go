@@ -3,27 +3,13 @@ package capture
 import (
 	"context"
 	"net/http"
-	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/gateway"
+	"github.com/discreet-crm/discreet/service"
 )
-
-// renewWorkers bounds the users.watch calls in flight.
-const renewWorkers = 8
-
-// RenewReport says what a renewal did.
-type RenewReport struct {
-	Renewed int `json:"renewed"`
-	// Skipped are users whose mailbox refuses the server (no Gmail, no
-	// delegation); renewing again will not help.
-	Skipped []string `json:"skipped,omitempty"`
-	// Failed are users Gmail or the store could not serve now.
-	Failed []string `json:"failed,omitempty"`
-}
 
 // RoutePush and RouteRenew are the paths Routes serves.
 const (
@@ -57,96 +43,63 @@ func (c *Capture) cronRequest(r *http.Request) bool {
 	return c.cfg.TrustCronHeader && r.Header.Get("X-Appengine-Cron") == "true"
 }
 
-// handleRenew is POST (or, for App Engine cron, GET) /v1/gmail/watch:renew, for cron (daily)
-// or an admin: 200 with the report, 503 when some watches failed for now
-// (cron retries per cron.yaml).
+// handleRenew is POST (or, for App Engine cron, GET) /v1/gmail/watch:renew,
+// for cron (daily) or an admin: it starts the day's renewal job
+// (service.StartWatchRenewal) and answers 202 with it at once; the job
+// renews every watch in batches through the job queue, and its progress
+// is at GET /v1/jobs/{id}. 503 while capture is off.
 func (c *Capture) handleRenew(ec echo.Context) error {
 	ctx := ec.Request().Context()
-	if err := c.authorizeRenew(ctx, ec.Request()); err != nil {
-		return err
-	}
-	rep, err := c.RenewAll(ctx)
+	actor, err := c.authorizeRenew(ctx, ec.Request())
 	if err != nil {
 		return err
 	}
-	if len(rep.Failed) > 0 {
-		return &discreet.Error{Code: discreet.EUnavailable, RetryAfter: time.Minute, Details: rep,
-			Message: "some Gmail watches could not be renewed; try again"}
+	if c.gmail == nil {
+		return discreet.Errorf(discreet.EUnavailable, "%s", c.Status().Detail)
 	}
-	return ec.JSON(http.StatusOK, rep)
+	job, err := c.cfg.Service.StartWatchRenewal(ctx, actor)
+	if err != nil {
+		return err
+	}
+	return ec.JSON(http.StatusAccepted, job)
 }
 
 // authorizeRenew admits App Engine cron (where the platform vouches for
-// the header) and admins with a verified ID token.
-func (c *Capture) authorizeRenew(ctx context.Context, r *http.Request) error {
+// the header; service.SystemActor) and admins with a verified ID token.
+func (c *Capture) authorizeRenew(ctx context.Context, r *http.Request) (discreet.User, error) {
 	if c.cronRequest(r) {
-		return nil
+		return discreet.User{Email: service.SystemActor}, nil
 	}
 	token, ok := bearer(r)
 	if !ok {
-		return discreet.Errorf(discreet.EUnauthenticated, "sign in first")
+		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "sign in first")
 	}
 	if c.cfg.Verifier == nil || len(c.cfg.Audiences) == 0 {
-		return discreet.Errorf(discreet.EUnauthenticated, "ID-token sign-in is not configured (DISCREET_AUDIENCE)")
+		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "ID-token sign-in is not configured (DISCREET_AUDIENCE)")
 	}
 	id, err := c.cfg.Verifier.Verify(ctx, token, c.cfg.Audiences...)
 	if err != nil {
-		return err
+		return discreet.User{}, err
 	}
 	u, err := c.cfg.Service.SignIn(ctx, id.Email)
 	if err != nil {
-		return err
+		return discreet.User{}, err
 	}
 	if u.Role != discreet.RoleAdmin {
-		return discreet.Errorf(discreet.EPermission, "only admins may renew Gmail watches")
+		return discreet.User{}, discreet.Errorf(discreet.EPermission, "only admins may renew Gmail watches")
 	}
-	return nil
+	return u, nil
 }
 
-// RenewAll starts or renews the Gmail watch of every provisioned user and
-// forgets message claims too old to be replayed.
-func (c *Capture) RenewAll(ctx context.Context) (RenewReport, error) {
-	var rep RenewReport
+// WatchMailbox starts or renews user's Gmail watch and forgets message
+// claims too old to be replayed: service.MailboxWatcher, run by the
+// service's watch jobs. A mailbox that refuses the server is a permanent
+// error (permission_denied, not_found, invalid).
+func (c *Capture) WatchMailbox(ctx context.Context, user string) error {
 	if c.gmail == nil {
-		return rep, discreet.Errorf(discreet.EUnavailable, "%s", c.Status().Detail)
+		return discreet.Errorf(discreet.EUnavailable, "%s", c.Status().Detail)
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, renewWorkers)
-	after := ""
-	for {
-		users, err := c.cfg.Store.Users(ctx, after, 100)
-		if err != nil {
-			wg.Wait()
-			return rep, unavailable(err, time.Minute, "cannot list users")
-		}
-		for _, u := range users {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				err := c.renew(ctx, u.Email)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					rep.Renewed++
-				case permanent(err):
-					c.log.WarnContext(ctx, "cannot watch this mailbox; skipped", "user", u.Email, "err", err)
-					rep.Skipped = append(rep.Skipped, u.Email)
-				default:
-					c.log.WarnContext(ctx, "Gmail watch not renewed", "user", u.Email, "err", err)
-					rep.Failed = append(rep.Failed, u.Email)
-				}
-			})
-		}
-		if len(users) < 100 {
-			break
-		}
-		after = users[len(users)-1].Email
-	}
-	wg.Wait()
-	c.log.InfoContext(ctx, "Gmail watches renewed", "renewed", rep.Renewed, "skipped", len(rep.Skipped), "failed", len(rep.Failed))
-	return rep, nil
+	return c.renew(ctx, user)
 }
 
 func (c *Capture) renew(ctx context.Context, user string) error {

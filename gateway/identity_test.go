@@ -19,6 +19,7 @@ import (
 	"github.com/discreet-crm/discreet/message"
 	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // legacyEmail is raw as the service stored it before content fingerprints
@@ -116,7 +117,7 @@ func TestLegacyEmailsStillFound(t *testing.T) {
 					raw = bytes.Replace(raw, []byte("Message-ID: \r\n"), nil, 1)
 				}
 				old := legacyEmail(t, raw, beatUser, tc.gmailID, tc.org, discreet.VisibilityPrivate, now)
-				if _, created, err := st.LogEmail(ctx, old); err != nil || !created {
+				if _, created, err := st.LogEmail(ctx, store.EmailWrite{Email: old}); err != nil || !created {
 					t.Fatalf("writing the legacy record: %v, %v", created, err)
 				}
 				// By id.

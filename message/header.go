@@ -13,23 +13,108 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
+
+	"github.com/discreet-crm/discreet/policy"
 )
 
 // header gives decoded access to a message header, case-insensitively.
 type header struct {
 	fields map[string][]string // lower-case name → raw values
+	// parsed are the participant fields as net/textproto read them, which
+	// an email's identity reads (contentList).
+	parsed map[string][]string
 	dec    *mime.WordDecoder
 	warn   func(string, ...any)
 }
 
-func newHeader(h textproto.MIMEHeader, warn func(string, ...any)) *header {
-	hd := &header{fields: map[string][]string{}, warn: warn}
+// newHeader reads the fields enmime parsed, with the participant fields
+// replaced by those scanParticipantFields reads from raw itself.
+func newHeader(h textproto.MIMEHeader, raw []byte, warn func(string, ...any)) *header {
+	hd := &header{fields: map[string][]string{}, parsed: map[string][]string{}, warn: warn}
 	for k, vs := range h {
 		k = strings.ToLower(k)
+		if isParticipantField(k) {
+			hd.parsed[k] = append(hd.parsed[k], vs...)
+			continue
+		}
 		hd.fields[k] = append(hd.fields[k], vs...)
+	}
+	for k, vs := range scanParticipantFields(raw) {
+		hd.fields[k] = vs
 	}
 	hd.dec = &mime.WordDecoder{CharsetReader: hd.charsetReader}
 	return hd
+}
+
+// participantFields are policy.ParticipantFields, lower-cased.
+var participantFields = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range policy.ParticipantFields {
+		m[strings.ToLower(f)] = true
+	}
+	return m
+}()
+
+func isParticipantField(lower string) bool { return participantFields[lower] }
+
+// scanParticipantFields reads the participant fields from the header block
+// of raw itself. net/textproto, under enmime, drops a field whose name is
+// followed by white space or holds a control character ("To\t: …",
+// "T\x00o: …"); RFC 5322 allows white space before the colon (obs-optional)
+// and a participant must never vanish, so here a field's name is its text
+// before the first colon with white space and controls removed, compared
+// without case. A line that is neither a field nor a folded continuation is
+// folded into the field before it, as enmime does. The header ends at the
+// first empty line; a line of white space is a continuation, not the end.
+func scanParticipantFields(raw []byte) map[string][]string {
+	out := map[string][]string{}
+	raw = raw[:headerLen(raw)]
+	var name string // the participant field being read; "" for any other
+	var val []byte
+	flush := func() {
+		if name != "" {
+			out[name] = append(out[name], strings.TrimSpace(string(val)))
+		}
+		name, val = "", val[:0]
+	}
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		colon := bytes.IndexByte(line, ':')
+		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') || colon < 0 {
+			if name != "" {
+				val = append(append(val, ' '), line...)
+			}
+			continue
+		}
+		flush()
+		if n := fieldName(line[:colon]); isParticipantField(n) {
+			name, val = n, append(val, line[colon+1:]...)
+		}
+	}
+	flush()
+	return out
+}
+
+// fieldName is a field's name with white space and control characters
+// removed, lower-cased.
+func fieldName(b []byte) string {
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		switch {
+		case c <= ' ' || c == 0x7f:
+		case 'A' <= c && c <= 'Z':
+			out = append(out, c+'a'-'A')
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }
 
 func (h *header) hasAny(names ...string) bool {
@@ -56,16 +141,17 @@ func (h *header) clean(name, v string) string {
 	return strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
 }
 
-// text is an unstructured field (Subject) with its encoded words decoded.
+// text is an unstructured field (Subject) with its encoded words decoded
+// and control characters stripped (subjects carried terminal escape codes).
 func (h *header) text(name string) string {
 	v := h.raw(name)
 	if !strings.Contains(v, "=?") {
-		return strings.TrimSpace(v)
+		return strings.TrimSpace(stripControls(v))
 	}
 	out, err := h.dec.DecodeHeader(v)
 	if err != nil {
 		h.warn("the %s header could not be decoded: %v", name, err)
-		return strings.TrimSpace(v)
+		return strings.TrimSpace(stripControls(v))
 	}
 	return strings.TrimSpace(stripControls(out))
 }
@@ -73,14 +159,51 @@ func (h *header) text(name string) string {
 // addresses is an address field (all occurrences joined with ", ") with
 // encoded words decoded so that the result still parses as an address list.
 func (h *header) addresses(name string) string {
-	var parts []string
+	return strings.Join(h.addressLists(name), ", ")
+}
+
+// addressLists are the occurrences of an address field, each decoded as
+// addresses does. Each is an address list of its own: an unclosed quote or
+// bracket in one must not swallow the addresses of the next.
+// Control characters become spaces: dropping one could join two addresses
+// into one that matches neither ("a@x.com\x0bb@y.com").
+func (h *header) addressLists(name string) []string {
+	var out []string
 	for _, v := range h.fields[strings.ToLower(name)] {
-		v = strings.TrimSpace(h.decodeAddressList(h.clean(name, v)))
+		v = strings.TrimSpace(h.decodeAddressList(controlsToSpace(h.clean(name, v)), controlsToSpace))
 		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// contentList is a From, To or Cc field as an email's identity reads it,
+// frozen with policy.ContentAddresses: the occurrences net/textproto kept,
+// joined with ", ", encoded words decoded with C0 controls dropped.
+func (h *header) contentList(name string) string {
+	var parts []string
+	for _, v := range h.parsed[strings.ToLower(name)] {
+		if v = strings.TrimSpace(h.decodeAddressList(h.clean(name, v), dropC0Controls)); v != "" {
 			parts = append(parts, v)
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// contentText is the Subject as an email's identity reads it (frozen like
+// contentList): controls are kept unless encoded words are decoded, and
+// then only C0 controls are dropped; text strips them all.
+func (h *header) contentText(name string) string {
+	v := h.raw(name)
+	if !strings.Contains(v, "=?") {
+		return strings.TrimSpace(v)
+	}
+	out, err := h.dec.DecodeHeader(v)
+	if err != nil {
+		return strings.TrimSpace(v) // text has warned
+	}
+	return strings.TrimSpace(dropC0Controls(out))
 }
 
 // encodedWords matches a run of RFC 2047 encoded words separated only by
@@ -91,7 +214,8 @@ var encodedWords = regexp.MustCompile(`^=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:[ \t]+=
 // display name such as "Keller, Beat" would otherwise split into two bogus
 // addresses, so words decoded outside a quoted string are quoted when they
 // contain specials, and words inside one are escaped.
-func (h *header) decodeAddressList(s string) string {
+// Controls in a decoded word are handled by controls.
+func (h *header) decodeAddressList(s string, controls func(string) string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
@@ -106,7 +230,10 @@ func (h *header) decodeAddressList(s string) string {
 					h.warn("an encoded word could not be decoded: %v", err)
 					dec = run
 				}
-				dec = strings.Join(strings.Fields(stripControls(dec)), " ")
+				// A control character becomes a space, not nothing: deleted,
+				// it would join "lisa@hr-partner.example\x00kunde@x" into one
+				// address at neither domain.
+				dec = strings.Join(strings.Fields(controls(dec)), " ")
 				switch {
 				case quoted:
 					b.WriteString(escape(dec, `"\`))
@@ -192,9 +319,24 @@ func validUTF8(s string, fallback func()) string {
 	return out
 }
 
-// stripControls drops control characters a decoded word may smuggle into a
-// one-line header (tabs become spaces).
+// stripControls drops the C0 and C1 control characters (terminal escape
+// codes among them) a header value or a decoded word may smuggle into a
+// one-line header; tabs and line breaks become spaces.
 func stripControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\r' || r == '\n':
+			return ' '
+		case isControl(r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// dropC0Controls drops C0 controls and DEL, tabs and line breaks becoming
+// spaces: how identity has always read decoded words (contentList).
+func dropC0Controls(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\t' || r == '\r' || r == '\n':
@@ -205,6 +347,18 @@ func stripControls(s string) string {
 		return r
 	}, s)
 }
+
+// controlsToSpace turns every C0 and C1 control character into a space.
+func controlsToSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool { return r < 0x20 || 0x7f <= r && r < 0xa0 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 

@@ -64,8 +64,10 @@ type Message struct {
 	To      string
 	Cc      string
 	Bcc     string
-	// Participants are every address of From, Sender, Reply-To, To, Cc and
-	// Bcc, in that order; malformed ones are kept with Err set.
+	// Participants are every address of policy.ParticipantFields (From,
+	// Sender, Reply-To, To, Cc, Bcc, the Resent- fields, Mail-Followup-To
+	// and Mail-Reply-To), in that order; malformed ones are kept with Err
+	// set and their lenient keys.
 	Participants []policy.Participant
 
 	// InReplyTo and References are normalized message ids.
@@ -92,6 +94,14 @@ type Message struct {
 	// Warnings lists what was wrong with the message but did not stop the
 	// parse (bad charsets, broken multipart, unreadable date).
 	Warnings []string
+
+	// content holds From, To, Cc and Subject as the email's identity reads
+	// them (Content, LegacyContent): frozen, unlike the fields above.
+	content struct {
+		from, to, cc []policy.ContentAddress
+		fromText     string // the From header as identity read it
+		subject      string
+	}
 }
 
 // Addresses returns the normalized, well-formed addresses of one participant
@@ -120,23 +130,44 @@ func (m *Message) Malformed() []string {
 
 // Content is what identifies this message beyond its Message-ID (see
 // policy.Content): From, To and Cc, Date, Subject and the body's hash.
+//
+// Stored ids derive from it, so it does not read Participants or Subject:
+// the Never Log reading of participants grows to fail closed (new forms,
+// new fields) and Subject drops terminal controls, and either would give
+// the next copy of an email already logged another id. From, To, Cc and
+// Subject are read as when ids were first keyed on content
+// (policy.ContentAddresses, header.contentList, header.contentText).
 func (m *Message) Content() policy.Content {
-	c := policy.Content{Date: m.Date, Subject: m.Subject, BodyHash: m.BodyHash}
-	for _, p := range m.Participants {
-		a := p.Address
-		if a == "" {
-			a = p.Raw
-		}
-		switch p.Field {
-		case "from":
-			c.From = append(c.From, a)
-		case "to":
-			c.To = append(c.To, a)
-		case "cc":
-			c.Cc = append(c.Cc, a)
+	return policy.Content{
+		From: contentTexts(m.content.from, false), To: contentTexts(m.content.to, false), Cc: contentTexts(m.content.cc, false),
+		Date: m.Date, Subject: m.content.subject, BodyHash: m.BodyHash,
+	}
+}
+
+// LegacyContent is this message as the service stored emails before
+// content fingerprints (policy.SameAsLegacy), read as they were read then:
+// the first well-formed From address (else the header's text), the
+// well-formed To and Cc addresses, the Subject, and the body.
+func (m *Message) LegacyContent() policy.LegacyContent {
+	c := policy.LegacyContent{From: m.content.fromText, Date: m.Date, Subject: m.content.subject, Body: m.BodyText, Snippet: m.Snippet}
+	if from := contentTexts(m.content.from, true); len(from) > 0 {
+		c.From = from[0]
+	}
+	c.To = contentTexts(m.content.to, true)
+	c.Cc = contentTexts(m.content.cc, true)
+	return c
+}
+
+// contentTexts are the texts of as; only the well-formed ones when
+// wellFormed.
+func contentTexts(as []policy.ContentAddress, wellFormed bool) []string {
+	var out []string
+	for _, a := range as {
+		if a.WellFormed || !wellFormed {
+			out = append(out, a.Text)
 		}
 	}
-	return c
+	return out
 }
 
 func (m *Message) warn(format string, args ...any) {
@@ -161,9 +192,14 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 	}
 	m := &Message{}
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a BOM some tools prepend
+	// Identity was first keyed when "From : …" was taken for a separator
+	// too; it still reads the message without that field (contentList).
+	fromColonFirst := false
 	if isMboxFromLine(raw) {
 		raw = raw[bytes.IndexByte(raw, '\n')+1:]
 		m.warn("skipped an mbox \"From \" separator line")
+	} else {
+		fromColonFirst = bytes.HasPrefix(raw, []byte("From ")) && bytes.IndexByte(raw, '\n') > 0
 	}
 	if err := checkHeader(raw); err != nil {
 		return nil, err
@@ -173,7 +209,10 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 	if err != nil {
 		return nil, notMessage("%v", err)
 	}
-	h := newHeader(root.Header, m.warn)
+	h := newHeader(root.Header, raw, m.warn)
+	if fromColonFirst && len(h.parsed["from"]) > 0 {
+		h.parsed["from"] = h.parsed["from"][1:]
+	}
 	if !h.hasAny("From", "Sender", "To", "Cc", "Bcc", "Date", "Subject", "Message-ID") {
 		return nil, notMessage("it has none of the From, To, Date, Subject or Message-ID header fields")
 	}
@@ -183,19 +222,19 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 
 	m.MessageID = messageID(h.raw("Message-ID"))
 	m.Subject = h.text("Subject")
+	m.content.fromText = h.contentList("From")
+	m.content.from = policy.ContentAddresses(m.content.fromText)
+	m.content.to, m.content.cc = policy.ContentAddresses(h.contentList("To")), policy.ContentAddresses(h.contentList("Cc"))
+	m.content.subject = h.contentText("Subject")
 	m.Date = parseDate(h.raw("Date"), m.warn)
 
-	m.From = h.addresses("From")
-	m.Sender = h.addresses("Sender")
-	m.ReplyTo = h.addresses("Reply-To")
-	m.To = h.addresses("To")
-	m.Cc = h.addresses("Cc")
-	m.Bcc = h.addresses("Bcc")
-	decoded := map[string]string{
-		"From": m.From, "Sender": m.Sender, "Reply-To": m.ReplyTo,
-		"To": m.To, "Cc": m.Cc, "Bcc": m.Bcc,
+	m.From, m.Sender, m.ReplyTo = h.addresses("From"), h.addresses("Sender"), h.addresses("Reply-To")
+	m.To, m.Cc, m.Bcc = h.addresses("To"), h.addresses("Cc"), h.addresses("Bcc")
+	for _, f := range policy.ParticipantFields {
+		for _, list := range h.addressLists(f) {
+			m.Participants = append(m.Participants, policy.ParseAddressList(strings.ToLower(f), list)...)
+		}
 	}
-	m.Participants = policy.Participants(func(f string) string { return decoded[f] })
 
 	if ids := messageIDs(h.raw("In-Reply-To")); len(ids) > 0 {
 		m.InReplyTo = ids[0]
@@ -345,9 +384,14 @@ func bodyOf(raw []byte) []byte {
 }
 
 // isMboxFromLine reports an mbox separator ("From sender date") as some
-// exports put before the header.
+// exports put before the header. "From : lisa@…" is a From field with
+// white space before its colon (RFC 5322 obs-optional), not a separator.
 func isMboxFromLine(raw []byte) bool {
-	return bytes.HasPrefix(raw, []byte("From ")) && bytes.IndexByte(raw, '\n') > 0
+	if !bytes.HasPrefix(raw, []byte("From ")) || bytes.IndexByte(raw, '\n') <= 0 {
+		return false
+	}
+	rest := bytes.TrimLeft(raw[len("From "):], " \t")
+	return len(rest) > 0 && rest[0] != ':'
 }
 
 // messageID extracts one id: the first <…> token, else the trimmed value.

@@ -477,3 +477,77 @@ func FuzzParse(f *testing.F) {
 		_ = fmt.Sprint(m.Participants)
 	})
 }
+
+// TestParseParticipantForms: every participant header is read, however
+// its name and value are written, and nothing else is a participant.
+func TestParseParticipantForms(t *testing.T) {
+	const tail = "Subject: x\r\nMessage-ID: <forms@x.example>\r\n\r\nbody\r\n"
+	type want struct{ field, key string } // key: the address, or a lenient key
+	tests := []struct {
+		name, head string
+		want       []want
+	}{
+		{"From with white space before the colon, first line", "From : lisa@hr-partner.example\r\nTo: anna@acme.example\r\n",
+			[]want{{"from", "lisa@hr-partner.example"}, {"to", "anna@acme.example"}}},
+		{"an mbox separator is still skipped", "From lisa@hr-partner.example Mon Nov  2 10:00:00 2026\r\nFrom: kunde@x.example\r\n",
+			[]want{{"from", "kunde@x.example"}}},
+		{"tab before the colon", "From: kunde@x.example\r\nCc\t: lisa@hr-partner.example\r\n",
+			[]want{{"from", "kunde@x.example"}, {"cc", "lisa@hr-partner.example"}}},
+		{"a control character in the name", "From: kunde@x.example\r\nC\x00c: lisa@hr-partner.example\r\n",
+			[]want{{"from", "kunde@x.example"}, {"cc", "lisa@hr-partner.example"}}},
+		{"any case", "FROM: kunde@x.example\r\nrEsEnT-tO: lisa@hr-partner.example\r\n",
+			[]want{{"from", "kunde@x.example"}, {"resent-to", "lisa@hr-partner.example"}}},
+		{"every participant field of PRODUCT.md", "From: a@x.example\r\nSender: b@x.example\r\nReply-To: c@x.example\r\nTo: d@x.example\r\n" +
+			"Cc: e@x.example\r\nBcc: f@x.example\r\nResent-From: g@x.example\r\nResent-Sender: h@x.example\r\nResent-To: i@x.example\r\n" +
+			"Resent-Cc: j@x.example\r\nMail-Followup-To: k@x.example\r\nMail-Reply-To: l@x.example\r\nResent-Bcc: m@x.example\r\n" +
+			"Delivered-To: rep@acme.example\r\nX-Original-To: rep@acme.example\r\nReturn-Path: <bounce@x.example>\r\n",
+			[]want{{"from", "a@x.example"}, {"sender", "b@x.example"}, {"reply-to", "c@x.example"}, {"to", "d@x.example"},
+				{"cc", "e@x.example"}, {"bcc", "f@x.example"}, {"resent-from", "g@x.example"}, {"resent-sender", "h@x.example"},
+				{"resent-to", "i@x.example"}, {"resent-cc", "j@x.example"}, {"resent-bcc", "m@x.example"},
+				{"mail-followup-to", "k@x.example"}, {"mail-reply-to", "l@x.example"}}},
+		{"every occurrence, each its own list", "From: kunde@x.example\r\nTo: Lisa <lisa@hr-partner.example\r\nTo: anna@acme.example\r\n",
+			[]want{{"from", "kunde@x.example"}, {"to", "lisa@hr-partner.example"}, {"to", "anna@acme.example"}}},
+		{"a NUL in the value", "From: kunde@x.example\r\nCc: lisa@hr-partner.example\x00\r\n",
+			[]want{{"from", "kunde@x.example"}, {"cc", "lisa@hr-partner.example"}}},
+		{"a NUL smuggled in an encoded word separates", "From: kunde@x.example\r\nCc: =?utf-8?q?lisa=40hr-partner.example=00kunde=40zurich.example?=\r\n",
+			[]want{{"from", "kunde@x.example"}, {"cc", "lisa@hr-partner.example"}}},
+		{"a line without a colon folds into the field before it", "From: kunde@x.example\r\nCc: a@x.example,\r\nlisa@hr-partner.example\r\n",
+			[]want{{"from", "kunde@x.example"}, {"cc", "a@x.example"}, {"cc", "lisa@hr-partner.example"}}},
+		{"a line of white space does not end the header", "From: kunde@x.example\r\n \r\nCc: lisa@hr-partner.example\r\n",
+			[]want{{"from", "kunde@x.example"}, {"cc", "lisa@hr-partner.example"}}},
+		{"comments and obsolete forms", "From: Lisa <lisa(hr)@hr-partner.example>\r\nCc: lisa . m @ hr-partner . example\r\n",
+			[]want{{"from", "lisa@hr-partner.example"}, {"cc", "lisa.m@hr-partner.example"}}},
+		{"forms only real servers accept", "From: kunde@x.example\r\nCc: lisa@mail_gw.hr-partner.example, lisa@hr-partner.example..\r\n",
+			[]want{{"from", "kunde@x.example"}, {"cc", "lisa@mail_gw.hr-partner.example"}, {"cc", "lisa@hr-partner.example"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := parse(t, []byte(tt.head+tail), store)
+			ok := len(m.Participants) == len(tt.want)
+			for i := 0; ok && i < len(tt.want); i++ {
+				p := m.Participants[i]
+				ok = p.Field == tt.want[i].field && !p.Unreadable &&
+					(p.Address == tt.want[i].key || p.Address == "" && slices.Contains(p.Lenient, tt.want[i].key))
+			}
+			if !ok {
+				t.Errorf("participants\n got %+v\nwant %q", m.Participants, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseStripsControls: C0 and C1 control characters (terminal escape
+// codes) never survive into a decoded header value.
+func TestParseStripsControls(t *testing.T) {
+	raw := "From: =?utf-8?q?Evil=1B=5B31m?= <kunde@x.example>\r\nTo: anna@acme.example\r\n" +
+		"Subject: Red \x1b[31malert\x07 =?utf-8?q?and_=C2=9B1m_more?=\r\nMessage-ID: <c@x.example>\r\n\r\nbody\r\n"
+	m := parse(t, []byte(raw), store)
+	for name, v := range map[string]string{"Subject": m.Subject, "From": m.From} {
+		if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || 0x7f <= r && r < 0xa0 }) {
+			t.Errorf("%s = %q keeps a control character", name, v)
+		}
+	}
+	if m.Subject != "Red [31malert and 1m more" {
+		t.Errorf("Subject = %q", m.Subject)
+	}
+}

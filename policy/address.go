@@ -6,13 +6,12 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"net/mail"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/discreet-crm/discreet"
 )
@@ -32,6 +31,21 @@ var idnaProfile = idna.New(
 // (punycode) form, rejecting anything that is not a host name of at least
 // two labels.
 func NormalizeDomain(d string) (string, error) {
+	a, err := normalizeHostName(d)
+	if err != nil {
+		return "", err
+	}
+	if strings.Trim(a[strings.LastIndexByte(a, '.')+1:], "0123456789") == "" {
+		// A numeric top label is an IP address written without brackets:
+		// it names a machine, not a domain.
+		return "", fmt.Errorf("the domain %q is a numeric host, not a name", strings.TrimSpace(d))
+	}
+	return a, nil
+}
+
+// normalizeHostName is NormalizeDomain without its refusal of a numeric
+// top label, as domains were normalized before it (contentSpec).
+func normalizeHostName(d string) (string, error) {
 	d = strings.TrimSpace(d)
 	d = strings.TrimSuffix(d, ".") // the root label of a fully qualified name
 	if d == "" {
@@ -83,11 +97,16 @@ func NormalizeAddress(s string) (string, error) {
 	if !strings.ContainsAny(s, "<>\"()") {
 		return normalizeBare(s)
 	}
-	a, err := mail.ParseAddress(s)
+	mb, err := readMailbox(s)
 	if err != nil {
-		return "", fmt.Errorf("%q is not an email address (%s)", s, strings.TrimPrefix(err.Error(), "mail: "))
+		return "", fmt.Errorf("%q is not an email address (%s)", s, err)
 	}
-	return normalizeSpec(a.Address)
+	if strings.Contains(mb.local, "@") {
+		// RFC 5322 allows a quoted '@', but a pattern or an address typed
+		// with two is far more likely a mistake (PRODUCT.md rejects them).
+		return "", fmt.Errorf("%q has more than one '@'", s)
+	}
+	return normalizeParts(mb.local, mb.domain)
 }
 
 // normalizeBare normalizes local@domain written without quotes, brackets or
@@ -110,21 +129,29 @@ func normalizeBare(s string) (string, error) {
 	return normalizeSpec(s)
 }
 
-// normalizeSpec normalizes local@domain as net/mail returns it: the local
-// part unquoted, so it may hold any character a quoted string can.
+// normalizeSpec normalizes local@domain written without quotes.
 func normalizeSpec(spec string) (string, error) {
 	at := strings.LastIndexByte(spec, '@')
 	if at < 0 {
 		return "", fmt.Errorf("%q has no '@'", spec)
 	}
-	local, domain := spec[:at], spec[at+1:]
+	if strings.Contains(spec[:at], "@") {
+		return "", fmt.Errorf("%q has more than one '@'", spec)
+	}
+	return normalizeParts(spec[:at], spec[at+1:])
+}
+
+// normalizeParts normalizes an address given as its local part (unquoted,
+// so it may hold any character a quoted string can) and its domain. The
+// local part is compared in NFC, so a decomposed "ü" is the same mailbox
+// as a composed one.
+func normalizeParts(local, domain string) (string, error) {
+	spec := local + "@" + domain
 	switch {
 	case local == "":
 		return "", fmt.Errorf("%q has an empty local part", spec)
 	case domain == "":
 		return "", fmt.Errorf("%q has an empty domain", spec)
-	case strings.Contains(local, "@"):
-		return "", fmt.Errorf("%q has more than one '@'", spec)
 	case !utf8.ValidString(local):
 		return "", fmt.Errorf("%q is not valid UTF-8", spec)
 	case strings.IndexFunc(local, unicode.IsSpace) >= 0:
@@ -137,7 +164,11 @@ func normalizeSpec(spec string) (string, error) {
 		return "", fmt.Errorf("%q: %w", spec, err)
 	}
 	d = canonicalDomain(d)
-	local = strings.ToLower(local)
+	if !isASCII(local) {
+		local = norm.NFC.String(strings.ToLower(norm.NFC.String(local)))
+	} else {
+		local = strings.ToLower(local)
+	}
 	if i := strings.IndexByte(local, '+'); i > 0 {
 		local = local[:i]
 	}
@@ -198,34 +229,52 @@ func DomainOf(addr string) string {
 
 // Participant is one address named in a header of a message.
 type Participant struct {
-	Field string `json:"field"` // from, sender, reply-to, to, cc, bcc
-	Raw   string `json:"raw"`
-	// Address is the normalized address; for a malformed participant it is
-	// the best address that could be recovered from Raw, or "".
+	Field string `json:"field"` // from, sender, reply-to, to, cc, bcc, resent-from, …
+	// Raw is the participant's text as the header has it (encoded words
+	// decoded).
+	Raw string `json:"raw"`
+	// Address is the normalized address when Raw reads as one (RFC 5322,
+	// obsolete forms included); "" otherwise.
 	Address string `json:"address"`
-	// Err says why the participant is malformed; nil when it is well formed.
+	// Err says why Raw is not a readable address; nil when Address is set.
 	Err error `json:"-"`
+	// Lenient are the lenient keys of a participant without Address
+	// (lenient.go): "local@domain" (local may be empty) for every way its
+	// text can be read. The Never Log List is matched against them and
+	// the purge index records them.
+	Lenient []string `json:"-"`
+	// Unreadable says the participant is too broken to match at all; the
+	// email is then not logged (unreadable_participant).
+	Unreadable bool `json:"-"`
 }
 
-// Header fields whose addresses are participants of an email.
-var ParticipantFields = []string{"From", "Sender", "Reply-To", "To", "Cc", "Bcc"}
+// ParticipantFields are the header fields whose addresses are participants
+// of an email (PRODUCT.md). Delivered-To, X-Original-To and Return-Path are
+// not: they name the rep's own mailbox or a bounce path. Resent-Bcc is not
+// in PRODUCT.md's list but names a recipient as Bcc does: left out, a
+// listed address there was logged, so it is read (fail closed).
+var ParticipantFields = []string{
+	"From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+	"Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Bcc",
+	"Mail-Followup-To", "Mail-Reply-To",
+}
 
-// ParseAddressList parses one header's address list (display names, quoted
-// local parts, commas inside quotes, groups, comments). A list that net/mail
-// cannot read whole is split and read item by item, so one bad address is
-// reported in place and never hides the others. A malformed item yields one
-// participant (Err set, Raw kept) per address-shaped text found in it, so
-// the Never Log List is checked against all of them; when none is found it
-// yields one participant with no Address.
+// ParseAddressList parses one header's address list. Every form RFC 5322
+// allows is read as what it is (display names, comments and folding white
+// space anywhere, quoted and obsolete local parts, obsolete domains and
+// routes, groups). A list that cannot be read whole is split and read item
+// by item, so one bad item never hides the others, and an item that cannot
+// be read at all becomes a participant with Err set and its lenient keys,
+// so the Never Log List is still checked against it.
 func ParseAddressList(field, header string) []Participant {
 	if strings.TrimSpace(header) == "" {
 		return nil
 	}
-	list, whole := mail.ParseAddressList(header)
+	list, whole := readAddressList(header)
 	if whole == nil {
 		out := make([]Participant, 0, len(list))
-		for _, a := range list {
-			out = append(out, participant(field, a.String(), a.Address))
+		for _, mb := range list {
+			out = append(out, participant(field, mb))
 		}
 		return out
 	}
@@ -234,69 +283,44 @@ func ParseAddressList(field, header string) []Participant {
 		if item == "" {
 			continue
 		}
-		a, err := mail.ParseAddress(item)
-		if err == nil {
-			out = append(out, participant(field, item, a.Address))
+		list, err := readAddressList(item)
+		if err != nil {
+			out = append(out, lenientParticipant(field, item, fmt.Errorf("%q is not an email address (%s)", item, err)))
 			continue
 		}
-		out = append(out, malformed(field, item, fmt.Errorf("%q is not an email address (%s)", item, strings.TrimPrefix(err.Error(), "mail: ")))...)
+		for _, mb := range list {
+			out = append(out, participant(field, mb))
+		}
 	}
-	if len(out) == 0 {
-		// Only group names and separators, but not well formed ("Team:"):
+	if len(out) == 0 && strings.ContainsFunc(header, func(r rune) bool { return r > ' ' && !strings.ContainsRune(",;:", r) }) {
+		// Nothing but group names and separators, yet not well formed:
 		// say so rather than return nothing.
-		out = malformed(field, strings.TrimSpace(header), fmt.Errorf("%q is not an address list (%s)", header, strings.TrimPrefix(whole.Error(), "mail: ")))
+		h := strings.TrimSpace(header)
+		out = append(out, lenientParticipant(field, h, fmt.Errorf("%q is not an address list (%s)", h, whole)))
 	}
 	return out
 }
 
-func participant(field, raw, spec string) Participant {
-	addr, err := normalizeSpec(spec)
+// participant is a mailbox the RFC 5322 reader read; when its address does
+// not normalize (a bad domain label, a control character) it is matched
+// leniently like any unreadable text.
+func participant(field string, mb mailbox) Participant {
+	addr, err := normalizeParts(mb.local, mb.domain)
 	if err != nil {
-		p := Participant{Field: field, Raw: raw, Err: err}
-		if s := salvage(spec); len(s) > 0 {
-			p.Address = s[0]
-		}
-		return p
+		return lenientParticipant(field, mb.raw, err)
 	}
-	return Participant{Field: field, Raw: raw, Address: addr}
+	return Participant{Field: field, Raw: mb.raw, Address: addr}
 }
 
-// malformed reports an unreadable item with every address salvaged from it.
-func malformed(field, item string, err error) []Participant {
-	addrs := salvage(item)
-	if len(addrs) == 0 {
-		return []Participant{{Field: field, Raw: item, Err: err}}
+// lenientParticipant is a participant that does not read as an address.
+func lenientParticipant(field, text string, err error) Participant {
+	l := readLenient(text)
+	p := Participant{Field: field, Raw: text, Err: err, Lenient: l.keys}
+	if l.why != "" {
+		p.Unreadable = true
+		p.Err = fmt.Errorf("%w; it cannot be checked against the Never Log List: %s", err, l.why)
 	}
-	out := make([]Participant, 0, len(addrs))
-	for _, a := range addrs {
-		out = append(out, Participant{Field: field, Raw: item, Address: a, Err: err})
-	}
-	return out
-}
-
-// salvage finds everything shaped like local@domain in a malformed item, so
-// the Never Log List is still checked against it.
-func salvage(s string) []string {
-	var out []string
-	for _, tok := range strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || strings.ContainsRune("<>()[],;:\"'", r)
-	}) {
-		i := strings.LastIndexByte(tok, '@')
-		if i <= 0 || i == len(tok)-1 {
-			continue
-		}
-		local := tok[:i]
-		if j := strings.LastIndexByte(local, '@'); j >= 0 {
-			local = local[j+1:]
-		}
-		if local == "" {
-			continue
-		}
-		if addr, err := normalizeSpec(local + "@" + tok[i+1:]); err == nil && !slices.Contains(out, addr) {
-			out = append(out, addr)
-		}
-	}
-	return out
+	return p
 }
 
 // splitAddressList splits on commas and semicolons outside quotes, angle
@@ -330,9 +354,10 @@ func splitAddressList(s string) []string {
 		case c == '>' && angle > 0:
 			angle--
 		case angle > 0:
-		case c == ':' && !strings.Contains(s[start:i], "@"):
+		case c == ':' && isASCII(s[start:i]) && !strings.Contains(s[start:i], "@"):
 			// A group name is a phrase: it holds no address, so nothing is
-			// lost by dropping it.
+			// lost by dropping it. (Non-ASCII text may hold a fullwidth
+			// '@'; it stays, for the lenient match.)
 			start = i + 1
 		case c == ',' || c == ';':
 			out = append(out, strings.TrimSpace(s[start:i]))

@@ -33,6 +33,9 @@ func TestNormalizeAddress(t *testing.T) {
 		{"müller@bücher.example", "müller@xn--bcher-kva.example"},
 		{"MÜLLER@BÜCHER.example", "müller@xn--bcher-kva.example"},
 		{"info@xn--bcher-kva.example", "info@xn--bcher-kva.example"},
+		// Local parts compare in NFC: a decomposed ü is the composed one.
+		{"mu\u0308ller@bücher.example", "müller@xn--bcher-kva.example"},
+		{"MU\u0308LLER@bu\u0308cher.example", "müller@xn--bcher-kva.example"},
 		// Quoted local parts that are dot-atoms lose their quotes; others keep them.
 		{`"anna"@example.com`, "anna@example.com"},
 		{`"a,b"@example.com`, `"a,b"@example.com`},
@@ -81,7 +84,7 @@ func TestNormalizeAddressRejects(t *testing.T) {
 		{"<anna@example.com", "not an email address"},
 		{`"unclosed@example.com`, "not an email address"},
 		{`"a b"@example.com`, "contains a space"},
-		{`"a@b"@example.com`, "more than one '@'"},
+		{`"a@b"@example.com`, "more than one '@'"}, // RFC 5322 allows it; a pattern with two is a mistake
 		{`"..."@gmail.com`, "empty local part"},
 		{"an\x01na@example.com", "local part"},
 		{"an\xffna@example.com", "local part"},
@@ -111,23 +114,25 @@ func TestNormalizeDomain(t *testing.T) {
 			t.Errorf("NormalizeDomain(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", ".", "com", "exa mple.com", "[1.2.3.4]", "-a.com", "a..com", "a_b.com", "a.com..", strings.Repeat("a", 64) + ".com"} {
+	for _, in := range []string{"", ".", "com", "exa mple.com", "[1.2.3.4]", "-a.com", "a..com", "a_b.com", "a.com..", strings.Repeat("a", 64) + ".com", "192.0.2.1", "x.123"} {
 		if got, err := NormalizeDomain(in); err == nil {
 			t.Errorf("NormalizeDomain(%q) = %q, want an error", in, got)
 		}
 	}
 }
 
-// participants is a comparable view of ParseAddressList's result.
+// parsed is a comparable view of ParseAddressList's result.
 type parsed struct {
 	Field, Raw, Address string
 	Bad                 bool
+	Lenient             []string
+	Unreadable          bool
 }
 
 func view(ps []Participant) []parsed {
 	var out []parsed
 	for _, p := range ps {
-		out = append(out, parsed{p.Field, p.Raw, p.Address, p.Err != nil})
+		out = append(out, parsed{p.Field, p.Raw, p.Address, p.Err != nil, p.Lenient, p.Unreadable})
 	}
 	return out
 }
@@ -139,70 +144,111 @@ func TestParseAddressList(t *testing.T) {
 	}{
 		{"empty", "", nil},
 		{"blank", "  \t ", nil},
-		{"one", "anna@example.com", []parsed{{"to", "<anna@example.com>", "anna@example.com", false}}},
+		{"one", "anna@example.com", []parsed{{Field: "to", Raw: "anna@example.com", Address: "anna@example.com"}}},
 		{"display names", `Anna <Anna@Example.com>, "Keller, Beat" <beat+x@example.ch>`, []parsed{
-			{"to", `"Anna" <Anna@Example.com>`, "anna@example.com", false},
-			{"to", `"Keller, Beat" <beat+x@example.ch>`, "beat@example.ch", false},
+			{Field: "to", Raw: "Anna <Anna@Example.com>", Address: "anna@example.com"},
+			{Field: "to", Raw: `"Keller, Beat" <beat+x@example.ch>`, Address: "beat@example.ch"},
 		}},
 		{"quoted local part", `"a,b"@example.com, c@example.com`, []parsed{
-			{"to", `<"a,b"@example.com>`, `"a,b"@example.com`, false},
-			{"to", "<c@example.com>", "c@example.com", false},
+			{Field: "to", Raw: `"a,b"@example.com`, Address: `"a,b"@example.com`},
+			{Field: "to", Raw: "c@example.com", Address: "c@example.com"},
+		}},
+		{"quoted at sign", `"a@b"@example.com`, []parsed{
+			{Field: "to", Raw: `"a@b"@example.com`, Address: `"a@b"@example.com`},
 		}},
 		{"comments", "anna@example.com (Anna, sales), beat@example.ch", []parsed{
-			{"to", `"Anna, sales" <anna@example.com>`, "anna@example.com", false},
-			{"to", "<beat@example.ch>", "beat@example.ch", false},
+			{Field: "to", Raw: "anna@example.com (Anna, sales)", Address: "anna@example.com"},
+			{Field: "to", Raw: "beat@example.ch", Address: "beat@example.ch"},
 		}},
 		{"empty group", "undisclosed-recipients:;", []parsed{}},
+		{"empty group without its semicolon", "undisclosed-recipients:", []parsed{}},
 		{"group", "Team: a@x.com, b@y.com;", []parsed{
-			{"to", "<a@x.com>", "a@x.com", false},
-			{"to", "<b@y.com>", "b@y.com", false},
+			{Field: "to", Raw: "a@x.com", Address: "a@x.com"},
+			{Field: "to", Raw: "b@y.com", Address: "b@y.com"},
 		}},
 		{"group and more", "Team: a@x.com, b@y.com;, c@z.com", []parsed{
-			{"to", "<a@x.com>", "a@x.com", false},
-			{"to", "<b@y.com>", "b@y.com", false},
-			{"to", "<c@z.com>", "c@z.com", false},
+			{Field: "to", Raw: "a@x.com", Address: "a@x.com"},
+			{Field: "to", Raw: "b@y.com", Address: "b@y.com"},
+			{Field: "to", Raw: "c@z.com", Address: "c@z.com"},
+		}},
+		{"empty list elements", "a@x.com,, ,b@y.com,", []parsed{
+			{Field: "to", Raw: "a@x.com", Address: "a@x.com"},
+			{Field: "to", Raw: "b@y.com", Address: "b@y.com"},
 		}},
 		{"idna", "Müller <müller@bücher.example>", []parsed{
-			{"to", "=?utf-8?q?M=C3=BCller?= <müller@bücher.example>", "müller@xn--bcher-kva.example", false},
+			{Field: "to", Raw: "Müller <müller@bücher.example>", Address: "müller@xn--bcher-kva.example"},
 		}},
-		// From here on net/mail cannot read the header whole: each item is
-		// read alone and a bad one is reported, never dropped.
+		// RFC 5322's comments, folding white space and obsolete forms are
+		// read as what they are.
+		{"comment in the local part", "Lisa <lisa(hr)@hr-partner.example>", []parsed{
+			{Field: "to", Raw: "Lisa <lisa(hr)@hr-partner.example>", Address: "lisa@hr-partner.example"},
+		}},
+		{"comment after the at sign", "lisa@(c)hr-partner.example", []parsed{
+			{Field: "to", Raw: "lisa@(c)hr-partner.example", Address: "lisa@hr-partner.example"},
+		}},
+		{"obs-local-part", "lisa . m @ hr-partner.example", []parsed{
+			{Field: "to", Raw: "lisa . m @ hr-partner.example", Address: "lisa.m@hr-partner.example"},
+		}},
+		{"obs-domain", "lisa@hr-partner . example", []parsed{
+			{Field: "to", Raw: "lisa@hr-partner . example", Address: "lisa@hr-partner.example"},
+		}},
+		{"quoted words in a local part", `"li"."sa"@hr-partner.example`, []parsed{
+			{Field: "to", Raw: `"li"."sa"@hr-partner.example`, Address: "li.sa@hr-partner.example"},
+		}},
+		{"quoted-pair", `"li\sa"@hr-partner.example`, []parsed{
+			{Field: "to", Raw: `"li\sa"@hr-partner.example`, Address: "lisa@hr-partner.example"},
+		}},
+		{"obs-route", "Lisa <@relay.example,@b.example:lisa@hr-partner.example>", []parsed{
+			{Field: "to", Raw: "Lisa <@relay.example,@b.example:lisa@hr-partner.example>", Address: "lisa@hr-partner.example"},
+		}},
+		{"folding white space", "Lisa\r\n <lisa@hr-partner.example>", []parsed{
+			{Field: "to", Raw: "Lisa\r\n <lisa@hr-partner.example>", Address: "lisa@hr-partner.example"},
+		}},
+		{"nested comments", "lisa@hr-partner.example (a (b) \\) c)", []parsed{
+			{Field: "to", Raw: "lisa@hr-partner.example (a (b) \\) c)", Address: "lisa@hr-partner.example"},
+		}},
+		// From here on the header cannot be read whole: each item is read
+		// alone and a bad one is read leniently, never dropped.
 		{"one bad among good", "a@x.com, not an address, b@y.com", []parsed{
-			{"to", "a@x.com", "a@x.com", false},
-			{"to", "not an address", "", true},
-			{"to", "b@y.com", "b@y.com", false},
+			{Field: "to", Raw: "a@x.com", Address: "a@x.com"},
+			{Field: "to", Raw: "not an address", Bad: true, Unreadable: true},
+			{Field: "to", Raw: "b@y.com", Address: "b@y.com"},
 		}},
 		{"semicolons", "a@x.com; b@y.com", []parsed{
-			{"to", "a@x.com", "a@x.com", false},
-			{"to", "b@y.com", "b@y.com", false},
+			{Field: "to", Raw: "a@x.com", Address: "a@x.com"},
+			{Field: "to", Raw: "b@y.com", Address: "b@y.com"},
 		}},
 		{"group among bad", "bad, Team: c@x.com, d@y.com;, e@z.com", []parsed{
-			{"to", "bad", "", true},
-			{"to", "c@x.com", "c@x.com", false},
-			{"to", "d@y.com", "d@y.com", false},
-			{"to", "e@z.com", "e@z.com", false},
+			{Field: "to", Raw: "bad", Bad: true, Unreadable: true},
+			{Field: "to", Raw: "c@x.com", Address: "c@x.com"},
+			{Field: "to", Raw: "d@y.com", Address: "d@y.com"},
+			{Field: "to", Raw: "e@z.com", Address: "e@z.com"},
 		}},
-		{"single-label domain salvaged nothing", "a@x.com, root@localhost", []parsed{
-			{"to", "<a@x.com>", "a@x.com", false},
-			{"to", "<root@localhost>", "", true},
+		{"single-label domain is unreadable", "a@x.com, root@localhost", []parsed{
+			{Field: "to", Raw: "a@x.com", Address: "a@x.com"},
+			{Field: "to", Raw: "root@localhost", Bad: true, Lenient: []string{"root@localhost", "@localhost"}, Unreadable: true},
+		}},
+		{"address literal is unreadable", "lisa@[192.0.2.1]", []parsed{
+			{Field: "to", Raw: "lisa@[192.0.2.1]", Bad: true, Unreadable: true},
+		}},
+		{"numeric host is unreadable", "lisa@192.0.2.1", []parsed{
+			{Field: "to", Raw: "lisa@192.0.2.1", Bad: true, Lenient: []string{"lisa@192.0.2.1", "@192.0.2.1"}, Unreadable: true},
 		}},
 		{"address in display name", "x@y.com <a@b.com>", []parsed{
-			{"to", "x@y.com <a@b.com>", "x@y.com", true},
-			{"to", "x@y.com <a@b.com>", "a@b.com", true},
+			{Field: "to", Raw: "x@y.com <a@b.com>", Bad: true, Lenient: []string{"x@y.com", "@y.com", "a@b.com", "@b.com"}},
 		}},
 		{"unclosed quote hides nothing", `"x, a@ok.com, s@b.com`, []parsed{
-			{"to", `"x, a@ok.com, s@b.com`, "a@ok.com", true},
-			{"to", `"x, a@ok.com, s@b.com`, "s@b.com", true},
+			{Field: "to", Raw: `"x, a@ok.com, s@b.com`, Bad: true, Lenient: []string{"a@ok.com", "@ok.com", "s@b.com", "@b.com"}},
 		}},
 		{"unclosed angle", "Anna <anna@example.com", []parsed{
-			{"to", "Anna <anna@example.com", "anna@example.com", true},
+			{Field: "to", Raw: "Anna <anna@example.com", Bad: true, Lenient: []string{"anna@example.com", "@example.com"}},
 		}},
 		{"two at signs", "a@b@example.com, c@x.com", []parsed{
-			{"to", "a@b@example.com", "b@example.com", true},
-			{"to", "c@x.com", "c@x.com", false},
+			{Field: "to", Raw: "a@b@example.com", Bad: true, Lenient: []string{"a@b", "@b", "b@example.com", `"a@b"@example.com`, "@example.com"}, Unreadable: true},
+			{Field: "to", Raw: "c@x.com", Address: "c@x.com"},
 		}},
 		{"space in address", "an na@example.com", []parsed{
-			{"to", "an na@example.com", "na@example.com", true},
+			{Field: "to", Raw: "an na@example.com", Bad: true, Lenient: []string{"anna@example.com", "@example.com", "na@example.com"}},
 		}},
 	}
 	for _, tt := range tests {
@@ -216,12 +262,20 @@ func TestParseAddressList(t *testing.T) {
 }
 
 // cmpEmpty treats nil and empty slices alike.
-var cmpEmpty = cmp.Transformer("nilEmpty", func(s []parsed) []parsed {
-	if len(s) == 0 {
-		return nil
-	}
-	return s
-})
+var cmpEmpty = cmp.Options{
+	cmp.Transformer("nilEmpty", func(s []parsed) []parsed {
+		if len(s) == 0 {
+			return nil
+		}
+		return s
+	}),
+	cmp.Transformer("nilEmptyKeys", func(s []string) []string {
+		if len(s) == 0 {
+			return nil
+		}
+		return s
+	}),
+}
 
 func TestParticipants(t *testing.T) {
 	h := map[string]string{

@@ -2,14 +2,15 @@ package policy
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/discreet-crm/discreet"
 )
 
 // Input is everything the log decision needs.
 type Input struct {
-	// Participants are every address of From, Sender, Reply-To, To, Cc and
-	// Bcc (when known), as ParseAddressList returns them.
+	// Participants are every participant of the email (ParticipantFields,
+	// Bcc when known), as ParseAddressList returns them.
 	Participants []Participant
 	// Toggle is the rep's per-send Log switch; nil when they did not touch
 	// it, and DefaultLog applies.
@@ -24,69 +25,50 @@ type Input struct {
 }
 
 // Decide is the log decision of PRODUCT.md, in its order: never_log_list,
+// (erased_subject, sensitive_content: see below), unreadable_participant,
 // toggled_off, internal_only, logged. Every participant is checked against
 // the org list before any against the personal list, so the admin's entry
 // is the one reported when both match.
 func Decide(in Input) discreet.Decision {
+	ps := in.Participants // read through pointers: a Participant is 100 bytes to copy
 	var malformed []string
-	for _, p := range in.Participants {
+	unreadable := -1
+	for i := range ps {
+		p := &ps[i]
 		if p.Err != nil && !slices.Contains(malformed, p.Raw) {
 			malformed = append(malformed, p.Raw)
 		}
+		if p.Unreadable && unreadable < 0 {
+			unreadable = i
+		}
 	}
 	// The Never Log List beats everything and is checked against every
-	// participant, salvaged malformed ones included.
-	// The keys of all participants are hashed once, for both lists.
-	var c candidates
-	lo, hi := dotRange(in.Org, in.Personal)
-	fits := true
-	for _, p := range in.Participants {
-		if in.Org.Len()+in.Personal.Len() == 0 {
-			break
-		}
-		if p.Address != "" && !c.add(p.Address, lo, hi) {
-			fits = false
-			break
+	// participant, by its address or, when it has none, its lenient keys.
+	if m, ok := MatchNeverLog(in.Org, in.Personal, in.Participants); ok {
+		return discreet.Decision{
+			Reason:    discreet.ReasonNeverLogList,
+			Entry:     m.Entry.String(),
+			List:      m.List,
+			Address:   m.Key,
+			Malformed: malformed,
 		}
 	}
-	for _, l := range [...]struct {
-		list *NeverLogList
-		name string
-	}{{in.Org, "org"}, {in.Personal, "personal"}} {
-		var e Entry
-		var addr string
-		var ok bool
-		if fits {
-			e, addr, ok = l.list.matchCandidates(&c)
-		} else {
-			e, addr, ok = l.list.matchFirst(in.Participants)
-		}
-		if ok {
-			return discreet.Decision{
-				Reason:    discreet.ReasonNeverLogList,
-				Entry:     e.String(),
-				List:      l.name,
-				Address:   addr,
-				Malformed: malformed,
-			}
+	// erased_subject and then sensitive_content (PRODUCT.md, "Data
+	// governance") are decided here, between the List and unreadable
+	// participants, when they land.
+
+	// A participant too broken to match is never waved through: nobody can
+	// tell whether the List names it.
+	if unreadable >= 0 {
+		return discreet.Decision{
+			Reason:    discreet.ReasonUnreadableParticipant,
+			Header:    HeaderName(ps[unreadable].Field),
+			Text:      ps[unreadable].Raw,
+			Malformed: malformed,
 		}
 	}
 	d := discreet.Decision{Malformed: malformed}
-	// One backing array for both lists: contacts fill it from the front,
-	// colleagues from a second half.
-	n := len(in.Participants)
-	buf := make([]string, 2*n)
-	d.Contacts, d.Internal = buf[:0:n], buf[n:n]
-	for _, p := range in.Participants {
-		if p.Err != nil || p.Address == "" || slices.Contains(d.Contacts, p.Address) || slices.Contains(d.Internal, p.Address) {
-			continue
-		}
-		if in.Internal.Covers(p.Address) {
-			d.Internal = append(d.Internal, p.Address)
-		} else {
-			d.Contacts = append(d.Contacts, p.Address)
-		}
-	}
+	d.Contacts, d.Internal = contactsAndColleagues(ps, in.Internal)
 	log := in.DefaultLog
 	if in.Toggle != nil {
 		log = *in.Toggle
@@ -107,8 +89,8 @@ func Decide(in Input) discreet.Decision {
 			d.Visibility = discreet.VisibilityPublic
 		}
 	}
-	slices.Sort(d.Contacts)
-	slices.Sort(d.Internal)
+	sortFew(d.Contacts)
+	sortFew(d.Internal)
 	if len(d.Contacts) == 0 {
 		d.Contacts = nil
 	}
@@ -116,6 +98,84 @@ func Decide(in Input) discreet.Decision {
 		d.Internal = nil
 	}
 	return d
+}
+
+// contactsAndColleagues splits the distinct readable addresses of ps into
+// external ones and colleagues, in one allocation of exactly their number
+// (the decision's only one; two passes over a handful of participants cost
+// less than allocating twice the bytes).
+func contactsAndColleagues(ps []Participant, internal *Domains) (contacts, colleagues []string) {
+	const few = 32
+	if len(ps) > few {
+		buf := make([]string, 2*len(ps))
+		contacts, colleagues = buf[:0:len(ps)], buf[len(ps):len(ps)]
+		for i := range ps {
+			p := &ps[i]
+			if p.Err != nil || p.Address == "" || slices.Contains(contacts, p.Address) || slices.Contains(colleagues, p.Address) {
+				continue
+			}
+			if internal.Covers(p.Address) {
+				colleagues = append(colleagues, p.Address)
+			} else {
+				contacts = append(contacts, p.Address)
+			}
+		}
+		return contacts, colleagues
+	}
+	// First pass: which participant is a new contact (1) or colleague (2).
+	var kind [few]uint8
+	nc, ni := 0, 0
+	for i := range ps {
+		p := &ps[i]
+		if p.Err != nil || p.Address == "" {
+			continue
+		}
+		dup := false
+		for j := range i {
+			if kind[j] != 0 && ps[j].Address == p.Address {
+				dup = true
+				break
+			}
+		}
+		switch {
+		case dup:
+		case internal.Covers(p.Address):
+			kind[i] = 2
+			ni++
+		default:
+			kind[i] = 1
+			nc++
+		}
+	}
+	if nc+ni == 0 {
+		return nil, nil
+	}
+	buf := make([]string, 0, nc+ni)
+	for i := range ps {
+		if kind[i] == 1 {
+			buf = append(buf, ps[i].Address)
+		}
+	}
+	for i := range ps {
+		if kind[i] == 2 {
+			buf = append(buf, ps[i].Address)
+		}
+	}
+	return buf[:nc:nc], buf[nc:]
+}
+
+// sortFew sorts s: an insertion sort in place for the handful an email
+// has, slices.Sort beyond.
+func sortFew(s []string) {
+	if len(s) > 12 {
+		slices.Sort(s)
+		return
+	}
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }
 
 // DirectionOf is outbound when the sender is a colleague, else inbound.
@@ -126,4 +186,15 @@ func DirectionOf(from []Participant, internal *Domains) discreet.Direction {
 		}
 	}
 	return discreet.Inbound
+}
+
+// HeaderName is the header a participant field is read from, as
+// ParticipantFields spells it ("resent-to" → "Resent-To").
+func HeaderName(field string) string {
+	for _, f := range ParticipantFields {
+		if strings.EqualFold(f, field) {
+			return f
+		}
+	}
+	return field
 }

@@ -143,12 +143,12 @@ func TestDecide(t *testing.T) {
 			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"x@competitor.example"}, Internal: []string{"anna@acme.com"}, Visibility: discreet.VisibilityPublic},
 		},
 		{
-			name: "malformed participants are reported and never become contacts",
-			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, not an address, zoe@kunde.ch <zoe@kunde.ch"}),
-			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch"}, Internal: []string{"anna@acme.com"}, Visibility: discreet.VisibilityPublic, Malformed: []string{"not an address", "zoe@kunde.ch <zoe@kunde.ch"}},
+			name: "malformed but readable participants are reported and never become contacts",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, zoe@kunde..ch, zoe@kunde.ch <zoe@kunde.ch"}),
+			want: discreet.Decision{Logged: true, Reason: discreet.ReasonLogged, Contacts: []string{"beat@kunde.ch"}, Internal: []string{"anna@acme.com"}, Visibility: discreet.VisibilityPublic, Malformed: []string{"zoe@kunde..ch", "zoe@kunde.ch <zoe@kunde.ch"}},
 		},
 		{
-			name: "a salvaged malformed participant is still checked against the list",
+			name: "a participant that does not parse is still checked against the list",
 			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch, Spy <spy@competitor.example"}),
 			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@competitor.example", Malformed: []string{"Spy <spy@competitor.example"}},
 		},
@@ -158,9 +158,36 @@ func TestDecide(t *testing.T) {
 			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@competitor.example", Malformed: []string{"beat@kunde.ch <spy@competitor.example>"}},
 		},
 		{
-			name: "only malformed externals is internal only",
-			in:   base(map[string]string{"From": "anna@acme.com", "To": "root@localhost"}),
-			want: discreet.Decision{Reason: discreet.ReasonInternalOnly, Internal: []string{"anna@acme.com"}, Malformed: []string{"<root@localhost>"}},
+			name: "a lenient key matches on label boundaries",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Cc": "spy@mail_gw.competitor.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "spy@mail_gw.competitor.example", Malformed: []string{"spy@mail_gw.competitor.example"}},
+		},
+		{
+			name: "an unreadable participant is not logged, and says which",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Resent-Cc": "root@localhost"}),
+			want: discreet.Decision{Reason: discreet.ReasonUnreadableParticipant, Header: "Resent-Cc", Text: "root@localhost", Malformed: []string{"root@localhost"}},
+		},
+		{
+			name: "the list beats an unreadable participant",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "x@competitor.example", "Cc": "not an address"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "x@competitor.example", Malformed: []string{"not an address"}},
+		},
+		{
+			name: "an unreadable participant beats the toggle",
+			in: with(base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Cc": "<>"}), func(in *Input) {
+				in.Toggle = ptr(false)
+			}),
+			want: discreet.Decision{Reason: discreet.ReasonUnreadableParticipant, Header: "Cc", Text: "<>", Malformed: []string{"<>"}},
+		},
+		{
+			name: "every participant header of PRODUCT.md is checked",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "beat@kunde.ch", "Mail-Followup-To": "x@competitor.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: "@competitor.example", List: "org", Address: "x@competitor.example"},
+		},
+		{
+			name: "only malformed but readable externals is internal only",
+			in:   base(map[string]string{"From": "anna@acme.com", "To": "x@kunde_ch.example"}),
+			want: discreet.Decision{Reason: discreet.ReasonInternalOnly, Internal: []string{"anna@acme.com"}, Malformed: []string{"x@kunde_ch.example"}},
 		},
 	}...)
 	for _, tt := range tests {
@@ -233,5 +260,89 @@ func TestDecideAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { sink += len(Decide(in).Contacts) }); n > 1 {
 		t.Errorf("Decide allocates %v times, want at most 1", n)
+	}
+}
+
+// TestFailClosedForms: every spelling of a listed participant the issue
+// found logged is blocked by @hr-partner.example, in any participant
+// header, and what only looks alike is not.
+func TestFailClosedForms(t *testing.T) {
+	org := mustCompile(t, "@hr-partner.example", "jürgen@berlin-hr.example")
+	blocked := []string{
+		// RFC 5322, read as what it is
+		"Lisa <lisa(hr)@hr-partner.example>", "lisa@(c)hr-partner.example", "lisa . m @ hr-partner.example",
+		"lisa@hr-partner . example", "<@relay.example:lisa@hr-partner.example>", `"lisa"@hr-partner.example`,
+		"HR: lisa@hr-partner.example;", "Lisa\r\n <lisa@hr-partner.example>",
+		// forms real servers accept though RFC 5321 and IDNA do not
+		"lisa@mail_gw.hr-partner.example", "lisa@" + strings.Repeat("a", 64) + ".hr-partner.example",
+		"lisa@x..hr-partner.example", "lisa@hr-partner.example..", "lisa@hr-partner.example\x00",
+		"lisa@..hr-partner.example", "lisa@-x-.hr-partner.example", "lisa＠ＨＲ-partner。example",
+		"Lisa <lisa@hr-partner.example", `"unclosed, lisa@hr-partner.example`, "(unclosed lisa@hr-partner.example",
+		"x@y.example <lisa@hr-partner.example>", "lisa@hr-partner.example@evil.example",
+		// an exact entry in its decomposed spelling
+		"ju\u0308rgen@berlin-hr.example", "JU\u0308RGEN+x@BERLIN-HR.example.",
+	}
+	for _, h := range blocked {
+		for _, field := range ParticipantFields {
+			ps := headers(map[string]string{"From": "anna@acme.com", field: h})
+			if field == "From" {
+				ps = headers(map[string]string{"From": h, "To": "anna@acme.com"})
+			}
+			d := Decide(Input{Participants: ps, DefaultLog: true, Org: org})
+			if d.Reason != discreet.ReasonNeverLogList {
+				t.Errorf("%s: %q → %+v, want never_log_list", field, h, d)
+			}
+		}
+	}
+	for _, h := range []string{
+		"lisa@hr-partner.example.com", "lisa@nothr-partner.example", "lisa@hr-partnerexample.com",
+		"lisa@hr-partner.example.com..", "lisa@mail_gw.nothr-partner.example", "jürgen@berlin-hr.example.org",
+		"juergen@berlin-hr.example",
+	} {
+		d := Decide(Input{Participants: headers(map[string]string{"From": "anna@acme.com", "To": h}), DefaultLog: true, Org: org})
+		if d.Reason == discreet.ReasonNeverLogList {
+			t.Errorf("%q → %+v: not a label-boundary match of any entry", h, d)
+		}
+	}
+	for _, h := range []string{"lisa@[192.0.2.1]", "lisa@192.0.2.1", "lisa@hr-partner", "lisa@", "@", "<>", "lisa", "a@b@c.example",
+		"lisa@" + strings.Repeat("a.", 130) + "x_y.example"} {
+		d := Decide(Input{Participants: headers(map[string]string{"From": "anna@acme.com", "To": h}), DefaultLog: true, Org: org})
+		if d.Reason != discreet.ReasonUnreadableParticipant || d.Header != "To" || d.Text != h {
+			t.Errorf("%q → %+v, want unreadable_participant naming To and the text", h, d)
+		}
+	}
+}
+
+// TestParseAddressListBounded: pathological headers are read in bounded
+// work and refused as unreadable, not matched key by key.
+func TestParseAddressListBounded(t *testing.T) {
+	for _, h := range []string{
+		strings.Repeat("(", 200_000), strings.Repeat("a@", 100_000), strings.Repeat("a@b.c ", 40_000),
+		strings.Repeat("\"", 200_000), strings.Repeat("Ａ＠", 40_000), strings.Repeat("a.", 120_000) + "@x.com",
+		"a@" + strings.Repeat("b.", 120_000) + "com", strings.Repeat("a:", 100_000), strings.Repeat("<a@b.c ", 30_000),
+	} {
+		ps := ParseAddressList("to", h)
+		keys := 0
+		for _, p := range ps {
+			keys += len(p.Lenient)
+		}
+		if len(ps) > 1 || keys > maxLenientKeys {
+			t.Errorf("%.20q…: %d participants, %d lenient keys", h, len(ps), keys)
+		}
+	}
+}
+
+// TestUnreadableStillMatched: a participant too long to index is still
+// matched, so the List is the reason reported when it names it.
+func TestUnreadableStillMatched(t *testing.T) {
+	org := mustCompile(t, "@hr-partner.example")
+	h := "lisa@" + strings.Repeat("a.", 130) + "hr-partner.example"
+	d := Decide(Input{Participants: headers(map[string]string{"From": "anna@acme.com", "To": h}), DefaultLog: true, Org: org})
+	if d.Reason != discreet.ReasonNeverLogList {
+		t.Errorf("%.30q… → %+v, want never_log_list", h, d)
+	}
+	ps := ParseAddressList("to", h)
+	if len(ps) != 1 || !ps[0].Unreadable {
+		t.Errorf("ParseAddressList(%.30q…) = %+v, want one unreadable participant", h, ps)
 	}
 }

@@ -123,10 +123,13 @@ func (l *LegalHolds) Len() int {
 }
 
 // emailAddresses are the normalized addresses an email names: its stored
-// participants, contacts and colleagues, and what From, To and Cc say.
+// participants, contacts and colleagues, the lenient keys of participants
+// that did not read as addresses (a hold covers what the Never Log List
+// would match), and what From, To and Cc say.
 func emailAddresses(e discreet.Email) []string {
-	out := make([]string, 0, len(e.Participants)+len(e.Contacts)+len(e.Internal)+2+len(e.To)+len(e.Cc))
+	out := make([]string, 0, len(e.Participants)+len(e.Lenient)+len(e.Contacts)+len(e.Internal)+2+len(e.To)+len(e.Cc))
 	out = append(out, e.Participants...)
+	out = append(out, e.Lenient...)
 	out = append(out, e.Contacts...)
 	out = append(out, e.Internal...)
 	for _, l := range [][]string{{e.From}, e.To, e.Cc} {

@@ -115,6 +115,10 @@ func TestHeldBy(t *testing.T) {
 		{"contact only in Cc text", with(func(e *discreet.Email) { e.Cc = []string{"Kunde <KUNDE+x@zurich-bank.example>"} }), "contact"},
 		{"domain, subdomain", with(func(e *discreet.Email) { e.Contacts = []string{"lisa@eu.hr-partner.example"} }), "domain"},
 		{"not the parent domain", with(func(e *discreet.Email) { e.Contacts = []string{"x@partner.example"} }), ""},
+		{"domain, by a lenient key", with(func(e *discreet.Email) {
+			e.Lenient = []string{"lisa@mail_gw.hr-partner.example", "@mail_gw.hr-partner.example"}
+		}), "domain"},
+		{"contact, by a lenient key", with(func(e *discreet.Email) { e.Lenient = []string{"kunde@zurich-bank.example"} }), "contact"},
 		{"user owns it", with(func(e *discreet.Email) { e.Owner = "beat@acme-ch.example" }), "user"},
 		{"user was on it", with(func(e *discreet.Email) { e.Internal = append(e.Internal, "beat@acme-ch.example") }), "user"},
 		{"in the date range", with(func(e *discreet.Email) { e.Date = date("2023-06-30T23:59:59Z") }), "range"},

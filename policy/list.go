@@ -12,52 +12,136 @@ import (
 // for the address plus one per label of its domain, whatever the size of
 // the list.
 //
-// The probes go to a flat table of 32-bit fingerprints of the entries'
-// hashes, not to the maps: a probe that misses (nearly all of them) touches
-// one cache line of a table a few times smaller than the maps, and the
-// probes of an email are independent loads the CPU overlaps. Only a
-// fingerprint hit is confirmed against the maps. At a million entries each
-// map probe was a cache miss of its own.
+// The probes go to a Bloom filter of the entries' hashes, one 64-bit word
+// per key: a probe is one load and a mask compare with no branch on the
+// data, and a miss (nearly every probe) is certain. Only a hit is confirmed
+// in the entry table. At filterBitsPerKey bits per entry false hits stay
+// under 1% and the filter of a million entries (2 MB) stays near the core,
+// where each probe of a map was a cache miss of its own; the probes of an
+// email are independent loads the CPU overlaps.
+//
+// The entries themselves are one string of their values back to back and
+// an open-addressing table of offsets: nothing in a list holds a pointer
+// per entry, so the garbage collector does not scan a million entries on
+// every cycle (with maps it did, and every decision during the mark phase
+// paid for it).
 type NeverLogList struct {
-	addresses map[string]struct{}
-	domains   map[string]struct{}
-	slots     []uint32 // fingerprints; open addressing, linear probing; 0 is empty
+	filter []uint64
+	keys   string   // every entry's value, back to back
+	slots  []uint64 // linear probing; 0 is empty; see slotOf
+	// long holds the rare entry too long for a slot (slotMaxLen).
+	long map[string]Kind
+	// addresses and domains count the entries of each kind.
+	addresses, domains int
 	// minDots and maxDots bound the dots of the domain entries: a suffix
 	// with more or fewer dots cannot be one, and is not probed.
 	minDots, maxDots int
 }
 
+// filterBitsPerKey sizes the filter: about 16 bits per entry, 5 of them set
+// per key in one word, is a false hit in about 0.5% of probes.
+const filterBitsPerKey = 16
+
+// A slot is an entry's offset in keys (bits 0-31), its length (32-47), 15
+// bits of its hash (48-62) and its kind (63, set for a domain), so a probe
+// compares strings only when length, hash bits and kind agree.
+const (
+	slotMaxLen   = 1<<16 - 1
+	slotDomain   = 1 << 63
+	slotTagShift = 32
+)
+
+func slotTag(h uint64, n int, kind Kind) uint64 {
+	t := uint64(n)<<slotTagShift | (h>>30&0x7fff)<<48
+	if kind == KindDomain {
+		t |= slotDomain
+	}
+	return t
+}
+
 // Compile builds a list from parsed entries. Duplicates collapse.
 func Compile(entries []Entry) *NeverLogList {
-	l := &NeverLogList{addresses: map[string]struct{}{}, domains: map[string]struct{}{}}
+	l := &NeverLogList{}
+	size := 0
 	for _, e := range entries {
-		switch e.Kind {
-		case KindAddress:
-			l.addresses[e.Value] = struct{}{}
-		case KindDomain:
-			dots := strings.Count(e.Value, ".")
-			if len(l.domains) == 0 || dots < l.minDots {
-				l.minDots = dots
-			}
-			l.maxDots = max(l.maxDots, dots)
-			l.domains[e.Value] = struct{}{}
-		}
+		size += len(e.Value)
 	}
-	// A load of 2/3 keeps a missing probe to about two adjacent slots.
-	l.slots = make([]uint32, 8+l.Len()*3/2)
-	for _, m := range []map[string]struct{}{l.addresses, l.domains} {
-		for k := range m {
-			h := hashKey(k)
-			i, fp := l.slot(h), fingerprint(h)
-			for l.slots[i] != 0 && l.slots[i] != fp {
+	l.slots = make([]uint64, 8+len(entries)*3/2) // a load of 2/3 at most
+	l.filter = make([]uint64, 8+len(entries)*filterBitsPerKey/64)
+	var keys strings.Builder
+	keys.Grow(size)
+	for _, e := range entries {
+		if e.Kind != KindAddress && e.Kind != KindDomain {
+			continue
+		}
+		h := hashKey(e.Value)
+		if l.has(e.Value, h, e.Kind, keys.String()) {
+			continue
+		}
+		switch {
+		case len(e.Value) > slotMaxLen || keys.Len()+len(e.Value) > math.MaxUint32:
+			if l.long == nil {
+				l.long = map[string]Kind{}
+			}
+			l.long[e.Value] = e.Kind
+		default:
+			i := l.slot(h)
+			for l.slots[i] != 0 {
 				if i++; i == len(l.slots) {
 					i = 0
 				}
 			}
-			l.slots[i] = fp
+			l.slots[i] = slotTag(h, len(e.Value), e.Kind) | uint64(keys.Len())
+			keys.WriteString(e.Value)
+		}
+		l.filter[l.word(h)] |= filterMask(h)
+		if e.Kind == KindAddress {
+			l.addresses++
+			continue
+		}
+		dots := strings.Count(e.Value, ".")
+		if l.domains == 0 || dots < l.minDots {
+			l.minDots = dots
+		}
+		l.maxDots = max(l.maxDots, dots)
+		l.domains++
+	}
+	l.keys = keys.String()
+	return l
+}
+
+// has reports whether key, of hash h, is an entry of kind; keys is l.keys
+// (passed while Compile still builds it).
+func (l *NeverLogList) has(key string, h uint64, kind Kind, keys string) bool {
+	if len(key) > slotMaxLen || l.long != nil {
+		if k, ok := l.long[key]; ok && k == kind {
+			return true
+		}
+		if len(key) > slotMaxLen {
+			return false
 		}
 	}
-	return l
+	want := slotTag(h, len(key), kind)
+	for i := l.slot(h); ; {
+		s := l.slots[i]
+		if s == 0 {
+			return false
+		}
+		if s&^math.MaxUint32 == want {
+			if off := int(uint32(s)); keys[off:off+len(key)] == key {
+				return true
+			}
+		}
+		if i++; i == len(l.slots) {
+			i = 0
+		}
+	}
+}
+
+// slot is where h starts probing the entry table.
+func (l *NeverLogList) slot(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(l.slots)))
+	return int(hi)
 }
 
 // seed is shared by all lists of the process, so Decide hashes an email's
@@ -66,35 +150,23 @@ var seed = maphash.MakeSeed()
 
 func hashKey(key string) uint64 { return maphash.String(seed, key) }
 
-// slot is where h starts probing: its high bits scaled to the table.
-func (l *NeverLogList) slot(h uint64) int {
-	hi, _ := bits.Mul64(h, uint64(len(l.slots)))
+// word is the filter word of h: its high bits scaled to the filter.
+func (l *NeverLogList) word(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(l.filter)))
 	return int(hi)
 }
 
-// fingerprint is the low half of h, never 0 (the empty slot).
-func fingerprint(h uint64) uint32 {
-	if fp := uint32(h); fp != 0 {
-		return fp
-	}
-	return 1
+// filterMask is the 5 bits of its word a key of hash h sets, chosen by the
+// low 30 bits of h (the word by the high ones).
+func filterMask(h uint64) uint64 {
+	return 1<<(h&63) | 1<<(h>>6&63) | 1<<(h>>12&63) | 1<<(h>>18&63) | 1<<(h>>24&63)
 }
 
 // mayHold reports whether a key of hash h may be an entry: false means it
 // surely is not.
 func (l *NeverLogList) mayHold(h uint64) bool {
-	fp := fingerprint(h)
-	for i := l.slot(h); ; {
-		switch l.slots[i] {
-		case fp:
-			return true
-		case 0:
-			return false
-		}
-		if i++; i == len(l.slots) {
-			i = 0
-		}
-	}
+	m := filterMask(h)
+	return l.filter[l.word(h)]&m == m
 }
 
 // CompilePatterns parses and compiles stored patterns. A pattern that no
@@ -118,7 +190,7 @@ func (l *NeverLogList) Len() int {
 	if l == nil {
 		return 0
 	}
-	return len(l.addresses) + len(l.domains)
+	return l.addresses + l.domains
 }
 
 // maxLabels bounds the probes Match prepares at once; a longer domain is
@@ -128,15 +200,15 @@ const maxLabels = 16
 // Match reports the entry that covers addr, a normalized address. An exact
 // address entry wins over a domain entry, and a longer domain over a shorter.
 func (l *NeverLogList) Match(addr string) (Entry, bool) {
-	if l == nil || addr == "" || len(l.addresses)+len(l.domains) == 0 {
+	if l == nil || addr == "" || l.addresses+l.domains == 0 {
 		return Entry{}, false
 	}
-	if len(l.addresses) > 0 && l.mayHold(hashKey(addr)) {
-		if _, ok := l.addresses[addr]; ok {
+	if l.addresses > 0 {
+		if h := hashKey(addr); l.mayHold(h) && l.has(addr, h, KindAddress, l.keys) {
 			return Entry{Kind: KindAddress, Value: addr}, true
 		}
 	}
-	if len(l.domains) == 0 {
+	if l.domains == 0 {
 		return Entry{}, false
 	}
 	d := DomainOf(addr)
@@ -167,10 +239,8 @@ func (l *NeverLogList) Match(addr string) (Entry, bool) {
 			hit[j] = l.mayHold(hashes[j])
 		}
 		for j := range n {
-			if hit[j] {
-				if _, ok := l.domains[keys[j]]; ok {
-					return Entry{Kind: KindDomain, Value: keys[j]}, true
-				}
+			if hit[j] && l.has(keys[j], hashes[j], KindDomain, l.keys) {
+				return Entry{Kind: KindDomain, Value: keys[j]}, true
 			}
 		}
 		if d == "" {
@@ -183,41 +253,107 @@ func (l *NeverLogList) Match(addr string) (Entry, bool) {
 const batch = 32
 
 // candidates are the keys an entry could have for some participants: each
-// address, then its domain and parent domains, most specific first, with
-// their hashes computed once.
+// participant key (address or lenient key), then its domain and parent
+// domains, most specific first, with their hashes computed once. A key is
+// kept as where it starts in its participant key, so a round is a few
+// hundred bytes to clear, not kilobytes of string headers.
 type candidates struct {
-	n     int
-	key   [batch]string
-	hash  [batch]uint64
-	dots  [batch]int // of a domain key; -1 for an address
-	owner [batch]string
+	n    int
+	hash [batch]uint64
+	off  [batch]int32 // where the key starts in its participant key
+	who  [batch]int32 // the participant
+	k    [batch]int16 // which of its participant keys (participantKey)
+	dots [batch]int16 // of a domain key; -1 for an address
 }
 
-// add appends the keys of addr, with domain keys of lo to hi dots only; it
-// adds nothing and reports false when they do not fit.
-func (c *candidates) add(addr string, lo, hi int) bool {
-	d := DomainOf(addr)
-	dots := strings.Count(d, ".")
+// add appends the keys of key, the k-th participant key of participant
+// who, with domain keys of lo to hi dots only; it adds nothing and reports
+// false when they do not fit.
+func (c *candidates) add(key string, who, k int, lo, hi int) bool {
+	// One backward scan finds the '@' and the dots of the domain; the
+	// suffix with j dots starts after dot[j], the (j+1)-th from the right.
+	var dot [maxLabels]int32
+	n, at := 0, -1
+scan:
+	for i := len(key) - 1; i >= 0; i-- {
+		switch key[i] {
+		case '.':
+			if n < maxLabels {
+				dot[n] = int32(i)
+			}
+			n++
+		case '@':
+			at = i
+			break scan
+		}
+	}
+	top := min(n, hi)
 	need := 1
-	if top := min(dots, hi); top >= lo {
+	if top >= lo {
 		need += top - lo + 1
 	}
-	if c.n+need > batch {
-		return false
+	if c.n+need > batch || top >= lo && min(top, n-1) >= maxLabels {
+		return false // the caller matches such a key on its own
 	}
-	c.put(addr, -1, addr)
-	for ; dots >= lo; dots-- {
-		if dots <= hi {
-			c.put(d, dots, addr)
+	c.put(key, 0, who, k, -1)
+	for j := top; j >= lo; j-- {
+		start := at + 1
+		if j < n {
+			start = int(dot[j]) + 1
 		}
-		d = d[strings.IndexByte(d, '.')+1:]
+		c.put(key[start:], start, who, k, j)
 	}
 	return true
 }
 
-func (c *candidates) put(key string, dots int, owner string) {
-	c.key[c.n], c.hash[c.n], c.dots[c.n], c.owner[c.n] = key, hashKey(key), dots, owner
+func (c *candidates) put(key string, off, who, k, dots int) {
+	c.hash[c.n], c.off[c.n], c.who[c.n], c.k[c.n], c.dots[c.n] = hashKey(key), int32(off), int32(who), int16(k), int16(dots)
 	c.n++
+}
+
+// source is the participant key candidate j comes from, and key the key.
+func (c *candidates) source(ps []Participant, j int) (src, key string) {
+	src = participantKey(&ps[c.who[j]], int(c.k[j]))
+	return src, src[c.off[j]:]
+}
+
+// participantKey is the i-th key participant p is matched by: its address,
+// or, when it has none, its lenient keys.
+func participantKey(p *Participant, i int) string {
+	if p.Address != "" {
+		return p.Address
+	}
+	return p.Lenient[i]
+}
+
+func participantKeys(p *Participant) int {
+	if p.Address != "" {
+		return 1
+	}
+	return len(p.Lenient)
+}
+
+// fill adds the keys of every participant; false when they do not fit one
+// round.
+func (c *candidates) fill(ps []Participant, lo, hi int) bool {
+	for i := range ps {
+		p := &ps[i]
+		if p.Address != "" {
+			if !c.add(p.Address, i, 0, lo, hi) {
+				return false
+			}
+			continue
+		}
+		if len(p.Lenient) > math.MaxInt16 {
+			return false
+		}
+		for k, key := range p.Lenient {
+			if !c.add(key, i, k, lo, hi) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // dotRange is the range of dots of the domain entries of lists; lo > hi
@@ -225,69 +361,138 @@ func (c *candidates) put(key string, dots int, owner string) {
 func dotRange(lists ...*NeverLogList) (lo, hi int) {
 	lo, hi = math.MaxInt, -1
 	for _, l := range lists {
-		if l != nil && len(l.domains) > 0 {
+		if l != nil && l.domains > 0 {
 			lo, hi = min(lo, l.minDots), max(hi, l.maxDots)
 		}
 	}
 	return lo, hi
 }
 
+// NeverLogMatch says which entry covers which participant.
+type NeverLogMatch struct {
+	Entry Entry
+	// List is "org" or "personal" (MatchNeverLog), "" for Match.
+	List string
+	// Key is the participant's address, or the lenient key that matched.
+	Key string
+	// Participant is the index of the participant covered.
+	Participant int
+}
+
 // matchCandidates is the first candidate that is an entry of l. All probes
 // are made before any is confirmed: they are independent loads, so their
 // cache misses overlap instead of queueing one after the other.
-func (l *NeverLogList) matchCandidates(c *candidates) (Entry, string, bool) {
-	if l == nil || len(l.addresses)+len(l.domains) == 0 {
-		return Entry{}, "", false
+func (l *NeverLogList) matchCandidates(c *candidates, ps []Participant) (NeverLogMatch, bool) {
+	if l == nil || l.addresses+l.domains == 0 {
+		return NeverLogMatch{}, false
+	}
+	// An address probes when the list has addresses; a domain key when its
+	// dots are those of some domain entry (lo > hi when there is none).
+	addrs := l.addresses > 0
+	lo, hi := int16(l.minDots), int16(l.maxDots)
+	if l.domains == 0 {
+		lo, hi = 1, 0
 	}
 	var hit [batch]bool
+	some := false
 	for j := range c.n {
-		if d := c.dots[j]; d < 0 && len(l.addresses) > 0 || d >= 0 && len(l.domains) > 0 && d >= l.minDots && d <= l.maxDots {
+		if d := c.dots[j]; d < 0 && addrs || d >= lo && d <= hi {
 			hit[j] = l.mayHold(c.hash[j])
+			some = some || hit[j]
 		}
+	}
+	if !some {
+		return NeverLogMatch{}, false
 	}
 	for j := range c.n {
 		if !hit[j] {
 			continue
 		}
-		m, kind := l.domains, KindDomain
+		src, key := c.source(ps, j)
+		kind := KindDomain
 		if c.dots[j] < 0 {
-			m, kind = l.addresses, KindAddress
+			kind = KindAddress
 		}
-		if _, ok := m[c.key[j]]; ok {
-			return Entry{Kind: kind, Value: c.key[j]}, c.owner[j], true
+		if l.has(key, c.hash[j], kind, l.keys) {
+			return NeverLogMatch{Entry: Entry{Kind: kind, Value: key}, Key: src, Participant: int(c.who[j])}, true
 		}
 	}
-	return Entry{}, "", false
+	return NeverLogMatch{}, false
 }
 
-// matchFirst is Match over every participant's address: the first
-// participant covered by an entry wins, and for it the usual precedence.
-func (l *NeverLogList) matchFirst(ps []Participant) (Entry, string, bool) {
-	if l == nil || len(l.addresses)+len(l.domains) == 0 {
-		return Entry{}, "", false
+// matchRounds is matchCandidates over participants whose keys do not fit
+// one round: the first participant key covered by an entry wins, and for
+// it the usual precedence.
+func (l *NeverLogList) matchRounds(ps []Participant) (NeverLogMatch, bool) {
+	if l == nil || l.addresses+l.domains == 0 {
+		return NeverLogMatch{}, false
 	}
 	lo, hi := dotRange(l)
 	var c candidates
-	for i := 0; i < len(ps); {
+	i, k := 0, 0 // the next participant and key of it to add
+	for i < len(ps) {
 		c.n = 0
-		for ; i < len(ps); i++ {
-			a := ps[i].Address
-			if a == "" || c.add(a, lo, hi) {
+		for i < len(ps) {
+			p := &ps[i]
+			if k >= participantKeys(p) {
+				i, k = i+1, 0
+				continue
+			}
+			key := participantKey(p, k)
+			if k <= math.MaxInt16 && c.add(key, i, k, lo, hi) {
+				k++
 				continue
 			}
 			if c.n == 0 { // more labels than a round holds: on its own
-				if e, ok := l.Match(a); ok {
-					return e, a, true
+				if e, ok := l.Match(key); ok {
+					return NeverLogMatch{Entry: e, Key: key, Participant: i}, true
 				}
+				k++
 				continue
 			}
 			break
 		}
-		if e, a, ok := l.matchCandidates(&c); ok {
-			return e, a, true
+		if m, ok := l.matchCandidates(&c, ps); ok {
+			return m, true
 		}
 	}
-	return Entry{}, "", false
+	return NeverLogMatch{}, false
+}
+
+// MatchNeverLog is the one Never Log matcher: the log decision, the
+// compose card, never-log:check and intents all ask it, and the purge
+// index (IndexKeys) records exactly the keys it matches. It returns the
+// first participant an entry of org covers, else the first one of
+// personal, so the admin's entry is the one reported when both match. A
+// participant is matched by its normalized address, or, when it has none,
+// by each of its lenient keys: an address entry matches a key exactly, a
+// domain entry every key whose domain is it or ends in "." + it.
+func MatchNeverLog(org, personal *NeverLogList, ps []Participant) (NeverLogMatch, bool) {
+	if org.Len()+personal.Len() == 0 {
+		return NeverLogMatch{}, false
+	}
+	lists := [...]struct {
+		l    *NeverLogList
+		name string
+	}{{org, "org"}, {personal, "personal"}}
+	// The keys of all participants are hashed once, for both lists.
+	var c candidates
+	lo, hi := dotRange(org, personal)
+	fits := c.fill(ps, lo, hi)
+	for _, l := range lists {
+		var m NeverLogMatch
+		var ok bool
+		if fits {
+			m, ok = l.l.matchCandidates(&c, ps)
+		} else {
+			m, ok = l.l.matchRounds(ps)
+		}
+		if ok {
+			m.List = l.name
+			return m, true
+		}
+	}
+	return NeverLogMatch{}, false
 }
 
 // Domains is a set of domains that also covers their subdomains; the org's
@@ -323,15 +528,17 @@ func (ds *Domains) Covers(addr string) bool {
 	if ds == nil || addr == "" {
 		return false
 	}
-	d := DomainOf(addr)
 	if ds.few != nil || len(ds.set) == 0 {
 		for _, x := range ds.few {
-			if d == x || len(d) > len(x) && d[len(d)-len(x)-1] == '.' && strings.HasSuffix(d, x) {
+			// x holds no '@', so an end of addr that is x after an '@' or
+			// a '.' lies in the domain: no need to find the domain first.
+			if n := len(addr) - len(x); n > 0 && addr[n:] == x && (addr[n-1] == '.' || addr[n-1] == '@') {
 				return true
 			}
 		}
 		return false
 	}
+	d := DomainOf(addr)
 	for {
 		if _, ok := ds.set[d]; ok {
 			return true

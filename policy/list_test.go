@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -79,8 +80,8 @@ func TestMatchNilAndEmpty(t *testing.T) {
 		if e, ok := tld.Match(addr); ok != (want != "") || ok && e.String() != want {
 			t.Errorf("Match(%q) = %v, %v; want %q", addr, e, ok, want)
 		}
-		if e, _, ok := tld.matchFirst([]Participant{{Address: addr}}); ok != (want != "") || ok && e.String() != want {
-			t.Errorf("matchFirst(%q) = %v, %v; want %q", addr, e, ok, want)
+		if m, ok := tld.matchRounds([]Participant{{Address: addr}}); ok != (want != "") || ok && m.Entry.String() != want {
+			t.Errorf("matchRounds(%q) = %v, %v; want %q", addr, m, ok, want)
 		}
 	}
 	addrOnly := mustCompile(t, "anna@example.com")
@@ -129,34 +130,54 @@ func TestDomains(t *testing.T) {
 	}
 }
 
-// TestMatchFirst checks the batched matcher Decide uses against Match, one
-// participant at a time, including batches that overflow and addresses
-// with more labels than a batch holds.
-func TestMatchFirst(t *testing.T) {
+// TestMatchRounds checks the batched matcher against Match, one
+// participant key at a time, including batches that overflow, keys with
+// more labels than a batch holds, and participants matched by lenient keys.
+func TestMatchRounds(t *testing.T) {
 	deep := "x@" + strings.Repeat("a.", 70) + "deep.example"
-	l := mustCompile(t, "@deep.example", "anna@example.com", "@sub.example.com", "x@y.example")
-	addrs := []string{"", "beat@example.org", "anna@example.com", "z@sub.example.com", "q@other.sub.example.com", deep, "x@y.example", "n@" + strings.Repeat("b.", 40) + "example.net"}
+	tall := strings.Repeat("t.", 20) + "example" // an entry of more labels than a scan records
+	l := mustCompile(t, "@deep.example", "anna@example.com", "@sub.example.com", "x@y.example", "@"+tall)
+	addrs := []string{"", "beat@example.org", "anna@example.com", "z@sub.example.com", "q@other.sub.example.com", deep, "x@y.example",
+		"n@" + strings.Repeat("b.", 40) + "example.net", "t@" + tall, "t@u.v." + tall, "t@" + strings.Repeat("t.", 19) + "example"}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 2000 {
 		var ps []Participant
 		for range r.IntN(12) {
+			if r.IntN(3) == 0 { // a participant read leniently: several keys
+				var keys []string
+				for range 1 + r.IntN(3) {
+					if a := addrs[r.IntN(len(addrs))]; a != "" {
+						keys = append(keys, a)
+					}
+				}
+				ps = append(ps, Participant{Lenient: keys})
+				continue
+			}
 			ps = append(ps, Participant{Address: addrs[r.IntN(len(addrs))]})
 		}
-		var want Entry
-		var wantAddr string
-		for _, p := range ps {
-			if e, ok := l.Match(p.Address); ok {
-				want, wantAddr = e, p.Address
-				break
+		want, found := NeverLogMatch{}, false
+	search:
+		for i := range ps {
+			for k := range participantKeys(&ps[i]) {
+				key := participantKey(&ps[i], k)
+				if e, ok := l.Match(key); ok {
+					want, found = NeverLogMatch{Entry: e, Key: key, Participant: i}, true
+					break search
+				}
 			}
 		}
-		e, addr, ok := l.matchFirst(ps)
-		if e != want || addr != wantAddr || ok != (wantAddr != "") {
-			t.Fatalf("matchFirst(%v) = %v, %q, %v; one by one: %v, %q", ps, e, addr, ok, want, wantAddr)
+		m, ok := l.matchRounds(ps)
+		if m != want || ok != found {
+			t.Fatalf("matchRounds(%v) = %v, %v; one by one: %v, %v", ps, m, ok, want, found)
+		}
+		want.List = "org"
+		m, ok = MatchNeverLog(l, nil, ps)
+		if m != (map[bool]NeverLogMatch{true: want}[found]) || ok != found {
+			t.Fatalf("MatchNeverLog(%v) = %v, %v; one by one: %v, %v", ps, m, ok, want, found)
 		}
 	}
 	var none *NeverLogList
-	if _, _, ok := none.matchFirst([]Participant{{Address: "anna@example.com"}}); ok {
+	if _, ok := none.matchRounds([]Participant{{Address: "anna@example.com"}}); ok {
 		t.Error("nil list matched")
 	}
 }
@@ -175,5 +196,26 @@ func TestDomainsMany(t *testing.T) {
 		if got := ds.Covers(addr); got != want {
 			t.Errorf("Covers(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// TestFilterFalseHits keeps the filter (and the hash under it) honest: a
+// key that is not on a list of 100k entries passes the filter rarely, so
+// the entry table is seldom read for nothing.
+func TestFilterFalseHits(t *testing.T) {
+	l, bad := CompilePatterns(benchPatterns(100_000, 3))
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	falseHits := 0
+	const probes = 200_000
+	for i := range probes {
+		key := fmt.Sprintf("nobody%d@nowhere%d.example", i, i%977)
+		if l.mayHold(hashKey(key)) {
+			falseHits++
+		}
+	}
+	if rate := float64(falseHits) / probes; rate > 0.01 {
+		t.Errorf("%.2f%% of keys not on the list pass the filter, want under 1%%", 100*rate)
 	}
 }

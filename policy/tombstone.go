@@ -89,9 +89,10 @@ func (t *Tombstones) Len() int {
 
 // Erased reports whether a participant, or a domain one is at (parent
 // domains included), has a tombstone, and which (its hash, never an
-// address). Every participant with an address counts, those recovered from
-// a malformed header too. A participant with no address at all cannot be
-// checked; the log decision refuses such an email (unreadable_participant).
+// address). A participant that does not read as an address counts by its
+// lenient keys, as the Never Log List matches it: "lisa@mail_gw.x.example"
+// is at x.example. One too broken to have any cannot be checked; the log
+// decision refuses such an email (unreadable_participant).
 func (t *Tombstones) Erased(ps []Participant) (hash string, ok bool) {
 	if t.Len() == 0 {
 		return "", false
@@ -100,6 +101,8 @@ func (t *Tombstones) Erased(ps []Participant) (hash string, ok bool) {
 	for _, p := range ps {
 		if p.Address != "" {
 			addrs = append(addrs, p.Address)
+		} else {
+			addrs = append(addrs, p.Lenient...)
 		}
 	}
 	return t.ErasedAddresses(addrs)

@@ -110,6 +110,11 @@ func TestErased(t *testing.T) {
 		// A malformed header still yields the address inside it.
 		{"Kunde <kunde@zurich-bank.example> <extra", "kunde@zurich-bank.example"},
 		{"Lisa (HR) lisa@hr-partner.example, <bob", "@hr-partner.example"},
+		// Forms only servers accept count by their lenient keys, obsolete
+		// RFC 5322 forms as the addresses they are.
+		{"lisa@mail_gw.hr-partner.example", "@hr-partner.example"},
+		{"kunde (Kunde) @ zurich-bank . example", "kunde@zurich-bank.example"},
+		{"lisa@mail_gw.nothr-partner.example", ""},
 	}
 	for _, tt := range tests {
 		ps := ParseAddressList("to", tt.header)

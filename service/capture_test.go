@@ -19,7 +19,7 @@ type flakyStore struct {
 	failures atomic.Int32
 }
 
-func (f *flakyStore) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email, bool, error) {
+func (f *flakyStore) LogEmail(ctx context.Context, e store.EmailWrite) (discreet.Email, bool, error) {
 	if f.failures.Add(-1) >= 0 {
 		return discreet.Email{}, false, discreet.Errorf(discreet.EUnavailable, "the store is not reachable")
 	}

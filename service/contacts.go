@@ -180,7 +180,7 @@ func (s *Service) Timeline(ctx context.Context, actor discreet.User, email strin
 		}
 	}
 	if mode == discreet.HiddenCount && page.Hidden > 0 {
-		view.Hidden = &HiddenSummary{Count: page.Hidden, Owner: c.Owner, OwnerName: n.user(ctx, c.Owner)}
+		view.Hidden = &HiddenSummary{Count: page.Hidden, AtLeast: page.HiddenAtLeast, Owner: c.Owner, OwnerName: n.user(ctx, c.Owner)}
 	}
 	return view, nil
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/message"
 	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // errEmailNotFound is the one answer for an email that does not exist and
@@ -178,6 +178,7 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		Contacts:       d.Contacts,
 		Internal:       d.Internal,
 		Participants:   participantAddresses(msg.Participants),
+		Lenient:        lenientKeys(msg.Participants),
 		Source:         in.source,
 		LoggedAt:       now,
 	}
@@ -191,7 +192,12 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		if limit <= 0 {
 			limit = message.DefaultMaxBodyBytes
 		}
-		e.Body = truncate(e.Body, limit)
+		limit = min(limit, store.MaxBodyBytes)
+		if msg.BodyTruncated {
+			// Parsing already stopped at MaxBodyBytesLimit: mark the cut.
+			limit = min(limit, len(e.Body)-1)
+		}
+		e.Body = store.TruncateBody(e.Body, limit) // cut with a visible marker
 	} else {
 		// Metadata only: the snippet is body text too.
 		e.Body, e.Snippet = "", ""
@@ -202,11 +208,7 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 		return LogResult{}, err
 	}
 	n := s.names()
-	if created {
-		if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditLog, EmailID: stored.ID, EmailOwner: stored.Owner,
-			Detail: map[string]string{"visibility": string(stored.Visibility), "source": string(stored.Source)}}); err != nil {
-			return LogResult{}, err
-		}
+	if created { // audited in the email's commit (emailWrite)
 		v := s.emailView(ctx, n, actor, stored, true)
 		return LogResult{Decision: d, Email: &v, Created: true}, nil
 	}
@@ -242,14 +244,26 @@ func fromParticipants(msg *message.Message) []policy.Participant {
 	return out
 }
 
-// participantAddresses lists every address the email names, malformed ones
-// whose address could be recovered included, so a later Never Log purge
-// finds the email by any of them.
+// participantAddresses lists every normalized address the email names.
 func participantAddresses(ps []policy.Participant) []string {
 	out := make([]string, 0, len(ps))
 	for _, p := range ps {
 		if p.Address != "" {
 			out = append(out, p.Address)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// lenientKeys lists the lenient keys of the participants that did not read
+// as addresses, so a later Never Log purge finds the email by them as the
+// decision would have blocked it (policy.EmailIndexKeys).
+func lenientKeys(ps []policy.Participant) []string {
+	var out []string
+	for _, p := range ps {
+		if p.Address == "" {
+			out = append(out, p.Lenient...)
 		}
 	}
 	slices.Sort(out)
@@ -405,62 +419,6 @@ func (s *Service) Email(ctx context.Context, actor discreet.User, id string) (Em
 	return s.emailView(ctx, s.names(), actor, e, true), nil
 }
 
-// auditRead records that actor read e when e is private or team and actor
-// is not its owner. A read that cannot be audited fails.
-func (s *Service) auditRead(ctx context.Context, actor discreet.User, e discreet.Email, via string) error {
-	if e.Visibility == discreet.VisibilityPublic || e.Owner == actor.Email {
-		return nil
-	}
-	return s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditRead, EmailID: e.ID, EmailOwner: e.Owner,
-		Detail: map[string]string{"visibility": string(e.Visibility), "via": via}})
-}
-
-// timelineReadWindow is how long one viewer's sight of one email on
-// timelines counts as one audited read.
-const timelineReadWindow = 24 * time.Hour
-
-// readAuditDedup remembers recent timeline reads so a card that re-renders
-// does not write an audit record every time.
-type readAuditDedup struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-const maxReadAuditDedup = 100_000
-
-func (d *readAuditDedup) recent(key string, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.seen[key]
-	return ok && now.Sub(t) < timelineReadWindow
-}
-
-func (d *readAuditDedup) remember(key string, now time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen == nil || len(d.seen) >= maxReadAuditDedup {
-		d.seen = map[string]time.Time{}
-	}
-	d.seen[key] = now
-}
-
-// auditTimelineRead audits an email's subject and snippet shown on a
-// timeline, once per viewer and email per timelineReadWindow.
-func (s *Service) auditTimelineRead(ctx context.Context, actor discreet.User, e discreet.Email) error {
-	if e.Visibility == discreet.VisibilityPublic || e.Owner == actor.Email {
-		return nil
-	}
-	key, now := actor.Email+"\x00"+e.ID, s.now()
-	if s.readAudit.recent(key, now) {
-		return nil
-	}
-	if err := s.auditRead(ctx, actor, e, "timeline"); err != nil {
-		return err
-	}
-	s.readAudit.remember(key, now)
-	return nil
-}
-
 func (s *Service) emailView(ctx context.Context, n *names, actor discreet.User, e discreet.Email, withBody bool) EmailView {
 	if !withBody {
 		e.Body = ""
@@ -552,7 +510,9 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 	if d.Reason == discreet.ReasonNeverLogList {
 		st.Log = false
 		raw := d.Address
-		if i := slices.IndexFunc(ps, func(p policy.Participant) bool { return p.Address == d.Address }); i >= 0 {
+		if i := slices.IndexFunc(ps, func(p policy.Participant) bool {
+			return p.Address == d.Address || p.Address == "" && slices.Contains(p.Lenient, d.Address)
+		}); i >= 0 {
 			raw = given[i]
 		}
 		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
@@ -583,49 +543,85 @@ const intentLifetime = 24 * time.Hour
 
 const maxSubjectLen = 2000
 
-// PutIntent stores a compose choice for the sent-mail capture.
-func (s *Service) PutIntent(ctx context.Context, actor discreet.User, req IntentRequest) (discreet.Intent, error) {
+// PutIntent stores a compose choice for the sent-mail capture. A
+// recipient on a Never Log List answers as the compose card does: the
+// intent is kept with Log off (the List beats the switch) and Blocked names
+// the recipient and the entry.
+func (s *Service) PutIntent(ctx context.Context, actor discreet.User, req IntentRequest) (IntentResult, error) {
 	if err := requireUser(actor); err != nil {
-		return discreet.Intent{}, err
+		return IntentResult{}, err
 	}
-	var recipients []string
+	var ps []policy.Participant
+	var given, fields []string // per participant: the recipient text and its field
+	var bad error
 	for _, f := range []struct {
 		name  string
 		addrs []string
 	}{{"to", req.To}, {"cc", req.Cc}, {"bcc", req.Bcc}} {
+		if len(ps)+len(f.addrs) > maxComposeRecipients {
+			return IntentResult{}, discreet.FieldError("to", "at most %d recipients", maxComposeRecipients)
+		}
 		for _, a := range f.addrs {
-			n, err := policy.NormalizeAddress(a)
-			if err != nil {
-				return discreet.Intent{}, discreet.FieldError(f.name, "%v", err)
+			got := policy.ParseAddressList(f.name, a)
+			if len(got) == 0 && bad == nil {
+				bad = discreet.FieldError(f.name, "%q holds no address", a)
 			}
-			recipients = append(recipients, n)
+			for _, p := range got {
+				ps, given, fields = append(ps, p), append(given, a), append(fields, f.name)
+			}
 		}
 	}
-	if len(recipients) == 0 {
-		return discreet.Intent{}, discreet.FieldError("to", "name at least one recipient")
+	if len(ps) > maxComposeRecipients {
+		return IntentResult{}, discreet.FieldError("to", "at most %d recipients", maxComposeRecipients)
 	}
-	if len(recipients) > maxComposeRecipients {
-		return discreet.Intent{}, discreet.FieldError("to", "at most %d recipients", maxComposeRecipients)
+	// The List is asked before any recipient is refused as malformed: a
+	// listed address in an odd spelling is a block, not a typo.
+	org, err := s.exactOrgNeverLog(ctx)
+	if err != nil {
+		return IntentResult{}, err
+	}
+	us, err := s.store.UserSettings(ctx, actor.Email)
+	if err != nil {
+		return IntentResult{}, err
+	}
+	personal, err := s.personalNeverLog(ctx, actor.Email, us.NeverLogVersion)
+	if err != nil {
+		return IntentResult{}, err
+	}
+	m, entry, isBlocked := blocked(org, personal, ps)
+	var recipients []string
+	for i, p := range ps {
+		switch {
+		case p.Address != "":
+			recipients = append(recipients, p.Address)
+		case !isBlocked && bad == nil:
+			bad = discreet.FieldError(fields[i], "%v", p.Err)
+		}
+	}
+	if bad != nil && !isBlocked {
+		return IntentResult{}, bad
+	}
+	if len(recipients) == 0 && !isBlocked {
+		return IntentResult{}, discreet.FieldError("to", "name at least one recipient")
 	}
 	slices.Sort(recipients)
 	recipients = slices.Compact(recipients)
+	if recipients == nil {
+		recipients = []string{} // a blocked send with no readable recipient
+	}
 	if len(req.Subject) > maxSubjectLen {
-		return discreet.Intent{}, discreet.FieldError("subject", "at most %d bytes", maxSubjectLen)
+		return IntentResult{}, discreet.FieldError("subject", "at most %d bytes", maxSubjectLen)
 	}
 	vis := req.Visibility
 	if vis == "" {
 		org, err := s.store.OrgSettings(ctx)
 		if err != nil {
-			return discreet.Intent{}, err
-		}
-		us, err := s.store.UserSettings(ctx, actor.Email)
-		if err != nil {
-			return discreet.Intent{}, err
+			return IntentResult{}, err
 		}
 		_, vis = defaults(org, us)
 	}
 	if !vis.Valid() {
-		return discreet.Intent{}, discreet.FieldError("visibility", "must be private, team or public")
+		return IntentResult{}, discreet.FieldError("visibility", "must be private, team or public")
 	}
 	now := s.now()
 	in := discreet.Intent{
@@ -638,8 +634,13 @@ func (s *Service) PutIntent(ctx context.Context, actor discreet.User, req Intent
 		CreatedAt:  now,
 		ExpiresAt:  now.Add(intentLifetime),
 	}
-	if err := s.store.PutIntent(ctx, in); err != nil {
-		return discreet.Intent{}, err
+	res := IntentResult{Intent: in}
+	if isBlocked {
+		res.Log = false
+		res.Blocked = &CheckResult{Address: given[m.Participant], Normalized: m.Key, Blocked: true, Entry: entry.Pattern, EntryID: entry.ID, List: m.List}
 	}
-	return in, nil
+	if err := s.store.PutIntent(ctx, res.Intent); err != nil {
+		return IntentResult{}, err
+	}
+	return res, nil
 }

@@ -28,6 +28,8 @@ func TestLogFixtures(t *testing.T) {
 		malformed bool
 		wantCode  discreet.Code
 		wantEntry string
+		// wantHeader and wantText name an unreadable participant.
+		wantHeader, wantText string
 	}{
 		{file: "multi-recipient.eml", as: s.anna, reason: discreet.ReasonLogged,
 			contacts:  []string{"buchhaltung@berlin-tools.example", "einkauf@berlin-tools.example", "logistik@berlin-tools.example"},
@@ -36,8 +38,10 @@ func TestLogFixtures(t *testing.T) {
 		{file: "idn.eml", as: s.beat, reason: discreet.ReasonLogged, contacts: []string{"kunde@xn--zrich-bank-9db.example"}, direction: discreet.Inbound},
 		{file: "never-log.eml", as: s.anna, reason: discreet.ReasonNeverLogList, wantEntry: "@hr-partner.example"},
 		{file: "no-message-id.eml", as: s.anna, reason: discreet.ReasonLogged, contacts: []string{"einkauf@berlin-tools.example"}, direction: discreet.Inbound},
-		{file: "malformed-addresses.eml", as: s.anna, reason: discreet.ReasonLogged, malformed: true,
-			contacts: []string{"buchhaltung@berlin-tools.example", "einkauf@berlin-tools.example"}, direction: discreet.Inbound},
+		// "lager@@…", "beat@localhost" and "kein-at-zeichen" name no domain
+		// the Never Log List could be checked against: not logged.
+		{file: "malformed-addresses.eml", as: s.anna, reason: discreet.ReasonUnreadableParticipant, malformed: true,
+			wantHeader: "To", wantText: "Lager <lager@@berlin-tools.example>"},
 		{file: "sent-bcc.eml", as: s.beat, reason: discreet.ReasonLogged, contacts: []string{kunde}, direction: discreet.Outbound},
 		{file: "reply-chain.eml", as: s.anna, wantCode: discreet.EPermission},
 	} {
@@ -60,6 +64,9 @@ func TestLogFixtures(t *testing.T) {
 			}
 			if tc.wantEntry != "" && d.Entry != tc.wantEntry {
 				t.Errorf("entry = %q, want %q", d.Entry, tc.wantEntry)
+			}
+			if d.Header != tc.wantHeader || d.Text != tc.wantText {
+				t.Errorf("header, text = %q, %q; want %q, %q", d.Header, d.Text, tc.wantHeader, tc.wantText)
 			}
 			if tc.malformed != (len(d.Malformed) > 0) {
 				t.Errorf("malformed = %q", d.Malformed)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -269,5 +270,62 @@ func TestFleetConcurrentLogsOneRecord(t *testing.T) {
 	}
 	if logs != 1 {
 		t.Fatalf("%d log audit records, want 1", logs)
+	}
+}
+
+// Entries stored under older rules keep their spelling (a decomposed local
+// part: the List compares local parts in NFC since the fail-closed
+// matcher), so one mailbox may be listed twice. Whatever the order of
+// removals, every instance blocks exactly while an entry for it is listed.
+func TestFleetOlderSpellingsOfAnEntry(t *testing.T) {
+	ctx := context.Background()
+	const nfd, nfc = "jose\u0301@zurich-bank.example", "jos\u00e9@zurich-bank.example"
+	for _, order := range []string{"older, newer", "newer, older", "older"} {
+		t.Run(order, func(t *testing.T) {
+			f := newFleet(t, openStore(t))
+			// As the List stored the entry before local parts were NFC.
+			older := discreet.NeverLogEntry{ID: "older", Pattern: nfd, AddedBy: f.admin.Email, AddedAt: time.Now()}
+			if err := f.st.AddNeverLog(ctx, []discreet.NeverLogEntry{older}); err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]string{"older": older.ID}
+			if order != "older" {
+				newer, err := f.a.AddNeverLog(ctx, f.admin, service.AddNeverLogRequest{Pattern: nfc})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids["newer"] = newer.Entry.ID
+			}
+			if d := f.mustDecide(t, f.b, nfc); d.Logged {
+				t.Fatalf("b logged a listed address: %+v", d)
+			}
+			check := func(when string, wantID string) {
+				t.Helper()
+				wantBlocked := wantID != ""
+				d := f.mustDecide(t, f.b, nfc)
+				if d.Logged == wantBlocked || d.EntryID != wantID {
+					t.Fatalf("%s: b decided %+v, want blocked by %q", when, d, wantID)
+				}
+				// never-log:check waits for b's exact list, after its advance.
+				r, err := f.b.CheckNeverLog(ctx, f.anna, []string{nfd})
+				if err != nil || r[0].Blocked != wantBlocked || r[0].EntryID != wantID {
+					t.Fatalf("%s: b's check %+v, %v; want blocked by %q", when, r, err, wantID)
+				}
+				if d := f.mustDecide(t, f.b, nfd); d.Logged == wantBlocked || d.EntryID != wantID {
+					t.Fatalf("%s: after b's advance, b decided %+v, want blocked by %q", when, d, wantID)
+				}
+			}
+			removals := strings.Split(order, ", ")
+			for i, r := range removals {
+				if err := f.a.RemoveNeverLog(ctx, f.admin, ids[r]); err != nil {
+					t.Fatal(err)
+				}
+				left := ""
+				if i+1 < len(removals) {
+					left = ids[removals[i+1]]
+				}
+				check(r+" removed", left)
+			}
+		})
 	}
 }

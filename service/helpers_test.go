@@ -47,7 +47,7 @@ const (
 	kunde = "kunde@zurich-bank.example"
 )
 
-func newService(t *testing.T, cfg service.Config) (*service.Service, *clock) {
+func newService(t testing.TB, cfg service.Config) (*service.Service, *clock) {
 	t.Helper()
 	if cfg.Store == nil {
 		cfg.Store = openStore(t)
@@ -58,7 +58,7 @@ func newService(t *testing.T, cfg service.Config) (*service.Service, *clock) {
 	return service.New(cfg), c
 }
 
-func openStore(t *testing.T) store.Store {
+func openStore(t testing.TB) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
@@ -68,14 +68,14 @@ func openStore(t *testing.T) store.Store {
 	return st
 }
 
-func newSeed(t *testing.T) *seed {
+func newSeed(t testing.TB) *seed {
 	t.Helper()
 	return newSeedWith(t, service.Config{})
 }
 
 // newSeedWith is newSeed on cfg (its Store, when set, and jobs settings;
 // Now, Logger and BootstrapAdmins are the seed's).
-func newSeedWith(t *testing.T, cfg service.Config) *seed {
+func newSeedWith(t testing.TB, cfg service.Config) *seed {
 	t.Helper()
 	ctx := context.Background()
 	cfg.BootstrapAdmins = []string{"admin@acme.example"}
@@ -114,7 +114,7 @@ func newSeedWith(t *testing.T, cfg service.Config) *seed {
 	}
 }
 
-func must(t *testing.T, f func() error) {
+func must(t testing.TB, f func() error) {
 	t.Helper()
 	if err := f(); err != nil {
 		t.Fatal(err)

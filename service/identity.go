@@ -9,6 +9,7 @@ import (
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/message"
 	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // emailIDKey caches the store's email-id key. The store makes it once and
@@ -64,16 +65,9 @@ func (s *Service) identify(ctx context.Context, msg *message.Message, gmailID st
 		sum := sha256.Sum256(raw)
 		legacyGmailID = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	lc := policy.LegacyContent{
-		From: msg.From, To: msg.Addresses("to"), Cc: msg.Addresses("cc"),
-		Date: msg.Date, Subject: msg.Subject, Body: msg.BodyText, Snippet: msg.Snippet,
-	}
-	if from := msg.Addresses("from"); len(from) > 0 {
-		lc.From = from[0]
-	}
 	return identity{
 		key: key, id: policy.EmailID(secret, key), secret: secret,
-		legacyID: policy.LegacyEmailID(msg.MessageID, legacyGmailID), legacy: lc,
+		legacyID: policy.LegacyEmailID(msg.MessageID, legacyGmailID), legacy: msg.LegacyContent(),
 	}, nil
 }
 
@@ -113,9 +107,8 @@ func (s *Service) logOnce(ctx context.Context, actor discreet.User, org discreet
 		return discreet.Email{}, false, err
 	}
 	if !found {
-		e.ID = id.id
 		var created bool
-		if stored, created, err = s.store.LogEmail(ctx, e); err != nil || created {
+		if stored, created, err = s.store.LogEmail(ctx, s.emailWrite(actor, e, id.id)); err != nil || created {
 			return stored, created, err
 		}
 	}
@@ -123,8 +116,18 @@ func (s *Service) logOnce(ctx context.Context, actor discreet.User, org discreet
 	if err != nil || ok {
 		return stored, false, err
 	}
-	e.ID = id.ownID(actor.Email)
-	return s.store.LogEmail(ctx, e)
+	return s.store.LogEmail(ctx, s.emailWrite(actor, e, id.ownID(actor.Email)))
+}
+
+// emailWrite is e stored as id, with the record that audits its log:
+// written in the email's own commit, so a retried log (the email exists)
+// writes none and a committed one always has it.
+func (s *Service) emailWrite(actor discreet.User, e discreet.Email, id string) store.EmailWrite {
+	e.ID = id
+	return store.EmailWrite{Email: e, Audit: &discreet.AuditRecord{
+		ID: s.cfg.NewID(), At: s.now(), Actor: actor.Email, Action: discreet.AuditLog, EmailID: id, EmailOwner: e.Owner,
+		Detail: map[string]string{"visibility": string(e.Visibility), "source": string(e.Source)},
+	}}
 }
 
 // LoggedCopy returns the logged email that raw (fetched from Gmail as

@@ -20,8 +20,10 @@ import (
 
 // Job kinds.
 const (
-	JobPurge  = "never_log.purge"
-	JobImport = "never_log.import"
+	JobPurge        = "never_log.purge"
+	JobImport       = "never_log.import"
+	JobWatchRenewal = "gmail.watch_renewal"
+	JobWatchBatch   = "gmail.watch_batch"
 )
 
 // jobKind is one kind of long work. Adding a kind is writing its step and
@@ -45,6 +47,9 @@ type stepNext struct {
 var jobKinds = map[string]jobKind{
 	JobPurge:  {step: (*Service).purgeStep},
 	JobImport: {step: (*Service).importStep},
+	// jobs_watch.go
+	JobWatchRenewal: {step: (*Service).watchRenewalStep},
+	JobWatchBatch:   {step: (*Service).watchBatchStep},
 }
 
 // JobQueue hands jobs to whatever runs them: worker.Embedded in process,

@@ -24,12 +24,12 @@ type heldLogs struct {
 	release chan struct{}
 }
 
-func (h *heldLogs) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email, bool, error) {
-	if strings.Contains(e.Subject, "in flight") {
+func (h *heldLogs) LogEmail(ctx context.Context, w store.EmailWrite) (discreet.Email, bool, error) {
+	if strings.Contains(w.Email.Subject, "in flight") {
 		h.entered <- struct{}{}
 		<-h.release
 	}
-	return h.Store.LogEmail(ctx, e)
+	return h.Store.LogEmail(ctx, w)
 }
 
 func auditCount(t *testing.T, s *seed, action, target string) (n, count int) {

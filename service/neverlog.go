@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -34,18 +35,44 @@ const (
 type compiledList struct {
 	list      *policy.NeverLogList
 	byPattern map[string]discreet.NeverLogEntry
+	// spellings says two stored entries share a canonical pattern: one
+	// stored under older rules (a local part before NFC) and one since.
+	// byPattern then holds one of them, so the list cannot be advanced
+	// from its changes (nextOrgList).
+	spellings bool
 }
 
-func (c compiledList) match(addr string) (discreet.NeverLogEntry, bool) {
-	e, ok := c.list.Match(addr)
-	if !ok {
-		return discreet.NeverLogEntry{}, false
+// canonicalPattern is a stored pattern as compile keys it; a pattern
+// stored under older rules may be spelled otherwise. ok is false when it
+// no longer parses (compile skips it).
+func canonicalPattern(stored string) (string, bool) {
+	pe, err := policy.ParseEntry(stored)
+	if err != nil {
+		return stored, false
 	}
+	return pe.String(), true
+}
+
+// stored is the stored entry of a compiled one.
+func (c compiledList) stored(e policy.Entry) discreet.NeverLogEntry {
 	stored, ok := c.byPattern[e.String()]
 	if !ok {
 		stored = discreet.NeverLogEntry{Pattern: e.String()}
 	}
-	return stored, true
+	return stored
+}
+
+// blocked is policy.MatchNeverLog of participants with the matched entry
+// as stored: the one matcher every use case asks.
+func blocked(org, personal compiledList, ps []policy.Participant) (policy.NeverLogMatch, discreet.NeverLogEntry, bool) {
+	m, ok := policy.MatchNeverLog(org.list, personal.list, ps)
+	if !ok {
+		return m, discreet.NeverLogEntry{}, false
+	}
+	if m.List == "personal" {
+		return m, personal.stored(m.Entry), true
+	}
+	return m, org.stored(m.Entry), true
 }
 
 // The Never Log cache. What an instance keeps, and why instances never
@@ -60,7 +87,9 @@ func (c compiledList) match(addr string) (discreet.NeverLogEntry, bool) {
 //     again on the exact list. A background advance (one at a time, its
 //     own deadline, no lock held while it works) compiles the exact list
 //     meanwhile, from base and the changes when they reach back far
-//     enough, else from one consistent read of the whole list. Only an
+//     enough (and touch no pattern two stored entries spell: one kept
+//     under older rules, one since), else from one consistent read of the
+//     whole list. Only an
 //     instance further behind than the changes reach (more than
 //     store.NeverLogRecent changes, e.g. a large import) makes decisions
 //     wait for that read, and fails them if it cannot finish.
@@ -169,10 +198,13 @@ func (c *neverLogCache) overlayOf(s *Service, b *orgList, head store.NeverLogCha
 	var added []discreet.NeverLogEntry
 	for _, p := range order {
 		ch := last[p]
-		had, inBase := b.byPattern[p]
+		canonical, _ := canonicalPattern(p)
+		had, inBase := b.byPattern[canonical]
 		switch {
 		case ch.Removed && inBase:
-			v.removed[p] = true
+			// Decided again on the exact list, which knows whether another
+			// spelling of the entry is still listed.
+			v.removed[canonical] = true
 		case !ch.Removed && (!inBase || had.ID != ch.ID):
 			added = append(added, discreet.NeverLogEntry{ID: ch.ID, Pattern: p})
 		}
@@ -235,19 +267,10 @@ func (s *Service) nextOrgList(ctx context.Context, b *orgList, want store.NeverL
 	if hook := s.hooks.advance.Load(); hook != nil {
 		(*hook)()
 	}
-	if b != nil && want.Covers(b.version) {
-		byPattern := maps.Clone(b.byPattern)
-		for _, ch := range want.Changes {
-			if ch.Version <= b.version {
-				continue
-			}
-			if ch.Removed {
-				delete(byPattern, ch.Pattern)
-			} else {
-				byPattern[ch.Pattern] = discreet.NeverLogEntry{ID: ch.ID, Pattern: ch.Pattern}
-			}
+	if b != nil && want.Covers(b.version) && !b.spellings {
+		if next, ok := s.advanceOrgList(b, want); ok {
+			return next, nil
 		}
-		return &orgList{compiledList: s.compile("", slices.Collect(maps.Values(byPattern))), version: want.Version}, nil
 	}
 	entries, v, err := s.store.NeverLog(ctx, "")
 	if err != nil {
@@ -255,6 +278,33 @@ func (s *Service) nextOrgList(ctx context.Context, b *orgList, want store.NeverL
 		return nil, err
 	}
 	return &orgList{compiledList: s.compile("", entries), version: v}, nil
+}
+
+// advanceOrgList is b with want's changes since applied, keyed as compile
+// keys them; not ok when a change touches a pattern another stored entry
+// also spells (two entries, one canonical key): only a read of the list
+// tells what is left then.
+func (s *Service) advanceOrgList(b *orgList, want store.NeverLogChanges) (*orgList, bool) {
+	byPattern := maps.Clone(b.byPattern)
+	for _, ch := range want.Changes {
+		if ch.Version <= b.version {
+			continue
+		}
+		canonical, ok := canonicalPattern(ch.Pattern)
+		if !ok {
+			continue // compile skips it, listed or not
+		}
+		had, listed := byPattern[canonical]
+		switch {
+		case listed && had.ID != ch.ID:
+			return nil, false
+		case ch.Removed:
+			delete(byPattern, canonical)
+		default:
+			byPattern[canonical] = discreet.NeverLogEntry{ID: ch.ID, Pattern: ch.Pattern}
+		}
+	}
+	return &orgList{compiledList: s.compile("", slices.Collect(maps.Values(byPattern))), version: want.Version}, true
 }
 
 // waitNeverLog waits until the compiled org list is at head's version or
@@ -371,6 +421,7 @@ func (s *Service) personalNeverLog(ctx context.Context, user string, version int
 func (s *Service) compile(scope string, entries []discreet.NeverLogEntry) compiledList {
 	parsed := make([]policy.Entry, 0, len(entries))
 	byPattern := make(map[string]discreet.NeverLogEntry, len(entries))
+	spellings := false
 	for _, e := range entries {
 		pe, err := policy.ParseEntry(e.Pattern)
 		if err != nil {
@@ -378,17 +429,21 @@ func (s *Service) compile(scope string, entries []discreet.NeverLogEntry) compil
 			continue
 		}
 		parsed = append(parsed, pe)
+		if had, dup := byPattern[pe.String()]; dup && had.ID != e.ID {
+			spellings = true
+		}
 		byPattern[pe.String()] = e
 	}
-	return compiledList{list: policy.Compile(parsed), byPattern: byPattern}
+	return compiledList{list: policy.Compile(parsed), byPattern: byPattern, spellings: spellings}
 }
 
-// matchOf is the store's selector for the emails an entry covers.
-func matchOf(e policy.Entry) store.Match {
-	if e.Kind == policy.KindDomain {
-		return store.Match{Domain: e.Value}
-	}
-	return store.Match{Address: e.Value}
+// matchOf is the store's selector for the emails an entry covers: the keys
+// policy.EmailIndexKeys gives every email the entry blocks, and the
+// spellings an index written by older rules may hold. stored is the pattern
+// as the list keeps it.
+func matchOf(e policy.Entry, stored string) store.Match {
+	addr, spellings, domain := policy.EntryKeys(e, stored)
+	return store.Match{Address: addr, Spellings: spellings, Domain: domain}
 }
 
 const neverLogCursorScope = "never-log"
@@ -467,7 +522,7 @@ func (s *Service) AddNeverLog(ctx context.Context, actor discreet.User, req AddN
 		return NeverLogAdded{}, err
 	}
 	out := NeverLogAdded{Entry: e}
-	if out.Matching, err = s.store.CountMatching(ctx, matchOf(pe)); err != nil {
+	if out.Matching, err = s.store.CountMatching(ctx, matchOf(pe, e.Pattern)); err != nil {
 		return NeverLogAdded{}, err
 	}
 	if req.PurgeExisting {
@@ -670,22 +725,35 @@ func (s *Service) CheckNeverLog(ctx context.Context, actor discreet.User, addres
 	return out, nil
 }
 
+// check is the Never Log check of one address as a user typed it: read as
+// a participant is, matched by the one matcher. Text that does not read as
+// an address is still matched by its lenient keys, so
+// "lisa@(c)hr-partner.example" or "lisa@mail_gw.hr-partner.example" is
+// blocked, not "not an email address".
 func check(a string, org, personal compiledList) CheckResult {
 	r := CheckResult{Address: a}
-	n, err := policy.NormalizeAddress(a)
-	if err != nil {
-		r.Error = err.Error()
+	ps := policy.ParseAddressList("to", a)
+	if m, e, ok := blocked(org, personal, ps); ok {
+		r.Blocked, r.Normalized, r.Entry, r.EntryID, r.List = true, m.Key, e.Pattern, e.ID, m.List
 		return r
 	}
-	r.Normalized = n
-	for _, l := range []struct {
-		name string
-		list compiledList
-	}{{"org", org}, {"personal", personal}} {
-		if e, ok := l.list.match(n); ok {
-			r.Blocked, r.Entry, r.EntryID, r.List = true, e.Pattern, e.ID, l.name
-			return r
-		}
+	if len(ps) == 1 && ps[0].Address != "" {
+		r.Normalized = ps[0].Address
+		return r
+	}
+	_, err := policy.NormalizeAddress(a)
+	unreadable := len(ps) == 1 && ps[0].Unreadable
+	switch {
+	case err != nil && unreadable:
+		r.Error = err.Error() + "; it cannot be checked against the Never Log List"
+	case err != nil:
+		r.Error = err.Error() // says precisely what is wrong
+	case len(ps) > 1:
+		r.Error = fmt.Sprintf("%q holds %d addresses; check one at a time", a, len(ps))
+	case len(ps) == 1 && ps[0].Err != nil:
+		r.Error = ps[0].Err.Error()
+	default:
+		r.Error = fmt.Sprintf("%q is not an email address", a)
 	}
 	return r
 }
@@ -708,7 +776,7 @@ func (s *Service) PurgeNeverLog(ctx context.Context, actor discreet.User, id str
 		return PurgeResult{}, discreet.Wrap(err, discreet.EInvalid, "the stored pattern %q no longer parses; remove it and add it again", e.Pattern)
 	}
 	res := PurgeResult{Entry: e, DryRun: dryRun}
-	if res.Matching, err = s.store.CountMatching(ctx, matchOf(pe)); err != nil {
+	if res.Matching, err = s.store.CountMatching(ctx, matchOf(pe, e.Pattern)); err != nil {
 		return PurgeResult{}, err
 	}
 	if dryRun {

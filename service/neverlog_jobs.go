@@ -79,7 +79,7 @@ func (s *Service) purgeStep(ctx context.Context, j *store.Job) (stepNext, error)
 	if cp.Pass == 2 && s.now().Before(p.SecondPassAt) {
 		return stepNext{wait: p.SecondPassAt}, nil
 	}
-	rep, err := s.store.PurgeMatching(ctx, matchOf(pe), purgeBatch)
+	rep, err := s.store.PurgeMatching(ctx, matchOf(pe, p.Pattern), purgeBatch)
 	cp.Deleted += rep.Deleted
 	if err != nil {
 		if ctx.Err() != nil {

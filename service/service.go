@@ -61,7 +61,7 @@ type Service struct {
 	admins map[string]bool // normalized BootstrapAdmins
 
 	neverLog  neverLogCache
-	readAudit readAuditDedup
+	readAudit writtenAudits
 	hooks     hooks
 	idKey     emailIDKey
 
@@ -69,6 +69,10 @@ type Service struct {
 	jobLease       time.Duration
 	jobSlice       time.Duration
 	decisionWindow time.Duration
+
+	// watcher starts Gmail watches (SetMailboxWatcher); nil while capture
+	// is off.
+	watcher atomic.Pointer[MailboxWatcher]
 }
 
 // hooks let tests stop the service at chosen points (export_test.go).
@@ -234,6 +238,7 @@ func (s *Service) SignInIdentity(ctx context.Context, id Identity) (discreet.Use
 	}
 	if created {
 		s.log.InfoContext(ctx, "user created on first sign-in", "user", addr, "role", role, "hostedDomain", id.HostedDomain)
+		s.watchNewUser(ctx, addr)
 		return u, nil
 	}
 	return s.promote(ctx, u, bootstrap) // another sign-in won the race
@@ -372,16 +377,20 @@ func (s *Service) PutUser(ctx context.Context, actor discreet.User, u discreet.U
 	}
 	u.Teams = teams
 	prev, err := s.store.User(ctx, addr)
+	created := isNotFound(err)
 	switch {
 	case err == nil:
 		u.CreatedAt = prev.CreatedAt
-	case isNotFound(err):
+	case created:
 		u.CreatedAt = s.now()
 	default:
 		return discreet.User{}, err
 	}
 	if err := s.store.PutUser(ctx, u); err != nil {
 		return discreet.User{}, err
+	}
+	if created {
+		s.watchNewUser(ctx, addr)
 	}
 	if err := s.audit(ctx, discreet.AuditRecord{Actor: actor.Email, Action: discreet.AuditUser, Target: u.Email,
 		Detail: map[string]string{"role": string(u.Role), "teams": strings.Join(u.Teams, ",")}}); err != nil {

@@ -49,7 +49,10 @@ type TimelineItem struct {
 // HiddenSummary is what hiddenEmails=count shows: "3 more emails you can't
 // see, owned by Beat Keller" (the contact's owner).
 type HiddenSummary struct {
-	Count     int    `json:"count"`
+	Count int `json:"count"`
+	// AtLeast: Count is a lower bound (a contact with more emails than the
+	// store counts; store.TimelinePage.HiddenAtLeast).
+	AtLeast   bool   `json:"atLeast,omitempty"`
 	Owner     string `json:"owner"`
 	OwnerName string `json:"ownerName"`
 }
@@ -148,6 +151,13 @@ type IntentRequest struct {
 	Subject    string              `json:"subject"`
 	Log        bool                `json:"log"`
 	Visibility discreet.Visibility `json:"visibility"`
+}
+
+// IntentResult is a stored compose choice. Blocked, as on the compose card,
+// names the recipient and the Never Log entry that turned Log off.
+type IntentResult struct {
+	discreet.Intent
+	Blocked *CheckResult `json:"blocked,omitempty"`
 }
 
 // ComposeState is what the compose card shows for a draft's recipients:

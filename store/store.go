@@ -73,13 +73,14 @@ type Store interface {
 	// SetContactOwner reassigns a contact to owner, filed under team.
 	SetContactOwner(ctx context.Context, email, owner, team string) (discreet.Contact, error)
 
-	// LogEmail stores e (ID set by the caller) unless an email with its ID
-	// exists, in one atomic step: contacts of e that do not exist are
-	// created owned by e.Owner in e.Team, and e joins the timeline of each
-	// of its contacts with audience keys policy.EmailAudience(e). It returns
-	// the stored email and whether this call created it; concurrent calls
-	// with one ID yield one email.
-	LogEmail(ctx context.Context, e discreet.Email) (discreet.Email, bool, error)
+	// LogEmail stores w.Email (ID set by the caller) unless an email with
+	// its ID exists, in one atomic step: contacts of it that do not exist
+	// are created owned by its Owner in its Team, it joins the timeline of
+	// each of its contacts with audience keys w.Audience, and w.Audit is
+	// appended. It returns the stored email and whether this call created
+	// it; concurrent calls with one ID yield one email and one audit record.
+	// A body longer than MaxBodyBytes is cut (TruncateBody).
+	LogEmail(ctx context.Context, w EmailWrite) (discreet.Email, bool, error)
 	Email(ctx context.Context, id string) (discreet.Email, error)
 	// SetVisibility changes an email's visibility and its audience keys.
 	SetVisibility(ctx context.Context, id string, v discreet.Visibility) (discreet.Email, error)
@@ -110,8 +111,10 @@ type Store interface {
 	// CountMatching counts logged emails that a Never Log entry covers.
 	CountMatching(ctx context.Context, m Match) (int, error)
 	// PurgeMatching deletes, in batches of at most batch, the logged emails
-	// m covers, from every timeline. Running it again resumes where an
-	// interrupted run stopped. It returns the ids it deleted.
+	// m covers, from every timeline, and each contact left with no email,
+	// in the transaction that deletes its last one: no stub names a purged
+	// address afterwards. Running it again resumes where an interrupted run
+	// stopped. It returns the ids it deleted.
 	PurgeMatching(ctx context.Context, m Match, batch int) (PurgeReport, error)
 
 	Watches // sent-mail capture state, see watch.go
@@ -121,10 +124,17 @@ type Store interface {
 }
 
 // Match selects logged emails by participant: an exact normalized address
-// (Address) or a domain and its subdomains (Domain).
+// (Address, or any of its Spellings) or a domain and its subdomains
+// (Domain). Stores index each email by policy.EmailIndexKeys and look up
+// exactly these keys, so a Match finds every email policy.MatchNeverLog
+// blocks for the entry (policy.EntryKeys).
 type Match struct {
 	Address string
-	Domain  string
+	// Spellings are other keys of Address that emails logged under older
+	// normalization rules are indexed by (a local part not in NFC); at
+	// most 29, for Firestore's array-contains-any.
+	Spellings []string
+	Domain    string
 }
 
 // PurgeReport says what a purge did.
@@ -158,6 +168,11 @@ type TimelinePage struct {
 	Next string
 	// Hidden counts the contact's emails the viewer cannot see (when asked).
 	Hidden int
+	// HiddenAtLeast says Hidden is a lower bound: a store may count only
+	// up to a cap (store/firestore: 1,000 entries per count), and the
+	// contact has more emails than that. Hidden 0 with HiddenAtLeast: the
+	// store cannot tell.
+	HiddenAtLeast bool
 }
 
 // TimelineEntry is one email on a timeline. Email is set only when the

@@ -126,6 +126,11 @@ func TestPubSubDriver(t *testing.T) {
 	if j := o.waitJob(t, res.Job.ID, time.Minute); j.State != store.JobDone || j.Done != 450 {
 		t.Fatalf("import through Pub/Sub: %+v", j)
 	}
+	// The job is saved done before the last push's answer reaches the
+	// proxy: give that answer a moment.
+	for deadline := time.Now().Add(10 * time.Second); proxy.acked() < 4 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := proxy.acked(); n < 4 {
 		t.Fatalf("%d pushes acknowledged, want a slice per step (3 batches and the audit)", n)
 	}

@@ -87,6 +87,7 @@ type Server struct {
 	accessToken string
 	boxes       map[string]*mailbox
 	faults      []fault
+	userFaults  map[string][]fault // by the mailbox the token maps to
 	requests    []Request
 }
 
@@ -177,6 +178,19 @@ func (s *Server) FailNext(n, status int, retryAfter string) {
 	}
 }
 
+// FailUser makes the next n requests for user's mailbox (by bearer token)
+// answer status; requests for other mailboxes are served normally.
+func (s *Server) FailUser(user string, n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.userFaults == nil {
+		s.userFaults = map[string][]fault{}
+	}
+	for range n {
+		s.userFaults[user] = append(s.userFaults[user], fault{status: status})
+	}
+}
+
 // DelayNext makes the next n requests wait d (or until the client gives
 // up) before being served normally.
 func (s *Server) DelayNext(n int, d time.Duration) {
@@ -248,6 +262,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.faults = s.faults[1:]
 	}
 	user, known := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	if uf := s.userFaults[user]; f == nil && known && len(uf) > 0 {
+		f, s.userFaults[user] = &uf[0], uf[1:]
+	}
 	accessToken := s.accessToken
 	s.mu.Unlock()
 	rec.User = user

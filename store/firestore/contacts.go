@@ -3,6 +3,7 @@ package firestore
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
@@ -18,9 +19,8 @@ type contactDoc struct {
 	Owner     string `firestore:"owner"`
 	Team      string `firestore:"team"`
 	CreatedAt string `firestore:"createdAt"`
-	// Total is the number of emails on the contact's timeline, kept by the
-	// transactions that log and delete, so hidden = total - visible.
-	Total int64 `firestore:"total"`
+	// Documents written before counts were computed also hold "total", a
+	// count every log incremented; nothing reads it any more.
 	// Search holds every prefix (up to searchPrefixMax bytes) of the
 	// address and of its domain: "address or domain starts with p" is then
 	// one array-contains query ordered by address.
@@ -35,11 +35,17 @@ func (d contactDoc) contact() discreet.Contact {
 // is answered from its first searchPrefixMax bytes and filtered.
 const searchPrefixMax = 64
 
+// searchPrefixes cuts only between characters: a prefix ending inside a
+// UTF-8 sequence is no string Firestore stores (the write fails) and no
+// string a search sends.
 func searchPrefixes(addr string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range []string{addr, policy.DomainOf(addr)} {
 		for i := 1; i <= len(s) && i <= searchPrefixMax; i++ {
+			if i < len(s) && !utf8.RuneStart(s[i]) {
+				continue
+			}
 			if p := s[:i]; !seen[p] {
 				seen[p] = true
 				out = append(out, p)
@@ -93,7 +99,11 @@ func (s *Store) SearchContacts(ctx context.Context, prefix string, limit int) ([
 	switch {
 	case prefix == "":
 	case long:
-		q = q.Where("search", "array-contains", prefix[:searchPrefixMax])
+		cut := searchPrefixMax
+		for cut > 0 && !utf8.RuneStart(prefix[cut]) {
+			cut--
+		}
+		q = q.Where("search", "array-contains", prefix[:cut])
 	default:
 		q = q.Where("search", "array-contains", prefix)
 	}

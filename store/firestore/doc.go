@@ -23,16 +23,21 @@
 //	neverLog/{list}/patterns/{pattern}  {pattern, entryId}: reserves a pattern on a list
 //	                                    ({list} is "org", or "user:" + the user's address)
 //	contacts/{email}                    {email, domain, name, owner, team, createdAt,
-//	                                     total, search}
+//	                                     search} (older documents also hold total,
+//	                                     a count no longer kept nor read)
 //	contacts/{email}/timeline/{emailID} {emailId, sortKey, date, owner, audience,
 //	                                     summary}
-//	emails/{emailID}                    every field of the email, sortKey,
+//	emails/{emailID}                    every field of the email (the body cut at
+//	                                    store.MaxBodyBytes, with a marker), sortKey,
 //	                                    matchAddresses, matchDomains
 //	intents/{id}                        {id, user, recipients, recipientsKey, subject,
 //	                                     log, visibility, createdAt, expiresAt,
 //	                                     expireAt (timestamp, for a TTL policy), consumed}
 //	audit/{id}                          {id, at, sortKey, actor, action, emailId,
-//	                                     emailOwner, target, count, detail}
+//	                                     emailOwner, target, count, detail}: created,
+//	                                     never overwritten; a log's record in the
+//	                                     email's commit, a read's under an id of
+//	                                     viewer, email, day and way (service)
 //	watches/{user}, watches/{user}/messages/{gmailID}   sent-mail capture (watch.go)
 //	jobs/{id}                           {id, kind, params, checkpoint, report, state, done,
 //	                                     total, error, failures, startedBy, createdAt,
@@ -40,6 +45,9 @@
 //	                                     sortKey, due}: long work (store.Job); due is when
 //	                                     a running job may next be taken, "~" once finished
 //	jobs/{id}/parts/{n}                 {n, data}: a job's input (a large import)
+//	                                    The day's Gmail watch renewal is
+//	                                    jobs/watch-renewal-YYYYMMDD, its batches of
+//	                                    100 users jobs/watch-renewal-YYYYMMDD-bNNNN
 //
 // An email's id is policy.EmailID of its identity key (Message-ID and
 // content fingerprint, keyed with config/emailIdKey), so logging it twice
@@ -49,9 +57,13 @@
 // A timeline entry carries the email's audience keys (policy.EmailAudience)
 // and a summary of it (no body, no participants): a page is one query,
 // audience array-contains-any the viewer's keys ordered by sortKey, that
-// reads exactly the page's documents. contacts/{c}.total counts the entries
-// (kept by the transactions that log and delete), so "n emails you can't
-// see" is total minus one COUNT aggregation.
+// reads exactly the page's documents. "n emails you can't see" is a COUNT
+// of the contact's entries minus a COUNT of those the viewer may read, each
+// stopped at 1,000 entries (a read each): exact below that, a lower bound
+// above (store.TimelinePage.HiddenAtLeast). No document holds a per-contact
+// count: logging to an existing contact writes nothing on it, so a contact
+// on every email (a shared alias) is no hot document. A page costs at most
+// Limit+3 reads whatever the contact's size.
 //
 // matchAddresses and matchDomains list every address an email names and
 // every domain suffix of them (policy.DomainSuffixes): a Never Log entry
@@ -62,7 +74,11 @@
 // array-contains query.
 //
 // The composite indexes these queries need are in firestore.indexes.json at
-// the repository root; firestore.rules denies all client access (only the
+// the repository root, with the fields no query needs exempt from indexing:
+// the large ones, and every sequential one (times, sort keys) nothing
+// filters or orders by, since an indexed sequential value caps its
+// collection at about 500 writes a second (indexes_test.go keeps the
+// exemptions off every queried field); firestore.rules denies all client access (only the
 // server, through IAM, reads and writes). Deploy both with
 // `firebase deploy --only firestore` or `gcloud firestore indexes
 // composite create`. Intents can be expired by a TTL policy on
@@ -93,13 +109,13 @@
 //     personal list only when its user's version moved. Emails decided
 //     before the change committed, by requests still in flight, are caught
 //     by the purge's second pass (service.Config.DecisionWindow).
-//   - The read-audit dedup (service, readAuditDedup): an instance writes a
-//     timeline read of a private or team email to the audit log once per
-//     viewer, email and 24 hours, remembering up to 100,000 reads. Instances
-//     do not share it, and it is forgotten on restart or when full: the
-//     audit log may hold up to one such record per instance (more after a
-//     restart) per viewer, email and day, never fewer than one. Making it
-//     idempotent in the store is issue 13, part 3.
+//   - The read audits an instance wrote (service, writtenAudits): ids only,
+//     to skip a create the store would refuse. A read of a private or team
+//     email by a non-owner is recorded once per viewer, email, day (UTC) and
+//     way of reading under an id derived from them, created only if absent
+//     (audit/{id}), so instances agree without sharing memory: one record,
+//     never none. Forgetting the ids (restart, 100,000 of them) costs a
+//     refused create, nothing else.
 //   - Bootstrap admins (service): the configuration, the same on every
 //     instance of one deployment.
 //   - Capture's per-mailbox locks (capture): only spare one instance from
@@ -115,7 +131,9 @@
 //
 // # Transactions
 //
-// LogEmail, SetVisibility, DeleteEmail, SetContactOwner, AddNeverLog,
+// LogEmail (the email, its new contacts, its timeline entries and its
+// audit record; then, only if a contact it read has gone since, a
+// transaction that restores it while the email exists), SetVisibility, DeleteEmail, SetContactOwner, AddNeverLog,
 // DeleteNeverLog, ConsumeIntent, ClaimJob, SaveJob and each purge batch
 // are one transaction each; an org list change reads and rewrites
 // config/neverLog in its transaction, a personal one only moves the
@@ -123,6 +141,7 @@
 // read-only transaction, so they belong to one moment. Firestore aborts a transaction whose reads changed before it
 // committed; the client retries it (up to maxTxAttempts times, backing off)
 // and only then is the error a conflict. A transaction writes at most 500
-// documents: an email lands on at most 249 contacts, and AddNeverLog takes
-// at most 249 entries at once.
+// documents: an email lands on at most 249 contacts (the email, its audit
+// record and two documents per contact), and AddNeverLog takes at most 249
+// entries at once.
 package firestore

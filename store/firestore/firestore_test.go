@@ -71,9 +71,15 @@ func TestConformance(t *testing.T) {
 }
 
 // reads counts, on the wire, what Firestore sends back: documents of
-// queries and lookups, and aggregation results.
+// queries and lookups, and aggregation results; and what it bills
+// (billed, writes, deletes), as its pricing counts: a document read per
+// document a query returns (one for a query that returns none), per
+// document a lookup asks for (found or not), and per batch of up to 1,000
+// index entries an aggregation counts (at least one); a write or delete
+// per document a commit writes or deletes.
 type reads struct {
 	queryDocs, lookupDocs, aggregations, queries atomic.Int64
+	billed, writes, deletes                      atomic.Int64
 }
 
 func (r *reads) reset() {
@@ -81,6 +87,36 @@ func (r *reads) reset() {
 	r.lookupDocs.Store(0)
 	r.aggregations.Store(0)
 	r.queries.Store(0)
+	r.billed.Store(0)
+	r.writes.Store(0)
+	r.deletes.Store(0)
+}
+
+func (r *reads) String() string {
+	return fmt.Sprintf("%d reads billed (%d query documents in %d queries, %d lookups, %d aggregations), %d writes, %d deletes",
+		r.billed.Load(), r.queryDocs.Load(), r.queries.Load(), r.lookupDocs.Load(), r.aggregations.Load(), r.writes.Load(), r.deletes.Load())
+}
+
+// interceptUnary counts the writes and deletes of commits.
+func (r *reads) interceptUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	var ws []*firestorepb.Write
+	switch m := req.(type) {
+	case *firestorepb.CommitRequest:
+		ws = m.Writes
+	case *firestorepb.BatchWriteRequest:
+		ws = m.Writes
+	}
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if err == nil {
+		for _, w := range ws {
+			if w.GetDelete() != "" {
+				r.deletes.Add(1)
+			} else {
+				r.writes.Add(1)
+			}
+		}
+	}
+	return err
 }
 
 func (r *reads) intercept(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
@@ -94,10 +130,16 @@ func (r *reads) intercept(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.C
 type countingStream struct {
 	grpc.ClientStream
 	r *reads
+	// query: this stream runs a query; docs it has returned so far.
+	query bool
+	docs  int
 }
 
 func (s *countingStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
+	if err == io.EOF && s.query && s.docs == 0 {
+		s.r.billed.Add(1) // a query that returns nothing costs a read
+	}
 	if err != nil {
 		return err
 	}
@@ -105,14 +147,24 @@ func (s *countingStream) RecvMsg(m any) error {
 	case *firestorepb.RunQueryResponse:
 		if m.Document != nil {
 			s.r.queryDocs.Add(1)
+			s.r.billed.Add(1)
+			s.docs++
 		}
 	case *firestorepb.BatchGetDocumentsResponse:
 		if m.GetFound() != nil {
 			s.r.lookupDocs.Add(1)
 		}
+		if m.GetFound() != nil || m.GetMissing() != "" {
+			s.r.billed.Add(1)
+		}
 	case *firestorepb.RunAggregationQueryResponse:
 		if m.Result != nil {
 			s.r.aggregations.Add(1)
+			var n int64
+			for _, v := range m.Result.AggregateFields {
+				n = max(n, v.GetIntegerValue())
+			}
+			s.r.billed.Add(max(1, (n+999)/1000))
 		}
 	}
 	return nil
@@ -121,6 +173,7 @@ func (s *countingStream) RecvMsg(m any) error {
 func (s *countingStream) SendMsg(m any) error {
 	if _, ok := m.(*firestorepb.RunQueryRequest); ok {
 		s.r.queries.Add(1)
+		s.query = true
 	}
 	return s.ClientStream.SendMsg(m)
 }
@@ -143,7 +196,8 @@ func openCounting(t testing.TB) (*firestore.Store, *reads) {
 	conn, err := grpc.NewClient(host,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(ownerAuth{}),
-		grpc.WithStreamInterceptor(r.intercept))
+		grpc.WithStreamInterceptor(r.intercept),
+		grpc.WithUnaryInterceptor(r.interceptUnary))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +229,7 @@ func seedTimeline(t testing.TB, s *firestore.Store, contact, viewer string, n in
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if _, _, err := s.LogEmail(ctx, e); err != nil {
+			if _, _, err := s.LogEmail(ctx, store.EmailWrite{Email: e}); err != nil {
 				errs <- err
 			}
 		})
@@ -219,20 +273,23 @@ func TestTimelineReadsOnlyThePage(t *testing.T) {
 		if p.Hidden != 500-visible {
 			t.Fatalf("page %d: hidden %d, want %d", page, p.Hidden, 500-visible)
 		}
-		// The page query reads exactly the page; the contact's total is
-		// one lookup; the look-ahead and the visible count are
-		// aggregations, which read index entries, not documents.
+		// The page query reads exactly the page; the look-ahead and the
+		// counts of all and of visible entries are aggregations, which
+		// read index entries (a read per 1,000), not documents.
 		if got := r.queryDocs.Load(); got != pageSize {
 			t.Fatalf("page %d: the timeline query read %d documents, want %d", page, got, pageSize)
 		}
 		if got := r.queries.Load(); got != 1 {
 			t.Fatalf("page %d: %d queries, want 1", page, got)
 		}
-		if got := r.lookupDocs.Load(); got != 1 {
-			t.Fatalf("page %d: %d document lookups, want 1 (the contact)", page, got)
+		if got := r.lookupDocs.Load(); got != 0 {
+			t.Fatalf("page %d: %d document lookups, want none", page, got)
 		}
-		if got := r.aggregations.Load(); got != 2 {
-			t.Fatalf("page %d: %d aggregations, want 2 (look-ahead and hidden count)", page, got)
+		if got := r.aggregations.Load(); got != 3 {
+			t.Fatalf("page %d: %d aggregations, want 3 (look-ahead, all and visible entries)", page, got)
+		}
+		if got := r.billed.Load(); got != pageSize+3 {
+			t.Fatalf("page %d: %d reads billed, want %d", page, got, pageSize+3)
 		}
 		t.Logf("page %d: %d documents by query, %d by lookup, %d aggregations", page, r.queryDocs.Load(), r.lookupDocs.Load(), r.aggregations.Load())
 		if p.Next == "" {

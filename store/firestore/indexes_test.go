@@ -2,8 +2,14 @@ package firestore
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -26,6 +32,22 @@ var collectionDocs = map[string][]any{
 	colMessages:     {claimDoc{}},
 	colJobs:         {jobDoc{}},
 	colParts:        {partDoc{}},
+}
+
+// queried lists, per collection, every field the store's queries filter
+// or order by (Where, OrderBy): those need their indexes, so no field
+// override may exempt them. TestQueriedFieldsListed keeps this table
+// complete.
+var queried = map[string][]string{
+	colContacts: {"email", "search"},
+	colTimeline: {"audience", "sortKey"},
+	colEmails:   {"matchAddresses", "matchDomains"},
+	colAudit:    {"sortKey", "emailOwner"},
+	colIntents:  {"user", "recipientsKey", "consumed", "createdAt"},
+	colJobs:     {"sortKey", "startedBy", "due"},
+	colEntries:  {"pattern"},
+	colUsers:    {"email"},
+	colMessages: {"updatedAt"},
 }
 
 // hasField reports whether the dotted path names a field of one of docs
@@ -134,6 +156,93 @@ func TestIndexesNameStoredFields(t *testing.T) {
 		if !hasField(docs, o.FieldPath) {
 			t.Errorf("field override %s: %s has no field %q", key, o.CollectionGroup, o.FieldPath)
 		}
+		// An override replaces the field's single-field indexes (and its
+		// subfields'): a queried field loses the index its query needs.
+		for _, q := range queried[o.CollectionGroup] {
+			if q == o.FieldPath || strings.HasPrefix(q, o.FieldPath+".") {
+				t.Errorf("field override %s: the store queries or orders by %s.%s; it must stay indexed", key, o.CollectionGroup, q)
+			}
+		}
+	}
+	// Sequential values (times, sort keys) that nothing queries are
+	// exempt: an indexed sequential field caps its collection at about
+	// 500 writes per second.
+	for c, docs := range collectionDocs {
+		for _, d := range docs {
+			for _, f := range sequentialFields(reflect.TypeOf(d)) {
+				if !slices.Contains(queried[c], f) && !seen[c+"."+f] && !seen[c+"."+strings.Split(f, ".")[0]] {
+					t.Errorf("%s.%s holds sequential values nothing queries: exempt it (fieldOverrides, \"indexes\": [])", c, f)
+				}
+			}
+		}
+	}
+}
+
+// sequentialFields are the top-level fields of a document type that hold
+// times or sort keys (by name: …At, date, sortKey, expiration, due).
+func sequentialFields(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("firestore"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if strings.HasSuffix(name, "At") || strings.HasSuffix(name, "Until") || slices.Contains([]string{"date", "sortKey", "expiration", "due", "runAfter"}, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// TestQueriedFieldsListed: every field name a query of the store filters
+// or orders by (the literal first argument of Where and OrderBy in its
+// source) is in the queried table, so an override exempting it fails the
+// test above.
+func TestQueriedFieldsListed(t *testing.T) {
+	listed := map[string]bool{}
+	for _, fs := range queried {
+		for _, f := range fs {
+			listed[f] = true
+		}
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	found := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Where" && sel.Sel.Name != "OrderBy" {
+				return true
+			}
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				t.Errorf("%s: %s's field is not a string literal; list it in queried by hand and teach this test", fset.Position(call.Pos()), sel.Sel.Name)
+				return true
+			}
+			field, _ := strconv.Unquote(lit.Value)
+			found++
+			if !listed[field] {
+				t.Errorf("%s: the store queries %q: add it to queried under its collection", fset.Position(call.Pos()), field)
+			}
+			return true
+		})
+	}
+	if found == 0 {
+		t.Fatal("found no query in the store's source")
 	}
 }
 

@@ -15,9 +15,16 @@ import (
 // indexes, which Firestore keeps automatically).
 func (s *Store) matchQuery(m store.Match) (firestore.Query, error) {
 	switch {
-	case m.Address != "" && m.Domain == "":
+	case m.Address != "" && m.Domain == "" && len(m.Spellings) == 0:
 		return s.c.Collection(colEmails).Where("matchAddresses", "array-contains", m.Address), nil
-	case m.Domain != "" && m.Address == "":
+	case m.Address != "" && m.Domain == "":
+		if len(m.Spellings) > 29 {
+			return firestore.Query{}, discreet.FieldError("match", "at most 29 spellings")
+		}
+		// array-contains-any returns each email once, whichever spellings
+		// it holds.
+		return s.c.Collection(colEmails).Where("matchAddresses", "array-contains-any", append([]string{m.Address}, m.Spellings...)), nil
+	case m.Domain != "" && m.Address == "" && len(m.Spellings) == 0:
 		return s.c.Collection(colEmails).Where("matchDomains", "array-contains", m.Domain), nil
 	}
 	return firestore.Query{}, discreet.FieldError("match", "set exactly one of address and domain")
@@ -38,8 +45,9 @@ func (s *Store) CountMatching(ctx context.Context, m store.Match) (int, error) {
 }
 
 // PurgeMatching deletes the covered emails one transaction per batch: the
-// transaction queries the first batch still matching and deletes them with
-// their timeline entries and counts. Deleted emails no longer match, so an
+// transaction queries the first batch still matching, reads their contacts,
+// and deletes the emails with their timeline entries and counts, and each
+// contact they leave with no email. Deleted emails no longer match, so an
 // interrupted purge resumes by running again. A batch whose writes would
 // pass Firestore's per-commit limit deletes what fits; the rest go in the
 // next one.
@@ -80,10 +88,14 @@ func (s *Store) PurgeMatching(ctx context.Context, m store.Match, batch int) (st
 			if len(docs) == 0 {
 				return nil
 			}
+			drop, err := s.emptied(tx, docs)
+			if err != nil {
+				return err
+			}
 			for _, d := range docs {
 				deleted = append(deleted, d.ID)
 			}
-			return s.deleteEmails(tx, docs)
+			return s.deleteEmails(tx, docs, drop)
 		})
 		if err != nil {
 			return rep, wrap(err, "cannot purge the matching emails")

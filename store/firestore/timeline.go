@@ -15,17 +15,30 @@ import (
 	"github.com/discreet-crm/discreet/store"
 )
 
+// hiddenCountCap bounds each count a hidden count makes. A COUNT costs a
+// document read per 1,000 index entries it counts, so counting a contact's
+// emails uncapped costs a read per 1,000 of them on every page (1,000
+// reads for a million).
+const hiddenCountCap = 1000
+
 // Timeline answers a page with one query that reads exactly the page's
 // entries (audience array-contains-any the viewer's keys, newest first,
 // after the cursor), and beside it, in parallel:
 //   - a count of at most Limit+1 entries from the same position, so a page
 //     that ends at the end carries no next cursor, without reading the
 //     entry after it;
-//   - with CountHidden, the contact's total and a count of the entries the
-//     viewer may read: hidden = total - visible.
+//   - with CountHidden, a count of the contact's entries and one of those
+//     the viewer may read, each up to hiddenCountCap (a read each):
+//     hidden = total - visible, exact while the contact has fewer than
+//     hiddenCountCap entries. With more, hidden is at least
+//     hiddenCountCap - visible (HiddenAtLeast), and unknown (0,
+//     HiddenAtLeast) when the viewer reads hiddenCountCap or more. A viewer
+//     who reads every email (policy.SeesEveryEmail) has none hidden, and
+//     nothing is counted.
 //
-// With All it reads every entry and marks each Visible by the same keys;
-// a hidden entry keeps its id, date and owner, nothing else.
+// A page so reads at most Limit + 3 documents, whatever the contact's
+// size. With All it reads every entry and marks each Visible by the same
+// keys; a hidden entry keeps its id, date and owner, nothing else.
 func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.TimelinePage, error) {
 	var page store.TimelinePage
 	if q.Contact == "" {
@@ -78,10 +91,11 @@ func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.Time
 		wg.Go(func() { docs, errPage = readTimeline(ctx, listed.Limit(q.Limit)) })
 		wg.Go(func() { ahead, errMore = countQuery(ctx, listed.Limit(q.Limit+1)) })
 	}
-	if q.CountHidden {
-		wg.Go(func() { total, errTotal = contactTotal(ctx, contact) })
+	countHidden := q.CountHidden && !policy.SeesEveryEmail(keys)
+	if countHidden {
+		wg.Go(func() { total, errTotal = countQuery(ctx, entries.Limit(hiddenCountCap)) })
 		if anyVisible {
-			wg.Go(func() { count, errCount = countQuery(ctx, visible) })
+			wg.Go(func() { count, errCount = countQuery(ctx, visible.Limit(hiddenCountCap)) })
 		}
 	}
 	wg.Wait()
@@ -101,8 +115,15 @@ func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.Time
 	if len(docs) == q.Limit && ahead > int64(q.Limit) {
 		page.Next = store.EncodeCursor(scope, docs[len(docs)-1].SortKey)
 	}
-	if q.CountHidden {
-		page.Hidden = int(max(total-count, 0))
+	if countHidden {
+		switch {
+		case total < hiddenCountCap:
+			page.Hidden = int(max(total-count, 0))
+		case count < hiddenCountCap:
+			page.Hidden, page.HiddenAtLeast = int(hiddenCountCap-count), true
+		default:
+			page.HiddenAtLeast = true
+		}
 	}
 	return page, nil
 }
@@ -125,22 +146,6 @@ func readTimeline(ctx context.Context, q firestore.Query) ([]timelineDoc, error)
 		}
 		out = append(out, d)
 	}
-}
-
-// contactTotal is the contact's email count; 0 for an unknown contact.
-func contactTotal(ctx context.Context, ref *firestore.DocumentRef) (int64, error) {
-	snap, err := ref.Get(ctx)
-	if isNotFound(err) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	var d contactDoc
-	if err := snap.DataTo(&d); err != nil {
-		return 0, err
-	}
-	return d.Total, nil
 }
 
 // countQuery runs a COUNT aggregation: it reads index entries, not

@@ -10,22 +10,23 @@ import (
 )
 
 // emailSummaryColumns are what a timeline entry shows of an email: all but
-// its participants, index terms and body. emailColumns add participants
-// and body, in emailArgs' order but for match_terms.
+// its participants, lenient keys, index terms and body. emailColumns add
+// participants, lenient keys and body, in emailArgs' order but for
+// match_terms.
 const (
 	emailSummaryColumns = `id, message_id, gmail_message_id, thread_id, subject, from_address, to_addresses, cc_addresses,
 	date, direction, snippet, owner, team, visibility, contacts, internal, source, logged_at`
 	emailSummaryCount = 18
-	emailColumns      = emailSummaryColumns + ", participants, body"
+	emailColumns      = emailSummaryColumns + ", participants, lenient, body"
 	insertEmail       = `INSERT INTO emails (` + emailColumns + `, match_terms)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 )
 
-func emailArgs(e discreet.Email, terms []string) [21]arg {
-	return [21]arg{text(e.ID), text(e.MessageID), text(e.GmailMessageID), text(e.ThreadID), text(e.Subject), text(e.From),
+func emailArgs(e discreet.Email, terms []string) [22]arg {
+	return [22]arg{text(e.ID), text(e.MessageID), text(e.GmailMessageID), text(e.ThreadID), text(e.Subject), text(e.From),
 		listArg(e.To), listArg(e.Cc), timeArg(e.Date), text(string(e.Direction)), text(e.Snippet), text(e.Owner),
 		text(e.Team), text(string(e.Visibility)), listArg(e.Contacts), listArg(e.Internal), text(string(e.Source)),
-		timeArg(e.LoggedAt), listArg(e.Participants), text(e.Body), text(encodeList(terms))}
+		timeArg(e.LoggedAt), listArg(e.Participants), listArg(e.Lenient), text(e.Body), text(encodeList(terms))}
 }
 
 // scanEmailSummary reads emailSummaryColumns from column off on.
@@ -61,7 +62,10 @@ func scanEmail(r *stmt) (discreet.Email, error) {
 	if e.Participants, err = r.list(emailSummaryCount); err != nil {
 		return e, err
 	}
-	e.Body = r.text(emailSummaryCount + 1)
+	if e.Lenient, err = r.list(emailSummaryCount + 1); err != nil {
+		return e, err
+	}
+	e.Body = r.text(emailSummaryCount + 2)
 	return e, nil
 }
 
@@ -77,18 +81,20 @@ func unique(list []string) []string {
 	return out
 }
 
-// matchTerms index an email for CountMatching and PurgeMatching: every
-// participant (contacts and internal ones too, in case the caller left
-// them out of Participants) and every domain suffix of each.
+// matchTerms index an email for CountMatching and PurgeMatching: exactly
+// policy.EmailIndexKeys, addresses as "a:" terms and domains as "d:" terms.
+// Rows written before lenient keys existed hold the same terms for the same
+// fields, so they are found as before.
 func matchTerms(e discreet.Email) []string {
-	var terms []string
-	for _, a := range unique(append(append(append([]string(nil), e.Participants...), e.Contacts...), e.Internal...)) {
+	k := policy.EmailIndexKeys(e)
+	terms := make([]string, 0, len(k.Addresses)+len(k.Domains))
+	for _, a := range k.Addresses {
 		terms = append(terms, "a:"+a)
-		for _, d := range policy.DomainSuffixes(a) {
-			terms = append(terms, "d:"+d)
-		}
 	}
-	return unique(terms)
+	for _, d := range k.Domains {
+		terms = append(terms, "d:"+d)
+	}
+	return terms
 }
 
 func validateEmail(e discreet.Email) error {
@@ -113,9 +119,10 @@ const (
 	ON CONFLICT (contact, key) DO UPDATE SET n = n + 1`
 )
 
-// logOne stores e in c's transaction unless its id exists, and returns the
-// stored email and whether it was created.
-func logOne(ctx context.Context, c *conn, e discreet.Email) (discreet.Email, bool, error) {
+// logOne stores e in c's transaction unless its id exists, with audience
+// keys audience (nil: policy.EmailAudience(e)), and returns the stored
+// email and whether it was created.
+func logOne(ctx context.Context, c *conn, e discreet.Email, audience []string) (discreet.Email, bool, error) {
 	terms := matchTerms(e)
 	a := emailArgs(e, terms)
 	n, err := c.exec(ctx, insertEmail, a[:]...)
@@ -126,7 +133,10 @@ func logOne(ctx context.Context, c *conn, e discreet.Email) (discreet.Email, boo
 		stored, err := getEmail(ctx, c, e.ID)
 		return stored, false, err
 	}
-	keys := unique(policy.EmailAudience(e))
+	if audience == nil {
+		audience = policy.EmailAudience(e)
+	}
+	keys := unique(audience)
 	keysText := encodeList(keys)
 	sk := store.SortKey(e.Date, e.ID)
 	loggedAt := e.LoggedAt.UTC().Format(time.RFC3339Nano)
@@ -154,17 +164,26 @@ func logOne(ctx context.Context, c *conn, e discreet.Email) (discreet.Email, boo
 	return e, true, nil
 }
 
-// LogEmail stores e unless an email with its id exists.
-func (s *Store) LogEmail(ctx context.Context, e discreet.Email) (discreet.Email, bool, error) {
+// LogEmail stores w.Email unless an email with its id exists, and w.Audit
+// with it in the same transaction.
+func (s *Store) LogEmail(ctx context.Context, w store.EmailWrite) (discreet.Email, bool, error) {
+	e := w.Email
 	if err := validateEmail(e); err != nil {
 		return discreet.Email{}, false, err
 	}
+	if w.Audit != nil && w.Audit.ID == "" {
+		return discreet.Email{}, false, discreet.FieldError("audit.id", "is required")
+	}
+	e.Body = store.TruncateBody(e.Body, store.MaxBodyBytes) // as Firestore must
 	var stored discreet.Email
 	var created bool
 	err := s.write(ctx, "log email", func(ctx context.Context, c *conn) error {
 		var err error
-		stored, created, err = logOne(ctx, c, e)
-		return err
+		stored, created, err = logOne(ctx, c, e, w.Audience)
+		if err != nil || !created || w.Audit == nil {
+			return err
+		}
+		return appendAudit(ctx, c, *w.Audit)
 	})
 	if err != nil {
 		return discreet.Email{}, false, err
@@ -182,7 +201,7 @@ func (s *Store) logBatch(ctx context.Context, emails []discreet.Email) error {
 	}
 	return s.write(ctx, "log emails", func(ctx context.Context, c *conn) error {
 		for _, e := range emails {
-			if _, _, err := logOne(ctx, c, e); err != nil {
+			if _, _, err := logOne(ctx, c, e, nil); err != nil {
 				return err
 			}
 		}
@@ -282,11 +301,14 @@ func deleteAudience(ctx context.Context, c *conn, contact, sk string) error {
 // DeleteEmail removes an email from the store and every timeline.
 func (s *Store) DeleteEmail(ctx context.Context, id string) error {
 	return s.write(ctx, "delete email", func(ctx context.Context, c *conn) error {
-		return deleteEmail(ctx, c, id)
+		return deleteEmail(ctx, c, id, false)
 	})
 }
 
-func deleteEmail(ctx context.Context, c *conn, id string) error {
+// deleteEmail deletes an email in c's transaction; with dropEmpty (a purge)
+// a contact left with no email goes too, so no stub names the purged
+// address.
+func deleteEmail(ctx context.Context, c *conn, id string, dropEmpty bool) error {
 	var e discreet.Email
 	var terms []string
 	found, err := c.one(ctx, func(r *stmt) (err error) {
@@ -317,6 +339,17 @@ func deleteEmail(ctx context.Context, c *conn, id string) error {
 		if n > 0 {
 			if _, err := c.exec(ctx, "UPDATE contacts SET total = total - 1 WHERE email = ?", text(ct)); err != nil {
 				return err
+			}
+		}
+		if dropEmpty {
+			n, err := c.exec(ctx, "DELETE FROM contacts WHERE email = ? AND total <= 0", text(ct))
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				if _, err := c.exec(ctx, "DELETE FROM audience_count WHERE contact = ?", text(ct)); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -27,7 +27,10 @@ type fixtureSet struct {
 	NeverLogDeleted []discreet.NeverLogEntry
 	// Emails are logged in order; Revisibility then changes some, and
 	// Unlogged are logged and deleted again.
-	Emails       []discreet.Email
+	Emails []discreet.Email
+	// Audience are the audience keys an email was logged with, by id, when
+	// not policy.EmailAudience's (trees with store.EmailWrite).
+	Audience     map[string][]string
 	Revisibility map[string]discreet.Visibility
 	Unlogged     []discreet.Email
 	// Owners reassigns contacts after logging: contact → [owner, team].

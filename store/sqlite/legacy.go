@@ -59,6 +59,7 @@ type legacyEmail struct {
 	Contacts       []string  `json:"contacts"`
 	Internal       []string  `json:"internal"`
 	Participants   []string  `json:"participants"`
+	Lenient        []string  `json:"lenient"`
 	Source         string    `json:"source"`
 	LoggedAt       time.Time `json:"loggedAt"`
 }
@@ -229,8 +230,8 @@ func copyEmails(ctx context.Context, c *conn) error {
 			ID: r.text(0), MessageID: le.MessageID, GmailMessageID: le.GmailMessageID, ThreadID: le.ThreadID,
 			Subject: le.Subject, From: le.From, To: le.To, Cc: le.Cc, Date: le.Date, Direction: discreet.Direction(le.Direction),
 			Snippet: le.Snippet, Body: le.Body, Owner: le.Owner, Team: le.Team, Visibility: discreet.Visibility(le.Visibility),
-			Contacts: le.Contacts, Internal: le.Internal, Participants: le.Participants, Source: discreet.Source(le.Source),
-			LoggedAt: le.LoggedAt,
+			Contacts: le.Contacts, Internal: le.Internal, Participants: le.Participants, Lenient: le.Lenient,
+			Source: discreet.Source(le.Source), LoggedAt: le.LoggedAt,
 		}
 		// The terms it was indexed by, as they were: the index is the truth
 		// a purge goes by, whatever the rules of the day would compute.

@@ -25,7 +25,7 @@ func testLogEmailIdempotent(t *testing.T, s store.Store) {
 
 	second := e
 	second.Owner, second.Team, second.Subject, second.Visibility = "rep.ch@acme.com", "ch", "changed", discreet.VisibilityPublic
-	got, created, err := s.LogEmail(ctx, second)
+	got, created, err := s.LogEmail(ctx, store.EmailWrite{Email: second})
 	must(t, err, "LogEmail again")
 	if created {
 		t.Fatalf("LogEmail of a logged id: created = true")
@@ -53,7 +53,7 @@ func testLogEmailConcurrentSame(t *testing.T, s store.Store) {
 	for i := range n {
 		e := email("race", fmt.Sprintf("rep%02d@acme.com", i), "de", discreet.VisibilityPublic, at(0), contacts)
 		wg.Go(func() {
-			results[i], createds[i], errs[i] = s.LogEmail(ctx, e)
+			results[i], createds[i], errs[i] = s.LogEmail(ctx, store.EmailWrite{Email: e})
 		})
 	}
 	wg.Wait()
@@ -99,7 +99,7 @@ func testLogEmailConcurrentContact(t *testing.T, s store.Store) {
 	for i := range n {
 		e := email(fmt.Sprintf("many%02d", i), fmt.Sprintf("rep%02d@acme.com", i), "de", discreet.VisibilityPublic, at(i), []string{"anna@alpha.example"})
 		want = append(want, e)
-		wg.Go(func() { _, _, errs[i] = s.LogEmail(ctx, e) })
+		wg.Go(func() { _, _, errs[i] = s.LogEmail(ctx, store.EmailWrite{Email: e}) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -121,11 +121,11 @@ func testLogEmailInvalid(t *testing.T, s store.Store) {
 	e := email("bad", "rep.de@acme.com", "de", discreet.VisibilityPublic, at(0), []string{"anna@alpha.example"})
 	noID := e
 	noID.ID = ""
-	_, _, err := s.LogEmail(t.Context(), noID)
+	_, _, err := s.LogEmail(t.Context(), store.EmailWrite{Email: noID})
 	wantCode(t, err, discreet.EInvalid, "LogEmail without an id")
 	badVis := e
 	badVis.Visibility = "secret"
-	_, _, err = s.LogEmail(t.Context(), badVis)
+	_, _, err = s.LogEmail(t.Context(), store.EmailWrite{Email: badVis})
 	wantCode(t, err, discreet.EInvalid, "LogEmail with an unknown visibility")
 	_, err = s.Email(t.Context(), e.ID)
 	wantCode(t, err, discreet.ENotFound, "an invalid email is not stored")
@@ -236,7 +236,7 @@ func testUnicode(t *testing.T, s store.Store) {
 	if len(long) < 100<<10 {
 		t.Fatalf("long subject is only %d bytes", len(long))
 	}
-	contacts := []string{"kunde@xn--mller-kva.example", "\"j smith\"@quoted.example"}
+	contacts := []string{"kunde@xn--mller-kva.example", "\"j smith\"@quoted.example", "müller@xn--bcher-kva.example"}
 	cases := []struct{ id, subject string }{
 		{"emoji", "Angebot 🚀🔥 für Müller — ✅"},
 		{"rtl", "\u202eשלום עולם مرحبا بالعالم"},
@@ -271,4 +271,7 @@ func testUnicode(t *testing.T, s store.Store) {
 	got, err := s.SearchContacts(ctx, "kunde@xn--", 10)
 	must(t, err, "SearchContacts punycode")
 	sameIDs(t, contactAddrs(got), contacts[:1], "SearchContacts punycode")
+	got, err = s.SearchContacts(ctx, "mü", 10)
+	must(t, err, "SearchContacts of a non-ASCII local part")
+	sameIDs(t, contactAddrs(got), contacts[2:], "SearchContacts of a non-ASCII local part")
 }

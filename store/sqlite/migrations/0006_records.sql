@@ -51,8 +51,9 @@ CREATE TABLE contacts (
 ) WITHOUT ROWID;
 CREATE INDEX contacts_domain ON contacts (domain, email);
 
--- match_terms are the email's email_match rows, so deleting it finds them
--- by key. body is last: reading the other columns does not touch the
+-- lenient are the lenient keys of participants that did not read as
+-- addresses (discreet.Email.Lenient). match_terms are the email's
+-- email_match rows, so deleting it finds them by key. body is last: reading the other columns does not touch the
 -- pages a long body overflows into.
 CREATE TABLE emails (
 	id               TEXT PRIMARY KEY,
@@ -72,6 +73,7 @@ CREATE TABLE emails (
 	contacts         TEXT,
 	internal         TEXT,
 	participants     TEXT,
+	lenient          TEXT,
 	source           TEXT NOT NULL,
 	logged_at        TEXT NOT NULL,
 	match_terms      TEXT NOT NULL,
