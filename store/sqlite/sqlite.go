@@ -2,10 +2,10 @@
 // (modernc.org/sqlite, pure Go) in WAL mode with synchronous=FULL, so a write
 // that returned nil survives a crash or kill -9.
 //
-// Writes go through one connection, one IMMEDIATE transaction at a time, so
-// concurrent writers queue in database/sql instead of failing with
-// SQLITE_BUSY; reads use a pool of read-only connections and never wait for
-// writers (WAL).
+// Writes go through one connection, one IMMEDIATE transaction at a time
+// (writes that wait together share it: group commit), so concurrent writers
+// queue instead of failing with SQLITE_BUSY; reads use a pool of read-only
+// connections and never wait for writers (WAL).
 package sqlite
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,15 +40,17 @@ type Store struct {
 	userSettings *memo[string, discreet.UserSettings]
 	neverLog     *memo[struct{}, store.NeverLogChanges]
 
-	w *conn // the one writer connection, used by the writer goroutine only
+	w *conn // the one writer connection, used by the leading writer only
 	// readers are the read-only connections not in use; nil slots are
 	// opened on first use.
 	readers chan *conn
 
-	writes     chan *writeReq
-	closed     chan struct{}
-	writerDone chan struct{}
-	closeOnce  sync.Once
+	// Writes waiting for a commit, and who commits them (write says how).
+	wmu     sync.Mutex
+	pending []*writeReq
+	leading bool          // a caller is committing groups
+	closing bool          // Close was called: no new writes
+	idle    chan struct{} // closed when the last leader stops after closing
 }
 
 var _ store.Store = (*Store)(nil)
@@ -87,8 +90,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, discreet.Wrap(err, discreet.EInternal, "cannot open the database")
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
-	s := &Store{path: path, unlock: unlock, w: w, readers: make(chan *conn, n),
-		writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	s := &Store{path: path, unlock: unlock, w: w, readers: make(chan *conn, n)}
 	off := unlock == nil
 	s.users = newMemo[string, discreet.User](&s.vs, tabUsers, off)
 	s.org = newMemo[struct{}, discreet.OrgSettings](&s.vs, tabOrgSettings, off)
@@ -97,7 +99,6 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	for range n {
 		s.readers <- nil
 	}
-	go s.writer()
 	if err := s.migrate(ctx); err != nil {
 		s.stopWriter()
 		w.close()
@@ -113,10 +114,21 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	return s, nil
 }
 
-// stopWriter ends the writer goroutine once the write in hand is done.
+// stopWriter refuses new writes and returns once those already waiting
+// are committed.
 func (s *Store) stopWriter() {
-	s.closeOnce.Do(func() { close(s.closed) })
-	<-s.writerDone
+	s.wmu.Lock()
+	s.closing = true
+	if !s.leading {
+		s.wmu.Unlock()
+		return
+	}
+	if s.idle == nil {
+		s.idle = make(chan struct{})
+	}
+	idle := s.idle
+	s.wmu.Unlock()
+	<-idle
 }
 
 // Close closes the database. Reads still running keep their connection
@@ -231,13 +243,16 @@ func (s *Store) migrate(ctx context.Context) error {
 // maxGroup bounds how many writes share one commit.
 const maxGroup = 128
 
-// writeReq is one write waiting for the writer.
+// writeReq is one write waiting for its commit.
 type writeReq struct {
 	ctx  context.Context
 	op   string
 	fn   func(ctx context.Context, c *conn) error
-	done chan error
+	done chan error // its result; errLead first when it is to lead
 }
+
+// errLead, sent on a waiting write's done, hands it the commits.
+var errLead = errors.New("lead the commits")
 
 // write runs fn in a transaction on the writer connection and returns once
 // its changes are durable. Writes that arrive together share one commit
@@ -246,45 +261,84 @@ type writeReq struct {
 // fsync that covers its write. fn gets a context that keeps the caller's
 // values but not its cancellation: an interrupted statement would roll
 // back the whole shared transaction.
+//
+// No goroutine of the store's own commits: the caller that finds no one
+// committing leads, committing what is waiting, group after group, until
+// its own write is done; then it hands the lead to the oldest write still
+// waiting, if any, and returns. One leader at a time uses the writer
+// connection. A lone write so commits on its caller's goroutine, with no
+// hand-over to another goroutine and back.
 func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, c *conn) error) error {
 	if err := ctx.Err(); err != nil {
 		return s.fail(ctx, err, op)
 	}
 	req := &writeReq{ctx: ctx, op: op, fn: fn, done: make(chan error, 1)}
-	select {
-	case s.writes <- req:
-	case <-s.closed:
+	s.wmu.Lock()
+	if s.closing {
+		s.wmu.Unlock()
 		return discreet.Errorf(discreet.EUnavailable, "the database is closed")
+	}
+	s.pending = append(s.pending, req)
+	if !s.leading {
+		s.leading = true
+		s.wmu.Unlock()
+		return s.lead(req)
+	}
+	s.wmu.Unlock()
+	select {
+	case err := <-req.done:
+		if err == errLead {
+			return s.lead(req)
+		}
+		return err
 	case <-ctx.Done():
+	}
+	// Given up while waiting: a write no group has taken yet is withdrawn;
+	// one taken is waited for, since answering early would leave the
+	// caller unsure whether it happened.
+	s.wmu.Lock()
+	select {
+	case err := <-req.done:
+		s.wmu.Unlock()
+		if err == errLead {
+			return s.lead(req)
+		}
+		return err
+	default:
+	}
+	if i := slices.Index(s.pending, req); i >= 0 {
+		s.pending = slices.Delete(s.pending, i, i+1)
+		s.wmu.Unlock()
 		return s.fail(ctx, ctx.Err(), op)
 	}
-	// Once handed over, the write is waited for: answering early would leave
-	// the caller unsure whether it happened.
+	s.wmu.Unlock()
 	return <-req.done
 }
 
-// writer is the one goroutine that writes: it takes what is waiting, up to
-// maxGroup, and commits it as one transaction.
-func (s *Store) writer() {
-	defer close(s.writerDone)
+// lead commits waiting writes, at most maxGroup to a transaction, until
+// own is answered; then it hands the lead on or gives it up.
+func (s *Store) lead(own *writeReq) error {
 	for {
-		var first *writeReq
-		select {
-		case first = <-s.writes:
-		case <-s.closed:
-			return
-		}
-		group := []*writeReq{first}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case r := <-s.writes:
-				group = append(group, r)
-			default:
-				break drain
-			}
-		}
+		s.wmu.Lock()
+		group := slices.Clone(s.pending[:min(len(s.pending), maxGroup)])
+		s.pending = slices.Delete(s.pending, 0, len(group))
+		s.wmu.Unlock()
 		s.commitGroup(group)
+		select {
+		case err := <-own.done:
+			s.wmu.Lock()
+			if len(s.pending) > 0 {
+				s.pending[0].done <- errLead
+			} else {
+				s.leading = false
+				if s.idle != nil {
+					close(s.idle)
+				}
+			}
+			s.wmu.Unlock()
+			return err
+		default:
+		}
 	}
 }
 

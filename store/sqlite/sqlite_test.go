@@ -214,3 +214,138 @@ func TestGroupFirstWriteFails(t *testing.T) {
 		t.Fatalf("teams after the group: %+v, want c and e", teams)
 	}
 }
+
+// blockWrites starts a write that holds the lead until the returned
+// function is called, and returns once it runs.
+func blockWrites(t *testing.T, s *Store) (release func() error) {
+	t.Helper()
+	running, unblock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.write(context.Background(), "block", func(ctx context.Context, c *conn) error {
+			close(running)
+			<-unblock
+			return nil
+		})
+	}()
+	<-running
+	return func() error { close(unblock); return <-done }
+}
+
+// TestWriteLeaders: writes commit on their callers' goroutines, one leader
+// at a time. A write given up while it waits is withdrawn and never runs,
+// and the lead is not lost with it; Close waits for the writes already
+// waiting, which all commit, and refuses new ones.
+func TestWriteLeaders(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+
+	// Many at once, each with its own row: all there, none twice.
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = s.PutTeam(ctx, discreet.Team{ID: fmt.Sprintf("t%03d", i)}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("PutTeam %d: %v", i, err)
+		}
+	}
+	teams, err := s.Teams(ctx)
+	if err != nil || len(teams) != n {
+		t.Fatalf("%d teams, %v; want %d", len(teams), err, n)
+	}
+
+	// Given up while waiting behind a held lead: withdrawn, never run.
+	release := blockWrites(t, s)
+	wctx, cancel := context.WithCancel(ctx)
+	ran := false
+	gaveUp := make(chan error, 1)
+	go func() {
+		gaveUp <- s.write(wctx, "given up", func(ctx context.Context, c *conn) error { ran = true; return nil })
+	}()
+	for {
+		s.wmu.Lock()
+		waiting := len(s.pending)
+		s.wmu.Unlock()
+		if waiting == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-gaveUp; discreet.ErrorCode(err) != discreet.EUnavailable {
+		t.Fatalf("a write given up while waiting: %v, want unavailable", err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if ran {
+		t.Fatal("a withdrawn write ran")
+	}
+	if err := s.PutTeam(ctx, discreet.Team{ID: "after-withdrawal"}); err != nil {
+		t.Fatalf("a write after a withdrawal: %v", err)
+	}
+
+	// Close with writes waiting: they commit, then Close returns; a write
+	// after Close began is refused.
+	release = blockWrites(t, s)
+	queued := make(chan error, 5)
+	for i := range 5 {
+		go func() { queued <- s.PutTeam(ctx, discreet.Team{ID: fmt.Sprintf("queued%d", i)}) }()
+	}
+	for {
+		s.wmu.Lock()
+		waiting := len(s.pending)
+		s.wmu.Unlock()
+		if waiting == 5 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	for {
+		s.wmu.Lock()
+		closing := s.closing
+		s.wmu.Unlock()
+		if closing {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.PutTeam(ctx, discreet.Team{ID: "too-late"}); discreet.ErrorCode(err) != discreet.EUnavailable {
+		t.Fatalf("a write after Close began: %v, want unavailable", err)
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) with writes waiting", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := <-queued; err != nil {
+			t.Fatalf("a write waiting at Close: %v", err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	teams, err = s.Teams(ctx)
+	if err != nil || len(teams) != n+1+5 {
+		t.Fatalf("after reopening: %d teams, %v; want %d", len(teams), err, n+1+5)
+	}
+}
