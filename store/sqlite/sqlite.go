@@ -317,30 +317,60 @@ func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Contex
 
 // lead commits waiting writes, at most maxGroup to a transaction, until
 // own is answered; then it hands the lead on or gives it up.
+//
+// A panic while committing (not in a write's fn, which runSavepoint and
+// runFirst turn into that write's error) would otherwise leave the lead
+// taken for ever once something up the caller's stack recovers it: the
+// open transaction is rolled back, the group is answered with an error,
+// the lead passes on, and the panic goes on up.
 func (s *Store) lead(own *writeReq) error {
+	var group []*writeReq
+	defer func() {
+		if p := recover(); p != nil {
+			_, _ = s.w.exec(context.Background(), "ROLLBACK")
+			err := discreet.Wrap(fmt.Errorf("panic while committing: %v", p), discreet.EInternal, "the database failed")
+			for _, r := range group {
+				select {
+				case r.done <- err:
+				default: // answered already
+				}
+			}
+			s.handOn()
+			panic(p)
+		}
+	}()
 	for {
 		s.wmu.Lock()
-		group := slices.Clone(s.pending[:min(len(s.pending), maxGroup)])
+		group = slices.Clone(s.pending[:min(len(s.pending), maxGroup)])
 		s.pending = slices.Delete(s.pending, 0, len(group))
 		s.wmu.Unlock()
 		s.commitGroup(group)
 		select {
 		case err := <-own.done:
-			s.wmu.Lock()
-			if len(s.pending) > 0 {
-				s.pending[0].done <- errLead
-			} else {
-				s.leading = false
-				if s.idle != nil {
-					close(s.idle)
-				}
-			}
-			s.wmu.Unlock()
+			s.handOn()
 			return err
 		default:
 		}
 	}
 }
+
+// handOn gives the lead to the oldest waiting write, or gives it up.
+func (s *Store) handOn() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if len(s.pending) > 0 {
+		s.pending[0].done <- errLead
+		return
+	}
+	s.leading = false
+	if s.idle != nil {
+		close(s.idle)
+	}
+}
+
+// commitFault, when set (by a test), runs before a group's COMMIT; a panic
+// from it is a bug in committing.
+var commitFault func()
 
 func (s *Store) commitGroup(group []*writeReq) {
 	results := make([]error, len(group))
@@ -385,8 +415,10 @@ func (s *Store) commitGroup(group []*writeReq) {
 	}
 	var commitErr error
 	// Whatever happened, the memos of what the group wrote are stale once
-	// it ends, before anyone hears of it (memo.go).
+	// it ends, before anyone hears of it (memo.go). A panic here commits
+	// nothing: no write of the group is answered as done.
 	defer func() {
+		p := recover()
 		s.vs.bump(s.w.touched)
 		s.w.touched = 0
 		for i, r := range group {
@@ -394,13 +426,22 @@ func (s *Store) commitGroup(group []*writeReq) {
 			if err == nil {
 				err = commitErr
 			}
+			if err == nil && p != nil {
+				err = fmt.Errorf("panic while committing: %v", p)
+			}
 			if err != nil {
 				err = s.fail(r.ctx, err, r.op)
 			}
 			r.done <- err
 		}
+		if p != nil {
+			panic(p)
+		}
 	}()
 	if ok > 0 {
+		if commitFault != nil {
+			commitFault()
+		}
 		if _, commitErr = s.w.exec(bg, "COMMIT"); commitErr != nil {
 			_, _ = s.w.exec(bg, "ROLLBACK")
 		}

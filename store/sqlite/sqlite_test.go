@@ -349,3 +349,32 @@ func TestWriteLeaders(t *testing.T) {
 		t.Fatalf("after reopening: %d teams, %v; want %d", len(teams), err, n+1+5)
 	}
 }
+
+// TestCommitPanic: a panic while committing (a bug, not a write's own
+// failure) reaches the caller that was committing, answers no write as
+// done, keeps nothing of the group, and leaves the lead free.
+func TestCommitPanic(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	commitFault = func() { panic("a bug in committing") }
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p == nil {
+				t.Error("the panic did not reach the committing caller")
+			}
+		}()
+		err = s.PutTeam(ctx, discreet.Team{ID: "lost"})
+	}()
+	commitFault = nil
+	if err != nil {
+		t.Errorf("PutTeam returned %v, where it should have panicked", err)
+	}
+	if err := s.PutTeam(ctx, discreet.Team{ID: "after"}); err != nil {
+		t.Fatalf("a write after the panic: %v", err)
+	}
+	teams, err := s.Teams(ctx)
+	if err != nil || len(teams) != 1 || teams[0].ID != "after" {
+		t.Fatalf("teams %+v, %v; want only the write after the panic", teams, err)
+	}
+}
