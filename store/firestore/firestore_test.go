@@ -285,11 +285,17 @@ func TestTimelineReadsOnlyThePage(t *testing.T) {
 		if got := r.lookupDocs.Load(); got != 0 {
 			t.Fatalf("page %d: %d document lookups, want none", page, got)
 		}
-		if got := r.aggregations.Load(); got != 3 {
-			t.Fatalf("page %d: %d aggregations, want 3 (look-ahead, all and visible entries)", page, got)
+		// A first page learns from the count of visible entries whether
+		// there is a next one; later pages count ahead.
+		wantAgg := 3
+		if q.Cursor == "" {
+			wantAgg = 2
 		}
-		if got := r.billed.Load(); got != pageSize+3 {
-			t.Fatalf("page %d: %d reads billed, want %d", page, got, pageSize+3)
+		if got := r.aggregations.Load(); got != int64(wantAgg) {
+			t.Fatalf("page %d: %d aggregations, want %d (look-ahead after the first page, all and visible entries)", page, got, wantAgg)
+		}
+		if got := r.billed.Load(); got != int64(pageSize+wantAgg) {
+			t.Fatalf("page %d: %d reads billed, want %d", page, got, pageSize+wantAgg)
 		}
 		t.Logf("page %d: %d documents by query, %d by lookup, %d aggregations", page, r.queryDocs.Load(), r.lookupDocs.Load(), r.aggregations.Load())
 		if p.Next == "" {
