@@ -48,21 +48,14 @@ func (s *Store) AppendAudit(ctx context.Context, r discreet.AuditRecord) error {
 // Audit lists records newest first (by At, then ID), optionally only those
 // about one user's emails.
 func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]discreet.AuditRecord, string, error) {
-	if q.Limit < 1 || q.Limit > 1000 {
-		return nil, "", discreet.FieldError("limit", "must be between 1 and 1000")
-	}
 	scope := store.AuditCursorScope(q.EmailOwner)
-	before := afterAll
-	if q.Cursor != "" {
-		k, err := store.DecodeCursor(q.Cursor, scope)
-		if err != nil {
-			return nil, "", err
-		}
-		before = k
+	before, err := listStart(q.Limit, q.Cursor, scope)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []discreet.AuditRecord
 	var next string
-	err := s.read(ctx, "audit", func(c *conn) error {
+	err = s.read(ctx, "audit", func(c *conn) error {
 		var rows *stmt
 		var err error
 		if q.EmailOwner != "" {
@@ -95,4 +88,16 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]discreet.Audit
 		return nil, "", err
 	}
 	return out, next, nil
+}
+
+// listStart checks a newest-first listing's limit and turns its cursor
+// into the key to list before.
+func listStart(limit int, cursor, scope string) (string, error) {
+	if limit < 1 || limit > 1000 {
+		return "", discreet.FieldError("limit", "must be between 1 and 1000")
+	}
+	if cursor == "" {
+		return afterAll, nil
+	}
+	return store.DecodeCursor(cursor, scope)
 }

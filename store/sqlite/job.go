@@ -145,20 +145,13 @@ func jobList(ctx context.Context, c *conn, query string, args ...arg) ([]store.J
 
 // ListJobs lists jobs newest first.
 func (s *Store) ListJobs(ctx context.Context, q store.JobQuery) ([]store.Job, string, error) {
-	if q.Limit < 1 || q.Limit > 1000 {
-		return nil, "", discreet.FieldError("limit", "must be between 1 and 1000")
-	}
 	scope := store.JobCursorScope(q.StartedBy)
-	before := afterAll
-	if q.Cursor != "" {
-		k, err := store.DecodeCursor(q.Cursor, scope)
-		if err != nil {
-			return nil, "", err
-		}
-		before = k
+	before, err := listStart(q.Limit, q.Cursor, scope)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []store.Job
-	err := s.read(ctx, "jobs", func(c *conn) error {
+	err = s.read(ctx, "jobs", func(c *conn) error {
 		var err error
 		if q.StartedBy != "" {
 			out, err = jobList(ctx, c, `SELECT `+jobColumns+` FROM jobs WHERE started_by = ? AND sort_key < ?
