@@ -499,11 +499,12 @@ func TestParseParticipantForms(t *testing.T) {
 			[]want{{"from", "kunde@x.example"}, {"resent-to", "lisa@hr-partner.example"}}},
 		{"every participant field of PRODUCT.md", "From: a@x.example\r\nSender: b@x.example\r\nReply-To: c@x.example\r\nTo: d@x.example\r\n" +
 			"Cc: e@x.example\r\nBcc: f@x.example\r\nResent-From: g@x.example\r\nResent-Sender: h@x.example\r\nResent-To: i@x.example\r\n" +
-			"Resent-Cc: j@x.example\r\nMail-Followup-To: k@x.example\r\nMail-Reply-To: l@x.example\r\n" +
+			"Resent-Cc: j@x.example\r\nMail-Followup-To: k@x.example\r\nMail-Reply-To: l@x.example\r\nResent-Bcc: m@x.example\r\n" +
 			"Delivered-To: rep@acme.example\r\nX-Original-To: rep@acme.example\r\nReturn-Path: <bounce@x.example>\r\n",
 			[]want{{"from", "a@x.example"}, {"sender", "b@x.example"}, {"reply-to", "c@x.example"}, {"to", "d@x.example"},
 				{"cc", "e@x.example"}, {"bcc", "f@x.example"}, {"resent-from", "g@x.example"}, {"resent-sender", "h@x.example"},
-				{"resent-to", "i@x.example"}, {"resent-cc", "j@x.example"}, {"mail-followup-to", "k@x.example"}, {"mail-reply-to", "l@x.example"}}},
+				{"resent-to", "i@x.example"}, {"resent-cc", "j@x.example"}, {"resent-bcc", "m@x.example"},
+				{"mail-followup-to", "k@x.example"}, {"mail-reply-to", "l@x.example"}}},
 		{"every occurrence, each its own list", "From: kunde@x.example\r\nTo: Lisa <lisa@hr-partner.example\r\nTo: anna@acme.example\r\n",
 			[]want{{"from", "kunde@x.example"}, {"to", "lisa@hr-partner.example"}, {"to", "anna@acme.example"}}},
 		{"a NUL in the value", "From: kunde@x.example\r\nCc: lisa@hr-partner.example\x00\r\n",

@@ -250,10 +250,12 @@ type Participant struct {
 
 // ParticipantFields are the header fields whose addresses are participants
 // of an email (PRODUCT.md). Delivered-To, X-Original-To and Return-Path are
-// not: they name the rep's own mailbox or a bounce path.
+// not: they name the rep's own mailbox or a bounce path. Resent-Bcc is not
+// in PRODUCT.md's list but names a recipient as Bcc does: left out, a
+// listed address there was logged, so it is read (fail closed).
 var ParticipantFields = []string{
 	"From", "Sender", "Reply-To", "To", "Cc", "Bcc",
-	"Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc",
+	"Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Bcc",
 	"Mail-Followup-To", "Mail-Reply-To",
 }
 

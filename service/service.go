@@ -60,10 +60,11 @@ type Service struct {
 	log    *slog.Logger
 	admins map[string]bool // normalized BootstrapAdmins
 
-	neverLog  neverLogCache
-	readAudit writtenAudits
-	hooks     hooks
-	idKey     emailIDKey
+	neverLog     neverLogCache
+	readAudit    writtenAudits
+	hooks        hooks
+	idKey        emailIDKey
+	displayNames nameCache
 
 	instance       string
 	jobLease       time.Duration

@@ -105,7 +105,7 @@ func schema(t *testing.T, db *sql.DB) []string {
 func TestMigrateFromEveryVersion(t *testing.T) {
 	vs, _ := migrationVersions(t)
 	fresh := open(t)
-	want := schema(t, fresh.r)
+	want := schema(t, rawDB(t, fresh))
 	for _, from := range vs[:len(vs)-1] {
 		t.Run("from"+strconv.Itoa(from), func(t *testing.T) {
 			dir := t.TempDir()
@@ -115,11 +115,11 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				t.Fatalf("Open of a database at version %d: %v", from, err)
 			}
 			defer s.Close()
-			if got := schema(t, s.r); !slices.Equal(got, want) {
+			if got := schema(t, rawDB(t, s)); !slices.Equal(got, want) {
 				t.Errorf("schema after migrating from %d:\n%s\nwant:\n%s", from, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 			var applied []int
-			rows, err := s.r.Query(`SELECT version FROM schema_version ORDER BY version`)
+			rows, err := rawDB(t, s).Query(`SELECT version FROM schema_version ORDER BY version`)
 			if err != nil {
 				t.Fatal(err)
 			}
