@@ -10,7 +10,6 @@ import (
 
 	gmailapi "google.golang.org/api/gmail/v1"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/api/option"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/gmail"
@@ -28,14 +27,7 @@ func newMailbox(cfg Config) (*mailbox, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	opts := []option.ClientOption{option.WithHTTPClient(hc)}
-	if ep := cfg.GmailEndpoint; ep != "" {
-		if !strings.HasSuffix(ep, "/") {
-			ep += "/"
-		}
-		opts = append(opts, option.WithEndpoint(ep))
-	}
-	svc, err := gmailapi.NewService(context.Background(), opts...)
+	svc, err := gmail.NewService(cfg.GmailEndpoint, hc)
 	if err != nil {
 		return nil, err
 	}

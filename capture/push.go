@@ -10,12 +10,12 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/auth"
 	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/store"
 )
@@ -131,7 +131,7 @@ func (c *Capture) verifyPush(ctx context.Context, r *http.Request) error {
 	if c.cfg.Verifier == nil || c.cfg.PushAudience == "" || c.cfg.PushServiceAccount == "" {
 		return discreet.Errorf(discreet.EUnavailable, "Gmail push is not configured (DISCREET_PUSH_AUDIENCE, DISCREET_PUSH_SA)")
 	}
-	token, ok := bearer(r)
+	token, ok := auth.Bearer(r)
 	if !ok {
 		return discreet.Errorf(discreet.EUnauthenticated, "missing bearer token")
 	}
@@ -143,15 +143,6 @@ func (c *Capture) verifyPush(ctx context.Context, r *http.Request) error {
 		return discreet.Errorf(discreet.EUnauthenticated, "the token is not the push subscription's service account")
 	}
 	return nil
-}
-
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
-		return "", false
-	}
-	t := strings.TrimSpace(h[7:])
-	return t, t != ""
 }
 
 // Notify captures the sent mail a Gmail notification announces. It

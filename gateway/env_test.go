@@ -72,6 +72,9 @@ type envOptions struct {
 	ready   func(context.Context) error
 	mount   []func(*echo.Echo)
 	project string
+	// routes are other packages' routes (gateway.Config.Routes), made
+	// with the env's service and store.
+	routes func(svc *service.Service, st store.Store) []gateway.Route
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -82,6 +85,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 	buf := &syncBuffer{}
 	logger := slog.New(logging.NewHandler(buf, slog.LevelDebug))
 	svc := service.New(service.Config{Store: o.store, Gmail: o.gmail, BootstrapAdmins: []string{"admin@acme.example"}, Logger: logger})
+	var routes []gateway.Route
+	if o.routes != nil {
+		routes = o.routes(svc, o.store)
+	}
 	h := gateway.New(gateway.Config{
 		Service:   svc,
 		Verifier:  authtest.Verifier(t),
@@ -91,6 +98,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Ready:     o.ready,
 		Mount:     o.mount,
 		Project:   o.project,
+		Routes:    routes,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

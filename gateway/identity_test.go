@@ -117,7 +117,7 @@ func TestLegacyEmailsStillFound(t *testing.T) {
 					raw = bytes.Replace(raw, []byte("Message-ID: \r\n"), nil, 1)
 				}
 				old := legacyEmail(t, raw, beatUser, tc.gmailID, tc.org, discreet.VisibilityPrivate, now)
-				if _, created, err := st.LogEmail(ctx, store.EmailWrite{Email: old}); err != nil || !created {
+				if _, created, err := st.LogEmail(ctx, store.EmailWrite{Email: old, Audience: policy.EmailAudience(old)}); err != nil || !created {
 					t.Fatalf("writing the legacy record: %v, %v", created, err)
 				}
 				// By id.

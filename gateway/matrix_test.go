@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet/auth/authtest"
+	"github.com/discreet-crm/discreet/capture"
+	"github.com/discreet-crm/discreet/gateway"
+	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // The roles of the matrix, by the seed user who plays each. Admin comes
@@ -174,6 +178,12 @@ func matrixEndpoints() []endpoint {
 			}
 			return http.StatusNotFound // only its starter and admins know it exists
 		}},
+		// Capture is mounted switched off: an admin passes the rule
+		// (policy.CanRenewWatches) and learns that capture is off; the
+		// rule refuses everyone else first.
+		{name: "POST /v1/gmail/watch:renew", request: func(_ *seeded, _ *seedEmail, who string) req {
+			return req{method: "POST", path: capture.RouteRenew, as: who}
+		}, want: adminOnly(http.StatusServiceUnavailable)},
 		{name: "GET /healthz", request: get("/healthz"), want: anyUser},
 		{name: "GET /readyz", request: get("/readyz"), want: anyUser},
 		{name: "GET /v1/openapi.yaml", request: get("/v1/openapi.yaml"), want: anyUser},
@@ -188,7 +198,7 @@ func matrixEndpoints() []endpoint {
 func TestAuthorizationMatrix(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st storeT) {
 		start := time.Now()
-		e := newEnv(t, envOptions{store: st})
+		e := newEnv(t, envOptions{store: st, routes: offCapture(t)})
 		s := seed(t, e)
 		emails := []*seedEmail{s.emails["kunde-public"], s.emails["kunde-team"], s.emails["kunde-private"], s.emails["einkauf-public"]}
 		for _, em := range emails {
@@ -261,6 +271,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		t.Logf("%d matrix requests in %v", rows, time.Since(start).Round(time.Millisecond))
 	})
+}
+
+// offCapture mounts sent-mail capture as production does when no mailbox
+// access is configured: its routes authenticate and authorize, then
+// answer that capture is off.
+func offCapture(t *testing.T) func(*service.Service, store.Store) []gateway.Route {
+	return func(svc *service.Service, st store.Store) []gateway.Route {
+		c, err := capture.New(capture.Config{
+			Service: svc, Store: st, Verifier: authtest.Verifier(t),
+			PushAudience: "https://discreet.test/v1/gmail/push", PushServiceAccount: "push@p.iam.gserviceaccount.com",
+			Audiences: []string{audience},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Routes()
+	}
 }
 
 // TestForgedTokens: every forgery is a 401 problem, never a sign-in.

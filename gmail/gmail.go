@@ -46,6 +46,18 @@ func New(endpoint string, httpClient *http.Client) *Client {
 	if httpClient == nil {
 		httpClient = http.DefaultClient
 	}
+	svc, err := NewService(endpoint, httpClient)
+	return &Client{
+		svc: svc, err: err,
+		Retry: Retry{Attempts: DefaultAttempts, BaseDelay: DefaultBaseDelay, MaxWait: DefaultMaxWait, Sleep: sleep, Now: time.Now},
+	}
+}
+
+// NewService builds the generated Gmail API client for endpoint (Google's
+// when "") over httpClient, which must add no credentials: every caller
+// sets each request's token itself (the user's, or the server's delegated
+// one for capture).
+func NewService(endpoint string, httpClient *http.Client) (*gmailapi.Service, error) {
 	opts := []option.ClientOption{option.WithHTTPClient(httpClient)}
 	if endpoint != "" {
 		if !strings.HasSuffix(endpoint, "/") {
@@ -53,11 +65,7 @@ func New(endpoint string, httpClient *http.Client) *Client {
 		}
 		opts = append(opts, option.WithEndpoint(endpoint))
 	}
-	svc, err := gmailapi.NewService(context.Background(), opts...)
-	return &Client{
-		svc: svc, err: err,
-		Retry: Retry{Attempts: DefaultAttempts, BaseDelay: DefaultBaseDelay, MaxWait: DefaultMaxWait, Sleep: sleep, Now: time.Now},
-	}
+	return gmailapi.NewService(context.Background(), opts...)
 }
 
 // Raw returns message id of the caller's mailbox (users.messages.get,

@@ -44,6 +44,28 @@ func CanManageEmail(v discreet.User, e discreet.Email) bool {
 	return v.Role == discreet.RoleAdmin || isUser(v, e.Owner)
 }
 
+// CanChangeVisibility reports whether v may change e's visibility: one who
+// manages it (CanManageEmail) and may read it. An admin who may not read a
+// private email (adminsReadPrivate off) may unlog it but not change its
+// visibility: widening it would show them what the org said admins may not
+// read, and even a no-op would confirm what it is. For those who manage an
+// email, reading it never depends on contact access (the owner reads it,
+// and an admin reads every team and public email), so no loader is needed.
+func CanChangeVisibility(v discreet.User, e discreet.Email, s discreet.OrgSettings) bool {
+	return CanManageEmail(v, e) && canReadWithoutContacts(v, e, s)
+}
+
+// System is the actor of what the deployment does on its own (App Engine
+// cron, start-up seeding). It is no address, so no signed-in user is it.
+const System = "system"
+
+// CanRenewWatches reports whether v may start the renewal of every user's
+// Gmail watch: the deployment's own cron (System) and admins. Renewing
+// reads no mail, but it acts on every mailbox.
+func CanRenewWatches(v discreet.User) bool {
+	return v.Email == System || v.Role == discreet.RoleAdmin && v.Email != ""
+}
+
 // isUser reports whether addr names v; a user without an address (a
 // zero value) is nobody, never the owner of an ownerless record.
 func isUser(v discreet.User, addr string) bool {
@@ -107,12 +129,13 @@ const (
 	keyAll    = "x:all"    // everything: admins when adminsReadPrivate
 )
 
-// MaxAudienceKeys is Firestore's limit on array-contains-any values; a
-// viewer never presents more.
-const MaxAudienceKeys = 30
+// MaxTeamsPerUser bounds a user's teams, and with them the audience keys
+// a viewer presents (MaxViewerKeys), which a store must match in one query.
+const MaxTeamsPerUser = 26
 
-// MaxTeamsPerUser keeps every viewer's audience within MaxAudienceKeys.
-const MaxTeamsPerUser = MaxAudienceKeys - 4
+// MaxViewerKeys is the most keys ViewerAudience returns: the viewer's own,
+// the public key and one per team.
+const MaxViewerKeys = MaxTeamsPerUser + 2
 
 // EmailAudience is the set of keys email e is visible to, on any of its
 // contacts' timelines. It depends only on the email, so it is written once
@@ -138,7 +161,9 @@ func EmailAudience(e discreet.Email) []string {
 }
 
 // ViewerAudience is the set of keys v holds on the timeline of a contact to
-// which v has access onContact. At most MaxAudienceKeys keys.
+// which v has access onContact. At most MaxViewerKeys keys: a user with
+// more teams than MaxTeamsPerUser (which the service refuses to save)
+// loses keys, never gains them.
 func ViewerAudience(v discreet.User, s discreet.OrgSettings, onContact discreet.Access) []string {
 	if v.Email == "" {
 		return nil
@@ -155,7 +180,7 @@ func ViewerAudience(v discreet.User, s discreet.OrgSettings, onContact discreet.
 		keys = append(keys, keyPublic)
 	}
 	for _, t := range v.Teams {
-		if len(keys) == MaxAudienceKeys {
+		if len(keys) == MaxViewerKeys {
 			break
 		}
 		if t != "" {

@@ -168,6 +168,94 @@ func TestCanReadEmail(t *testing.T) {
 	}
 }
 
+func TestCanChangeVisibility(t *testing.T) {
+	beat := discreet.User{Email: "beat@acme.ch", Role: discreet.RoleRep, Teams: []string{"ch"}}
+	paul := discreet.User{Email: "paul@acme.com", Role: discreet.RoleRep, Teams: []string{"de"}} // internal participant
+	carla := discreet.User{Email: "carla@acme.ch", Role: discreet.RoleManager, Teams: []string{"ch"}}
+	root := discreet.User{Email: "root@acme.com", Role: discreet.RoleAdmin}
+	rootOnIt := discreet.User{Email: "paul@acme.com", Role: discreet.RoleAdmin} // an admin who took part
+	nobody := discreet.User{Role: discreet.RoleAdmin}
+	email := func(v discreet.Visibility) discreet.Email {
+		return discreet.Email{Owner: "beat@acme.ch", Team: "ch", Visibility: v, Contacts: []string{"a@kunde.ch"}, Internal: []string{"beat@acme.ch", "paul@acme.com"}}
+	}
+	type row struct {
+		v                          discreet.User
+		adminsReadPrivate          bool
+		private, team, public, odd bool // odd: a visibility this code does not know
+	}
+	for name, r := range map[string]row{
+		"owner":                               {beat, false, true, true, true, true},
+		"internal participant (not owner)":    {paul, true, false, false, false, false},
+		"manager of the team":                 {carla, true, false, false, false, false},
+		"admin":                               {root, false, false, true, true, false},
+		"admin, adminsReadPrivate":            {root, true, true, true, true, true},
+		"admin on the email":                  {rootOnIt, false, true, true, true, true},
+		"admin without email (not signed in)": {nobody, true, false, false, false, false},
+	} {
+		s := settingsWith(discreet.ScopeAll, discreet.ScopeAll, r.adminsReadPrivate)
+		for v, want := range map[discreet.Visibility]bool{discreet.VisibilityPrivate: r.private, discreet.VisibilityTeam: r.team, discreet.VisibilityPublic: r.public, "secret": r.odd} {
+			if got := CanChangeVisibility(r.v, email(v), s); got != want {
+				t.Errorf("%s, %q email: CanChangeVisibility = %v, want %v", name, v, got, want)
+			}
+		}
+	}
+}
+
+// TestCanChangeVisibilityIsManageAndRead: the rule is exactly "manages it
+// and may read it", whatever the viewer's access to the contacts, so
+// SetVisibility needs no contact reads.
+func TestCanChangeVisibilityIsManageAndRead(t *testing.T) {
+	users := []discreet.User{{}, {Role: discreet.RoleAdmin}}
+	for _, role := range []discreet.Role{discreet.RoleAdmin, discreet.RoleManager, discreet.RoleRep, "intern"} {
+		for _, addr := range []string{"beat@acme.ch", "paul@acme.com", "otto@acme.com"} {
+			for _, teams := range [][]string{nil, {"ch"}, {"de"}} {
+				users = append(users, discreet.User{Email: addr, Role: role, Teams: teams})
+			}
+		}
+	}
+	accesses := map[string]func(string) discreet.Access{
+		"nil":  nil,
+		"stub": func(string) discreet.Access { return discreet.AccessStub },
+		"full": func(string) discreet.Access { return discreet.AccessFull },
+	}
+	for _, v := range users {
+		for _, vis := range []discreet.Visibility{discreet.VisibilityPrivate, discreet.VisibilityTeam, discreet.VisibilityPublic, "", "secret"} {
+			for _, owner := range []string{"beat@acme.ch", ""} {
+				e := discreet.Email{Owner: owner, Team: "ch", Visibility: vis, Contacts: []string{"a@kunde.ch"}, Internal: []string{"paul@acme.com"}}
+				for _, arp := range []bool{false, true} {
+					s := settingsWith(discreet.ScopeAll, discreet.ScopeAll, arp)
+					for name, access := range accesses {
+						want := CanManageEmail(v, e) && CanReadEmail(v, e, s, access)
+						if got := CanChangeVisibility(v, e, s); got != want {
+							t.Fatalf("viewer %+v, email %+v, adminsReadPrivate %v, access %s: CanChangeVisibility = %v, manage && read = %v", v, e, arp, name, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestCanRenewWatches(t *testing.T) {
+	for _, tt := range []struct {
+		v    discreet.User
+		want bool
+	}{
+		{discreet.User{Email: System}, true},
+		{discreet.User{Email: "root@acme.com", Role: discreet.RoleAdmin}, true},
+		{discreet.User{Email: "carla@acme.ch", Role: discreet.RoleManager, Teams: []string{"ch"}}, false},
+		{discreet.User{Email: "beat@acme.ch", Role: discreet.RoleRep}, false},
+		{discreet.User{Email: "who@acme.com", Role: "intern"}, false},
+		{discreet.User{Role: discreet.RoleAdmin}, false}, // not signed in
+		{discreet.User{}, false},
+		{discreet.User{Email: "System"}, false}, // only the exact actor
+	} {
+		if got := CanRenewWatches(tt.v); got != tt.want {
+			t.Errorf("CanRenewWatches(%q %q) = %v, want %v", tt.v.Role, tt.v.Email, got, tt.want)
+		}
+	}
+}
+
 func TestCanReadAudit(t *testing.T) {
 	rec := discreet.AuditRecord{Action: discreet.AuditRead, EmailOwner: "beat@acme.ch"}
 	setting := discreet.AuditRecord{Action: discreet.AuditSettings}
@@ -311,8 +399,8 @@ func TestAudienceAgreesWithReadCheck(t *testing.T) {
 				for _, c := range e.Contacts {
 					acc := access(c)
 					va := ViewerAudience(v, s, acc)
-					if len(va) > MaxAudienceKeys {
-						t.Fatalf("ViewerAudience(%+v) has %d keys, limit %d", v, len(va), MaxAudienceKeys)
+					if len(va) > MaxViewerKeys {
+						t.Fatalf("ViewerAudience(%+v) has %d keys, limit %d", v, len(va), MaxViewerKeys)
 					}
 					keys := SharesKey(ea, va)
 					read := CanReadOnTimeline(v, e, s, acc)
@@ -335,7 +423,7 @@ func TestAudienceAgreesWithReadCheck(t *testing.T) {
 // TestAudienceTooManyTeams: a user beyond MaxTeamsPerUser (the service
 // refuses to save one) loses keys, never gains them.
 func TestAudienceTooManyTeams(t *testing.T) {
-	teams := make([]string, MaxAudienceKeys+5)
+	teams := make([]string, MaxViewerKeys+5)
 	for i := range teams {
 		teams[i] = fmt.Sprintf("t%d", i)
 	}
@@ -343,8 +431,8 @@ func TestAudienceTooManyTeams(t *testing.T) {
 	s := settingsWith(discreet.ScopeTeam, discreet.ScopeTeam, false)
 	for _, acc := range []discreet.Access{discreet.AccessFull, discreet.AccessStub} {
 		va := ViewerAudience(v, s, acc)
-		if len(va) > MaxAudienceKeys {
-			t.Fatalf("%d keys, limit %d", len(va), MaxAudienceKeys)
+		if len(va) > MaxViewerKeys {
+			t.Fatalf("%d keys, limit %d", len(va), MaxViewerKeys)
 		}
 		for _, team := range teams {
 			e := discreet.Email{Owner: "x@acme.com", Team: team, Visibility: discreet.VisibilityTeam, Contacts: []string{"c@kunde.example"}}

@@ -119,12 +119,12 @@ func (s *Service) logOnce(ctx context.Context, actor discreet.User, org discreet
 	return s.store.LogEmail(ctx, s.emailWrite(actor, e, id.ownID(actor.Email)))
 }
 
-// emailWrite is e stored as id, with the record that audits its log:
-// written in the email's own commit, so a retried log (the email exists)
-// writes none and a committed one always has it.
+// emailWrite is e stored as id, with its audience keys and the record
+// that audits its log: written in the email's own commit, so a retried log
+// (the email exists) writes none and a committed one always has it.
 func (s *Service) emailWrite(actor discreet.User, e discreet.Email, id string) store.EmailWrite {
 	e.ID = id
-	return store.EmailWrite{Email: e, Audit: &discreet.AuditRecord{
+	return store.EmailWrite{Email: e, Audience: policy.EmailAudience(e), Audit: &discreet.AuditRecord{
 		ID: s.cfg.NewID(), At: s.now(), Actor: actor.Email, Action: discreet.AuditLog, EmailID: id, EmailOwner: e.Owner,
 		Detail: map[string]string{"visibility": string(e.Visibility), "source": string(e.Source)},
 	}}

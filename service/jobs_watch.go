@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/store"
 )
 
@@ -137,9 +138,16 @@ func watchBatchID(renewal string, n int) string { return fmt.Sprintf("%s-b%04d",
 // StartWatchRenewal starts renewing every user's Gmail watch and returns
 // the job at once. There is one renewal per day: while that day's is
 // running, starting again returns it; once it finished, a new one starts
-// (an admin renewing by hand after a failed night). actor is the admin, or
-// SystemActor for cron; the caller (capture) decided they may.
+// (an admin renewing by hand after a failed night). actor is an admin, or
+// SystemActor for cron (policy.CanRenewWatches); the caller authenticated
+// them.
 func (s *Service) StartWatchRenewal(ctx context.Context, actor discreet.User) (JobView, error) {
+	if err := requireUser(actor); err != nil {
+		return JobView{}, err
+	}
+	if !policy.CanRenewWatches(actor) {
+		return JobView{}, discreet.Errorf(discreet.EPermission, "only admins may renew Gmail watches")
+	}
 	if s.mailboxWatcher() == nil {
 		return JobView{}, discreet.Errorf(discreet.EUnavailable, "sent-mail capture is off: there are no Gmail watches to renew")
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 // SystemActor is the audit actor of what the deployment does on its own,
-// like seeding the internal domains at start-up.
-const SystemActor = "system"
+// like seeding the internal domains at start-up or App Engine cron.
+const SystemActor = policy.System
 
 // SeedInternalDomains gives an org that has no internal domains yet the
 // deployment's (DISCREET_INTERNAL_DOMAINS), so that colleagues can sign in

@@ -7,11 +7,28 @@ import "github.com/discreet-crm/discreet"
 // written in the same commit (PHASE_B's shared LogEmail contract).
 type EmailWrite struct {
 	Email discreet.Email
-	// Audience is policy.EmailAudience of Email; nil has the store compute
-	// it (until the service computes it and hands it over).
+	// Audience is policy.EmailAudience of Email, computed by the service:
+	// who may read an email is no store's decision. Required.
 	Audience []string
 	// Audit, when set, is the log's record (ID and At set by the caller):
 	// stored in the commit that creates the email, so a log that commits
 	// is audited and a retried log (the email exists) writes none.
 	Audit *discreet.AuditRecord
+}
+
+// Audience gives the audience keys of an email as it stands: the service
+// passes policy.EmailAudience. SetVisibility applies it to the record it
+// changes, inside its transaction, so the keys always belong to that
+// record even when the email was deleted and logged again by someone
+// else since the service read it.
+type Audience func(discreet.Email) []string
+
+// CheckAudience refuses a write without audience keys: every email is
+// visible to someone (its owner), so none means the caller forgot them,
+// and a store must not guess who may read an email.
+func CheckAudience(keys []string) error {
+	if len(keys) == 0 {
+		return discreet.FieldError("audience", "is required (policy.EmailAudience, computed by the service)")
+	}
+	return nil
 }

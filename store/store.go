@@ -82,8 +82,10 @@ type Store interface {
 	// A body longer than MaxBodyBytes is cut (TruncateBody).
 	LogEmail(ctx context.Context, w EmailWrite) (discreet.Email, bool, error)
 	Email(ctx context.Context, id string) (discreet.Email, error)
-	// SetVisibility changes an email's visibility and its audience keys.
-	SetVisibility(ctx context.Context, id string, v discreet.Visibility) (discreet.Email, error)
+	// SetVisibility changes an email's visibility and, in the same atomic
+	// step, its timeline entries' audience keys to audience(the changed
+	// email); a nil audience, or one giving no keys, is refused.
+	SetVisibility(ctx context.Context, id string, v discreet.Visibility, audience Audience) (discreet.Email, error)
 	// DeleteEmail removes an email from the store and every timeline.
 	DeleteEmail(ctx context.Context, id string) error
 

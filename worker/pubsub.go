@@ -165,7 +165,7 @@ func decodeRunPush(body []byte) (string, error) {
 }
 
 func (p *PubSub) verifyPush(ctx context.Context, r *http.Request) error {
-	token, ok := bearer(r)
+	token, ok := auth.Bearer(r)
 	if !ok {
 		return discreet.Errorf(discreet.EUnauthenticated, "missing bearer token")
 	}

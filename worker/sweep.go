@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,7 +57,7 @@ func sweepRoutes(a sweepAuth, svc func() *service.Service) []gateway.Route {
 
 // authorizeAdmin admits an admin with a verified ID token.
 func authorizeAdmin(ctx context.Context, r *http.Request, a sweepAuth, svc *service.Service) error {
-	token, ok := bearer(r)
+	token, ok := auth.Bearer(r)
 	if !ok {
 		return discreet.Errorf(discreet.EUnauthenticated, "sign in first")
 	}
@@ -77,13 +76,4 @@ func authorizeAdmin(ctx context.Context, r *http.Request, a sweepAuth, svc *serv
 		return discreet.Errorf(discreet.EPermission, "only admins may sweep jobs")
 	}
 	return nil
-}
-
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if len(h) < 7 || !strings.EqualFold(h[:7], "Bearer ") {
-		return "", false
-	}
-	t := strings.TrimSpace(h[7:])
-	return t, t != ""
 }

@@ -92,7 +92,7 @@ func bigEmail(i int, t0 time.Time) discreet.Email {
 // goroutines, and reports progress every 10%. Email 0 goes first.
 func seedBig(ctx context.Context, st store.Store, n, workers int, progress io.Writer) error {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, _, err := st.LogEmail(ctx, store.EmailWrite{Email: bigEmail(0, t0)}); err != nil {
+	if _, _, err := st.LogEmail(ctx, written(bigEmail(0, t0))); err != nil {
 		return err
 	}
 	var next atomic.Int64
@@ -106,7 +106,7 @@ func seedBig(ctx context.Context, st store.Store, n, workers int, progress io.Wr
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				if _, _, err := st.LogEmail(ctx, store.EmailWrite{Email: bigEmail(i, t0)}); err != nil {
+				if _, _, err := st.LogEmail(ctx, written(bigEmail(i, t0))); err != nil {
 					errc <- fmt.Errorf("seeding email %d: %w", i, err)
 					return
 				}
@@ -164,4 +164,9 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// written is e as the service hands it to LogEmail, with its audience.
+func written(e discreet.Email) store.EmailWrite {
+	return store.EmailWrite{Email: e, Audience: policy.EmailAudience(e)}
 }

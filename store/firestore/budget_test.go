@@ -51,7 +51,7 @@ func seedMixed(t testing.TB, s *firestore.Store, contact, viewer string, n int) 
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if _, _, err := s.LogEmail(ctx, store.EmailWrite{Email: e}); err != nil {
+			if _, _, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: policy.EmailAudience(e)}); err != nil {
 				errs <- err
 			}
 		})

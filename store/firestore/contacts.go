@@ -75,16 +75,9 @@ func (s *Store) Contact(ctx context.Context, addr string) (discreet.Contact, err
 	if err != nil {
 		return discreet.Contact{}, err
 	}
-	snap, err := ref.Get(ctx)
-	if isNotFound(err) {
-		return discreet.Contact{}, notFound("contact")
-	}
+	d, err := getDoc[contactDoc](ctx, ref, "contact")
 	if err != nil {
-		return discreet.Contact{}, wrap(err, "cannot read the contact")
-	}
-	var d contactDoc
-	if err := snap.DataTo(&d); err != nil {
-		return discreet.Contact{}, wrap(err, "cannot read the contact")
+		return discreet.Contact{}, err
 	}
 	return d.contact(), nil
 }

@@ -150,6 +150,9 @@ func (s *Store) LogEmail(ctx context.Context, w store.EmailWrite) (discreet.Emai
 	if !e.Visibility.Valid() {
 		return e, false, discreet.FieldError("visibility", "must be private, team or public")
 	}
+	if err := store.CheckAudience(w.Audience); err != nil {
+		return e, false, err
+	}
 	ref, err := s.emailRef(e.ID)
 	if err != nil {
 		return e, false, err
@@ -179,11 +182,7 @@ func (s *Store) LogEmail(ctx context.Context, w store.EmailWrite) (discreet.Emai
 		createdAt = time.Now()
 	}
 	doc := toEmailDoc(e)
-	audience := w.Audience
-	if audience == nil {
-		audience = policy.EmailAudience(e)
-	}
-	entry := newTimelineDoc(e, doc, audience)
+	entry := newTimelineDoc(e, doc, w.Audience)
 
 	for attempt := 0; ; attempt++ {
 		if stored, err := s.Email(ctx, e.ID); err == nil {
@@ -297,16 +296,9 @@ func (s *Store) Email(ctx context.Context, id string) (discreet.Email, error) {
 	if err != nil {
 		return discreet.Email{}, err
 	}
-	snap, err := ref.Get(ctx)
-	if isNotFound(err) {
-		return discreet.Email{}, notFound("email")
-	}
+	d, err := getDoc[emailDoc](ctx, ref, "email")
 	if err != nil {
-		return discreet.Email{}, wrap(err, "cannot read the email")
-	}
-	var d emailDoc
-	if err := snap.DataTo(&d); err != nil {
-		return discreet.Email{}, wrap(err, "cannot read the email")
+		return discreet.Email{}, err
 	}
 	return d.email(), nil
 }
@@ -326,9 +318,12 @@ func getEmail(tx *firestore.Transaction, ref *firestore.DocumentRef) (emailDoc, 
 
 // SetVisibility rewrites the email and every timeline entry of it, with
 // the new audience keys, in one transaction.
-func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibility) (discreet.Email, error) {
+func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibility, audienceOf store.Audience) (discreet.Email, error) {
 	if !v.Valid() {
 		return discreet.Email{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	if audienceOf == nil {
+		return discreet.Email{}, store.CheckAudience(nil)
 	}
 	ref, err := s.emailRef(id)
 	if err != nil {
@@ -342,10 +337,13 @@ func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibil
 		}
 		e = d.email()
 		e.Visibility = v
+		audience := audienceOf(e)
+		if err := store.CheckAudience(audience); err != nil {
+			return err
+		}
 		if err := tx.Update(ref, []firestore.Update{{Path: "visibility", Value: string(v)}}); err != nil {
 			return err
 		}
-		audience := policy.EmailAudience(e)
 		for _, c := range unique(e.Contacts) {
 			err := tx.Update(s.timelineRef(c, e.ID), []firestore.Update{
 				{Path: "audience", Value: audience},

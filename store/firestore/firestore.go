@@ -39,6 +39,11 @@ const (
 // client backs off exponentially between attempts.
 const maxTxAttempts = 50
 
+// maxAudienceKeys is Firestore's limit on the values of one
+// array-contains-any filter: the most audience keys a timeline query may
+// present. policy keeps every viewer within it (TestViewerKeysFit).
+const maxAudienceKeys = 30
+
 // maxWrites keeps a transaction within Firestore's historical limit of 500
 // writes per commit (the emulator still enforces it).
 const maxWrites = 500
@@ -119,6 +124,32 @@ func notFound(what string) error {
 }
 
 func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
+
+// readDoc reads the document ref into a T; found is false when it does not
+// exist. Other failures say "cannot read the <what>".
+func readDoc[T any](ctx context.Context, ref *firestore.DocumentRef, what string) (d T, found bool, err error) {
+	snap, err := ref.Get(ctx)
+	if isNotFound(err) {
+		return d, false, nil
+	}
+	if err == nil {
+		err = snap.DataTo(&d)
+	}
+	if err != nil {
+		return d, false, wrap(err, "cannot read the "+what)
+	}
+	return d, true, nil
+}
+
+// getDoc is readDoc where a missing document is not_found ("the <what>
+// does not exist").
+func getDoc[T any](ctx context.Context, ref *firestore.DocumentRef, what string) (T, error) {
+	d, found, err := readDoc[T](ctx, ref, what)
+	if err == nil && !found {
+		err = notFound(what)
+	}
+	return d, err
+}
 
 // docID turns a key (an address, a team id, an entry id) into a valid
 // document id, reversibly: '%' and '/' are percent-encoded, and so is what

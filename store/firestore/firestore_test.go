@@ -268,7 +268,7 @@ func seedTimeline(t testing.TB, s *firestore.Store, contact, viewer string, n in
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if _, _, err := s.LogEmail(ctx, store.EmailWrite{Email: e}); err != nil {
+			if _, _, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: policy.EmailAudience(e)}); err != nil {
 				errs <- err
 			}
 		})

@@ -139,16 +139,9 @@ func (s *Store) Job(ctx context.Context, id string) (store.Job, error) {
 	if err != nil {
 		return store.Job{}, err
 	}
-	snap, err := ref.Get(ctx)
-	if isNotFound(err) {
-		return store.Job{}, notFound("job")
-	}
+	d, err := getDoc[jobDoc](ctx, ref, "job")
 	if err != nil {
-		return store.Job{}, wrap(err, "cannot read the job")
-	}
-	var d jobDoc
-	if err := snap.DataTo(&d); err != nil {
-		return store.Job{}, wrap(err, "cannot read the job")
+		return store.Job{}, err
 	}
 	return d.job(), nil
 }
@@ -158,16 +151,9 @@ func (s *Store) JobPart(ctx context.Context, id string, n int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := ref.Collection(colParts).Doc(strconv.Itoa(n)).Get(ctx)
-	if isNotFound(err) {
-		return nil, notFound("job part")
-	}
+	d, err := getDoc[partDoc](ctx, ref.Collection(colParts).Doc(strconv.Itoa(n)), "job part")
 	if err != nil {
-		return nil, wrap(err, "cannot read the job's input")
-	}
-	var d partDoc
-	if err := snap.DataTo(&d); err != nil {
-		return nil, wrap(err, "cannot read the job's input")
+		return nil, err
 	}
 	return d.Data, nil
 }

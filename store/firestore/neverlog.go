@@ -361,16 +361,9 @@ func (s *Store) NeverLogEntry(ctx context.Context, scope, id string) (discreet.N
 	if err != nil {
 		return discreet.NeverLogEntry{}, err
 	}
-	snap, err := ref.Get(ctx)
-	if isNotFound(err) {
-		return discreet.NeverLogEntry{}, notFound("Never Log entry")
-	}
+	d, err := getDoc[neverLogDoc](ctx, ref, "Never Log entry")
 	if err != nil {
-		return discreet.NeverLogEntry{}, wrap(err, "cannot read the Never Log entry")
-	}
-	var d neverLogDoc
-	if err := snap.DataTo(&d); err != nil {
-		return discreet.NeverLogEntry{}, wrap(err, "cannot read the Never Log entry")
+		return discreet.NeverLogEntry{}, err
 	}
 	return d.entry(), nil
 }

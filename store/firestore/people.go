@@ -25,16 +25,12 @@ type orgDoc struct {
 }
 
 func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
-	snap, err := s.c.Collection(colConfig).Doc(docOrg).Get(ctx)
-	if isNotFound(err) {
-		return discreet.DefaultOrgSettings(), nil
-	}
+	d, found, err := readDoc[orgDoc](ctx, s.c.Collection(colConfig).Doc(docOrg), "org settings")
 	if err != nil {
-		return discreet.OrgSettings{}, wrap(err, "cannot read the org settings")
+		return discreet.OrgSettings{}, err
 	}
-	var d orgDoc
-	if err := snap.DataTo(&d); err != nil {
-		return discreet.OrgSettings{}, wrap(err, "cannot read the org settings")
+	if !found {
+		return discreet.DefaultOrgSettings(), nil
 	}
 	o := discreet.OrgSettings{
 		InternalDomains:   d.InternalDomains,
@@ -96,16 +92,9 @@ func (s *Store) UserSettings(ctx context.Context, email string) (discreet.UserSe
 	if err != nil {
 		return discreet.UserSettings{}, err
 	}
-	snap, err := s.c.Collection(colUserSettings).Doc(id).Get(ctx)
-	if isNotFound(err) {
-		return discreet.UserSettings{}, nil
-	}
+	d, _, err := readDoc[userSettingsDoc](ctx, s.c.Collection(colUserSettings).Doc(id), "user's settings")
 	if err != nil {
-		return discreet.UserSettings{}, wrap(err, "cannot read the user's settings")
-	}
-	var d userSettingsDoc
-	if err := snap.DataTo(&d); err != nil {
-		return discreet.UserSettings{}, wrap(err, "cannot read the user's settings")
+		return discreet.UserSettings{}, err
 	}
 	return discreet.UserSettings{DefaultLog: d.DefaultLog, DefaultVisibility: discreet.Visibility(d.DefaultVisibility), NeverLogVersion: d.NeverLogVersion}, nil
 }
@@ -151,16 +140,9 @@ func (s *Store) User(ctx context.Context, email string) (discreet.User, error) {
 	if err != nil {
 		return discreet.User{}, err
 	}
-	snap, err := ref.Get(ctx)
-	if isNotFound(err) {
-		return discreet.User{}, notFound("user")
-	}
+	d, err := getDoc[userDoc](ctx, ref, "user")
 	if err != nil {
-		return discreet.User{}, wrap(err, "cannot read the user")
-	}
-	var d userDoc
-	if err := snap.DataTo(&d); err != nil {
-		return discreet.User{}, wrap(err, "cannot read the user")
+		return discreet.User{}, err
 	}
 	return d.user(), nil
 }
@@ -229,16 +211,9 @@ func (s *Store) Team(ctx context.Context, teamID string) (discreet.Team, error) 
 	if err != nil {
 		return discreet.Team{}, err
 	}
-	snap, err := s.c.Collection(colTeams).Doc(id).Get(ctx)
-	if isNotFound(err) {
-		return discreet.Team{}, notFound("team")
-	}
+	d, err := getDoc[teamDoc](ctx, s.c.Collection(colTeams).Doc(id), "team")
 	if err != nil {
-		return discreet.Team{}, wrap(err, "cannot read the team")
-	}
-	var d teamDoc
-	if err := snap.DataTo(&d); err != nil {
-		return discreet.Team{}, wrap(err, "cannot read the team")
+		return discreet.Team{}, err
 	}
 	return discreet.Team{ID: d.ID, Name: d.Name}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
-	"github.com/discreet-crm/discreet/store"
 	"github.com/discreet-crm/discreet/store/firestore"
 )
 
@@ -20,7 +19,7 @@ func TestLogRestoresAContactAPurgeDropped(t *testing.T) {
 	e := discreet.Email{ID: "repair-1", MessageID: "<repair-1@acme.com>", Subject: "Angebot", From: "anna@acme.com",
 		To: []string{contact}, Date: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), Owner: "anna@acme.com", Team: "de",
 		Visibility: discreet.VisibilityTeam, Contacts: []string{contact}, Source: discreet.SourceButton}
-	if _, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e}); err != nil || !created {
+	if _, created, err := s.LogEmail(ctx, written(e)); err != nil || !created {
 		t.Fatalf("LogEmail: %v, %v", created, err)
 	}
 	contactDoc := s.Client().Collection("contacts").Doc(contact)
@@ -29,7 +28,7 @@ func TestLogRestoresAContactAPurgeDropped(t *testing.T) {
 	if _, err := contactDoc.Delete(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e}); err != nil || created {
+	if _, created, err := s.LogEmail(ctx, written(e)); err != nil || created {
 		t.Fatalf("LogEmail again: %v, %v", created, err)
 	}
 	c, err := s.Contact(ctx, contact)

@@ -49,8 +49,8 @@ func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.Time
 		return page, discreet.FieldError("limit", "must be between 1 and 100")
 	}
 	keys := unique(q.Keys)
-	if len(keys) > policy.MaxAudienceKeys {
-		return page, discreet.FieldError("keys", "at most %d audience keys", policy.MaxAudienceKeys)
+	if len(keys) > maxAudienceKeys {
+		return page, discreet.FieldError("keys", "at most %d audience keys", maxAudienceKeys)
 	}
 	scope := store.TimelineCursorScope(q.Contact)
 	var after string

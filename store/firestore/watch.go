@@ -81,16 +81,9 @@ func (s *Store) WatchState(ctx context.Context, user string) (store.Watch, error
 	if err != nil {
 		return store.Watch{}, err
 	}
-	snap, err := ref.Get(ctx)
-	if isNotFound(err) {
-		return store.Watch{}, notFound("watch")
-	}
+	d, err := getDoc[watchDoc](ctx, ref, "Gmail watch")
 	if err != nil {
-		return store.Watch{}, wrap(err, "cannot read the Gmail watch")
-	}
-	var d watchDoc
-	if err := snap.DataTo(&d); err != nil {
-		return store.Watch{}, wrap(err, "cannot read the Gmail watch")
+		return store.Watch{}, err
 	}
 	return d.watch(), nil
 }

@@ -212,7 +212,7 @@ func BenchmarkLogEmail(b *testing.B) {
 				Source:       discreet.SourceButton,
 				LoggedAt:     t0,
 			}
-			if _, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e}); err != nil || !created {
+			if _, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: policy.EmailAudience(e)}); err != nil || !created {
 				b.Errorf("LogEmail: created %v, %v", created, err)
 				return
 			}

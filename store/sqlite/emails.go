@@ -120,8 +120,8 @@ const (
 )
 
 // logOne stores e in c's transaction unless its id exists, with audience
-// keys audience (nil: policy.EmailAudience(e)), and returns the stored
-// email and whether it was created.
+// keys audience (the service's, required), and returns the stored email
+// and whether it was created.
 func logOne(ctx context.Context, c *conn, e discreet.Email, audience []string) (discreet.Email, bool, error) {
 	terms := matchTerms(e)
 	a := emailArgs(e, terms)
@@ -133,8 +133,8 @@ func logOne(ctx context.Context, c *conn, e discreet.Email, audience []string) (
 		stored, err := getEmail(ctx, c, e.ID)
 		return stored, false, err
 	}
-	if audience == nil {
-		audience = policy.EmailAudience(e)
+	if err := store.CheckAudience(audience); err != nil {
+		return e, false, err
 	}
 	keys := unique(audience)
 	keysText := encodeList(keys)
@@ -201,7 +201,7 @@ func (s *Store) logBatch(ctx context.Context, emails []discreet.Email) error {
 	}
 	return s.write(ctx, "log emails", func(ctx context.Context, c *conn) error {
 		for _, e := range emails {
-			if _, _, err := logOne(ctx, c, e, nil); err != nil {
+			if _, _, err := logOne(ctx, c, e, policy.EmailAudience(e)); err != nil {
 				return err
 			}
 		}
@@ -233,9 +233,12 @@ func getEmail(ctx context.Context, c *conn, id string) (discreet.Email, error) {
 }
 
 // SetVisibility changes an email's visibility and audience keys.
-func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibility) (discreet.Email, error) {
+func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibility, audience store.Audience) (discreet.Email, error) {
 	if !v.Valid() {
 		return discreet.Email{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	if audience == nil {
+		return discreet.Email{}, store.CheckAudience(nil)
 	}
 	var out discreet.Email
 	err := s.write(ctx, "set visibility", func(ctx context.Context, c *conn) error {
@@ -244,7 +247,10 @@ func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibil
 			return err
 		}
 		e.Visibility = v
-		keys := unique(policy.EmailAudience(e))
+		keys := unique(audience(e))
+		if err := store.CheckAudience(keys); err != nil {
+			return err
+		}
 		keysText := encodeList(keys)
 		sk := store.SortKey(e.Date, e.ID)
 		for _, ct := range unique(e.Contacts) {

@@ -464,7 +464,7 @@ func checkWritesAfter(t *testing.T, s *Store) {
 		Participants: []string{"anna@acme.example", "kunde@zurich-bank.example"},
 		Source:       discreet.SourceButton, LoggedAt: fixtureAt(101),
 	}
-	if _, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e}); err != nil || !created {
+	if _, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: policy.EmailAudience(e)}); err != nil || !created {
 		t.Fatalf("LogEmail after the upgrade: created %v, %v", created, err)
 	}
 	page, err := s.Timeline(ctx, store.TimelineQuery{Contact: "kunde@zurich-bank.example", Keys: []string{"u:anna@acme.example"}, Limit: 1, CountHidden: true})

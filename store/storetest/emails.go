@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/store"
 )
 
@@ -25,7 +26,7 @@ func testLogEmailIdempotent(t *testing.T, s store.Store) {
 
 	second := e
 	second.Owner, second.Team, second.Subject, second.Visibility = "rep.ch@acme.com", "ch", "changed", discreet.VisibilityPublic
-	got, created, err := s.LogEmail(ctx, store.EmailWrite{Email: second})
+	got, created, err := s.LogEmail(ctx, written(second))
 	must(t, err, "LogEmail again")
 	if created {
 		t.Fatalf("LogEmail of a logged id: created = true")
@@ -53,7 +54,7 @@ func testLogEmailConcurrentSame(t *testing.T, s store.Store) {
 	for i := range n {
 		e := email("race", fmt.Sprintf("rep%02d@acme.com", i), "de", discreet.VisibilityPublic, at(0), contacts)
 		wg.Go(func() {
-			results[i], createds[i], errs[i] = s.LogEmail(ctx, store.EmailWrite{Email: e})
+			results[i], createds[i], errs[i] = s.LogEmail(ctx, written(e))
 		})
 	}
 	wg.Wait()
@@ -99,7 +100,7 @@ func testLogEmailConcurrentContact(t *testing.T, s store.Store) {
 	for i := range n {
 		e := email(fmt.Sprintf("many%02d", i), fmt.Sprintf("rep%02d@acme.com", i), "de", discreet.VisibilityPublic, at(i), []string{"anna@alpha.example"})
 		want = append(want, e)
-		wg.Go(func() { _, _, errs[i] = s.LogEmail(ctx, store.EmailWrite{Email: e}) })
+		wg.Go(func() { _, _, errs[i] = s.LogEmail(ctx, written(e)) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -121,11 +122,11 @@ func testLogEmailInvalid(t *testing.T, s store.Store) {
 	e := email("bad", "rep.de@acme.com", "de", discreet.VisibilityPublic, at(0), []string{"anna@alpha.example"})
 	noID := e
 	noID.ID = ""
-	_, _, err := s.LogEmail(t.Context(), store.EmailWrite{Email: noID})
+	_, _, err := s.LogEmail(t.Context(), written(noID))
 	wantCode(t, err, discreet.EInvalid, "LogEmail without an id")
 	badVis := e
 	badVis.Visibility = "secret"
-	_, _, err = s.LogEmail(t.Context(), store.EmailWrite{Email: badVis})
+	_, _, err = s.LogEmail(t.Context(), written(badVis))
 	wantCode(t, err, discreet.EInvalid, "LogEmail with an unknown visibility")
 	_, err = s.Email(t.Context(), e.ID)
 	wantCode(t, err, discreet.ENotFound, "an invalid email is not stored")
@@ -135,7 +136,7 @@ func testEmailNotFound(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	_, err := s.Email(ctx, "0123456789abcdef0123456789abcdef")
 	wantCode(t, err, discreet.ENotFound, "Email unknown")
-	_, err = s.SetVisibility(ctx, "0123456789abcdef0123456789abcdef", discreet.VisibilityPublic)
+	_, err = s.SetVisibility(ctx, "0123456789abcdef0123456789abcdef", discreet.VisibilityPublic, policy.EmailAudience)
 	wantCode(t, err, discreet.ENotFound, "SetVisibility unknown")
 	err = s.DeleteEmail(ctx, "0123456789abcdef0123456789abcdef")
 	wantCode(t, err, discreet.ENotFound, "DeleteEmail unknown")
@@ -170,7 +171,7 @@ func testSetVisibility(t *testing.T, s store.Store) {
 	sees(mate, false, "private")
 	sees(other, false, "private")
 
-	got, err := s.SetVisibility(ctx, e.ID, discreet.VisibilityTeam)
+	got, err := s.SetVisibility(ctx, e.ID, discreet.VisibilityTeam, policy.EmailAudience)
 	must(t, err, "SetVisibility team")
 	e.Visibility = discreet.VisibilityTeam
 	sameEmail(t, got, e, "SetVisibility returns the changed email")
@@ -180,12 +181,12 @@ func testSetVisibility(t *testing.T, s store.Store) {
 	sees(mate, true, "team")
 	sees(other, false, "team")
 
-	_, err = s.SetVisibility(ctx, e.ID, discreet.VisibilityPublic)
+	_, err = s.SetVisibility(ctx, e.ID, discreet.VisibilityPublic, policy.EmailAudience)
 	must(t, err, "SetVisibility public")
 	e.Visibility = discreet.VisibilityPublic
 	sees(other, true, "public")
 
-	_, err = s.SetVisibility(ctx, e.ID, discreet.VisibilityPrivate)
+	_, err = s.SetVisibility(ctx, e.ID, discreet.VisibilityPrivate, policy.EmailAudience)
 	must(t, err, "SetVisibility private")
 	e.Visibility = discreet.VisibilityPrivate
 	sees(owner, true, "private again")
@@ -197,8 +198,54 @@ func testSetVisibility(t *testing.T, s store.Store) {
 		}
 	}
 
-	_, err = s.SetVisibility(ctx, e.ID, "secret")
+	_, err = s.SetVisibility(ctx, e.ID, "secret", policy.EmailAudience)
 	wantCode(t, err, discreet.EInvalid, "SetVisibility unknown visibility")
+}
+
+// testAudienceFromCaller: who may read an email is the service's call. A
+// store writes exactly the audience keys it is given, refuses a write
+// without them, and computes a visibility change's keys with the caller's
+// function on the record as it stands in the change.
+func testAudienceFromCaller(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	contacts := []string{"kunde@kunde.example"}
+	e := email("aud", "anna@acme.com", "de", discreet.VisibilityPublic, at(0), contacts)
+	_, _, err := s.LogEmail(ctx, store.EmailWrite{Email: e})
+	wantCode(t, err, discreet.EInvalid, "LogEmail without audience keys")
+	_, err = s.Email(ctx, e.ID)
+	wantCode(t, err, discreet.ENotFound, "an email without audience keys is not stored")
+
+	onlyMarker := func(e discreet.Email) []string { return []string{"x:marker-" + string(e.Visibility)} }
+	_, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: onlyMarker(e)})
+	must(t, err, "LogEmail with the caller's keys")
+	if !created {
+		t.Fatal("not created")
+	}
+	page := func(keys ...string) int {
+		t.Helper()
+		return len(readAll(t, s, store.TimelineQuery{Contact: contacts[0], Keys: keys, Limit: 10}))
+	}
+	if page("x:marker-public") != 1 || page(keysOf(discreet.User{Email: "anna@acme.com", Role: discreet.RoleRep, Teams: []string{"de"}}, discreet.AccessFull)...) != 0 {
+		t.Fatal("the store did not write exactly the caller's audience keys")
+	}
+
+	_, err = s.SetVisibility(ctx, e.ID, discreet.VisibilityTeam, nil)
+	wantCode(t, err, discreet.EInvalid, "SetVisibility without an audience")
+	_, err = s.SetVisibility(ctx, e.ID, discreet.VisibilityTeam, func(discreet.Email) []string { return nil })
+	wantCode(t, err, discreet.EInvalid, "SetVisibility with no audience keys")
+	if got, _ := s.Email(ctx, e.ID); got.Visibility != discreet.VisibilityPublic || page("x:marker-public") != 1 {
+		t.Fatalf("a refused visibility change changed the email: %s", got.Visibility)
+	}
+
+	var seen discreet.Email
+	_, err = s.SetVisibility(ctx, e.ID, discreet.VisibilityTeam, func(e discreet.Email) []string { seen = e; return onlyMarker(e) })
+	must(t, err, "SetVisibility with the caller's keys")
+	if seen.ID != e.ID || seen.Owner != e.Owner || seen.Visibility != discreet.VisibilityTeam {
+		t.Fatalf("the audience was asked of %+v, want the stored email with its new visibility", seen)
+	}
+	if page("x:marker-team") != 1 || page("x:marker-public") != 0 {
+		t.Fatal("SetVisibility did not replace the keys with the caller's")
+	}
 }
 
 func testDeleteEmail(t *testing.T, s store.Store) {

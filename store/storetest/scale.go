@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/store"
 )
 
@@ -38,7 +39,7 @@ func testLogAudit(t *testing.T, s store.Store) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, created[i], errs[i] = s.LogEmail(ctx, store.EmailWrite{Email: e, Audit: record(fmt.Sprintf("log-%02d", i))})
+			_, created[i], errs[i] = s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: policy.EmailAudience(e), Audit: record(fmt.Sprintf("log-%02d", i))})
 		})
 	}
 	wg.Wait()
@@ -56,7 +57,7 @@ func testLogAudit(t *testing.T, s store.Store) {
 		t.Fatal("no log created the email")
 	}
 	// A retry (the email exists) writes no record.
-	_, again, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audit: record("log-retry")})
+	_, again, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: policy.EmailAudience(e), Audit: record("log-retry")})
 	must(t, err, "LogEmail again")
 	if again {
 		t.Fatal("a retried log created the email again")
@@ -78,7 +79,7 @@ func testLogAudit(t *testing.T, s store.Store) {
 
 	// The record's id is taken: the log fails whole, the email is not stored.
 	other := email("unaudited", "rep.de@acme.com", "de", discreet.VisibilityTeam, at(2), []string{"kunde@kunde.example"})
-	_, _, err = s.LogEmail(ctx, store.EmailWrite{Email: other, Audit: record(fmt.Sprintf("log-%02d", winner))})
+	_, _, err = s.LogEmail(ctx, store.EmailWrite{Email: other, Audience: policy.EmailAudience(other), Audit: record(fmt.Sprintf("log-%02d", winner))})
 	wantCode(t, err, discreet.EConflict, "LogEmail with a taken audit id")
 	if _, err := s.Email(ctx, other.ID); discreet.ErrorCode(err) != discreet.ENotFound {
 		t.Fatalf("the email of a log whose audit failed: %v, want not_found", err)
@@ -99,7 +100,7 @@ func testBodyCap(t *testing.T, s store.Store) {
 	if len(e.Body) < 10<<20-100 {
 		t.Fatalf("test body has %d bytes", len(e.Body))
 	}
-	got, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e})
+	got, created, err := s.LogEmail(ctx, written(e))
 	must(t, err, "LogEmail with a 10 MiB body")
 	if !created {
 		t.Fatal("not created")

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LogEmailInvalid", testLogEmailInvalid},
 		{"EmailNotFound", testEmailNotFound},
 		{"SetVisibility", testSetVisibility},
+		{"AudienceFromCaller", testAudienceFromCaller},
 		{"DeleteEmail", testDeleteEmail},
 		{"TimelineOrder", testTimelineOrder},
 		{"TimelineLimits", testTimelineLimits},
@@ -132,9 +133,14 @@ func email(msgID, owner, team string, v discreet.Visibility, date time.Time, con
 	return e
 }
 
+// written is e as the service hands it to LogEmail, with its audience.
+func written(e discreet.Email) store.EmailWrite {
+	return store.EmailWrite{Email: e, Audience: policy.EmailAudience(e)}
+}
+
 func logEmail(t *testing.T, s store.Store, e discreet.Email) discreet.Email {
 	t.Helper()
-	got, created, err := s.LogEmail(t.Context(), store.EmailWrite{Email: e})
+	got, created, err := s.LogEmail(t.Context(), written(e))
 	must(t, err, "LogEmail "+e.MessageID)
 	if !created {
 		t.Fatalf("LogEmail %s: created = false for a new email", e.MessageID)

@@ -336,7 +336,7 @@ func testTimelineAudience(t *testing.T, s store.Store) {
 	sort.Ints(perm)
 	for _, i := range perm {
 		v := visibilities[rng.IntN(3)]
-		got, err := s.SetVisibility(ctx, emails[i].ID, v)
+		got, err := s.SetVisibility(ctx, emails[i].ID, v, policy.EmailAudience)
 		must(t, err, "SetVisibility")
 		emails[i].Visibility = v
 		sameEmail(t, got, emails[i], "SetVisibility result")
