@@ -286,6 +286,10 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	if err != nil {
 		return discreet.Decision{}, nil, err
 	}
+	erased, err := s.erased(ctx)
+	if err != nil {
+		return discreet.Decision{}, nil, err
+	}
 	defLog, defVis := defaults(org, us)
 	d, orgList, err := s.decideNeverLog(ctx, view, policy.Input{
 		Participants:      ps,
@@ -295,6 +299,7 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 		DefaultVisibility: defVis,
 		Internal:          domains,
 		Personal:          personal.list,
+		Erased:            erased,
 	})
 	if err != nil {
 		return discreet.Decision{}, nil, err

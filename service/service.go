@@ -64,6 +64,7 @@ type Service struct {
 	readAudit writtenAudits
 	hooks     hooks
 	idKey     emailIDKey
+	erasedSet erasedCache // erasure.go
 
 	instance       string
 	jobLease       time.Duration
