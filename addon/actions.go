@@ -3,7 +3,6 @@ package addon
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/discreet-crm/discreet"
@@ -199,17 +198,12 @@ func lineErrors(err error) []service.LineError {
 }
 
 func (h *handler) saveMySettings(ctx context.Context, r *request) (Response, error) {
-	mine, err := h.cfg.Service.MySettings(ctx, r.user)
-	if err != nil {
-		return Response{}, err
-	}
 	vis, err := r.visibility("defaultVisibility")
 	if err != nil {
 		return Response{}, err
 	}
 	log := r.ev.has("defaultLog")
-	mine.DefaultLog, mine.DefaultVisibility = &log, vis
-	if _, err := h.cfg.Service.PutMySettings(ctx, r.user, mine); err != nil {
+	if err := h.cfg.Service.PutMyDefaults(ctx, r.user, &log, vis); err != nil {
 		return Response{}, err
 	}
 	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Settings saved"))
@@ -217,24 +211,14 @@ func (h *handler) saveMySettings(ctx context.Context, r *request) (Response, err
 
 func (h *handler) addPersonal(ctx context.Context, r *request) (Response, error) {
 	pattern := strings.TrimSpace(r.ev.input("personalPattern"))
-	mine, err := h.cfg.Service.MySettings(ctx, r.user)
+	e, err := h.cfg.Service.AddPersonalNeverLog(ctx, r.user, pattern, "")
+	if c := discreet.ErrorCode(err); c == discreet.EInvalid || c == discreet.EConflict {
+		return h.refreshHomeWith(ctx, r, homeForm{PersonalPattern: pattern, PersonalError: discreet.ErrorMessage(err)}, "", "")
+	}
 	if err != nil {
 		return Response{}, err
 	}
-	mine.NeverLog = append(mine.NeverLog, discreet.NeverLogEntry{Pattern: pattern})
-	if _, err := h.cfg.Service.PutMySettings(ctx, r.user, mine); err != nil {
-		if !invalid(err) {
-			return Response{}, err
-		}
-		msg := discreet.ErrorMessage(err)
-		for _, le := range lineErrors(err) {
-			if le.Text == pattern {
-				msg = le.Message
-			}
-		}
-		return h.refreshHomeWith(ctx, r, homeForm{PersonalPattern: pattern, PersonalError: msg}, "", "")
-	}
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Added %s", pattern))
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Added %s", e.Pattern))
 }
 
 func (h *handler) removePersonal(ctx context.Context, r *request) (Response, error) {
@@ -242,25 +226,11 @@ func (h *handler) removePersonal(ctx context.Context, r *request) (Response, err
 	if err != nil {
 		return Response{}, err
 	}
-	mine, err := h.cfg.Service.MySettings(ctx, r.user)
+	e, err := h.cfg.Service.RemovePersonalNeverLog(ctx, r.user, id)
 	if err != nil {
 		return Response{}, err
 	}
-	removed := ""
-	mine.NeverLog = slices.DeleteFunc(mine.NeverLog, func(e discreet.NeverLogEntry) bool {
-		if e.ID == id {
-			removed = e.Pattern
-			return true
-		}
-		return false
-	})
-	if removed == "" {
-		return Response{}, discreet.Errorf(discreet.ENotFound, "that entry is no longer on your list")
-	}
-	if _, err := h.cfg.Service.PutMySettings(ctx, r.user, mine); err != nil {
-		return Response{}, err
-	}
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Removed %s", removed))
+	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Removed %s", e.Pattern))
 }
 
 func (h *handler) addEntry(ctx context.Context, r *request) (Response, error) {

@@ -1,21 +1,17 @@
 package addon
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"mime"
-	"net/mail"
 	"strings"
 
 	"github.com/discreet-crm/discreet"
-	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/service"
 )
 
-// Page sizes: the message card shows the newest few, "More" pages further.
+// Page sizes: the message card shows the newest few
+// (service.MessageTimeline), "More" pages further.
 const (
-	cardTimeline = 5
 	moreTimeline = 10
 	neverLogPage = 10
 	// homeJobs is how many recent jobs the admin homepage shows.
@@ -74,121 +70,42 @@ func (r *request) gmailTokens() service.GmailTokens {
 	return service.GmailTokens{OAuthToken: r.ev.Authorization.UserOAuthToken, AccessToken: r.ev.Gmail.AccessToken}
 }
 
-// openMessage is what the card needs of the open message's headers.
-type openMessage struct {
-	raw       []byte
-	subject   string
-	addresses []string // every participant, normalized, once
-}
-
-// readOpenMessage fetches the open message with the event's tokens and
-// reads its headers.
-func (h *handler) readOpenMessage(ctx context.Context, r *request, id string) (openMessage, error) {
+// readOpenMessage fetches the open message with the event's tokens.
+func (h *handler) readOpenMessage(ctx context.Context, r *request, id string) ([]byte, error) {
 	if h.cfg.Gmail == nil {
-		return openMessage{}, discreet.Errorf(discreet.EUnavailable, "no Gmail message source configured")
+		return nil, discreet.Errorf(discreet.EUnavailable, "no Gmail message source configured")
 	}
 	raw, err := h.cfg.Gmail.Raw(ctx, r.gmailTokens(), id)
 	if err != nil {
 		if discreet.ErrorCode(err) == discreet.ENotFound {
-			return openMessage{}, err
+			return nil, err
 		}
-		return openMessage{}, errors.Join(errShown{r.v.t("Discreet cannot read this message right now. Try again in a moment.")}, err)
+		return nil, errors.Join(errShown{r.v.t("Discreet cannot read this message right now. Try again in a moment.")}, err)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return openMessage{}, discreet.Wrap(err, discreet.EInvalid, "the open message has no readable header")
-	}
-	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		subject = msg.Header.Get("Subject")
-	}
-	om := openMessage{raw: raw, subject: subject}
-	seen := map[string]bool{}
-	for _, pt := range policy.Participants(msg.Header.Get) {
-		if pt.Address != "" && !seen[pt.Address] {
-			seen[pt.Address] = true
-			om.addresses = append(om.addresses, pt.Address)
-		}
-	}
-	return om, nil
+	return raw, nil
 }
 
-// messageModel loads the message card: the open email's state and its
-// external participants as the service shows them to this user. decision
-// is the outcome of a Log click, when there was one.
+// messageModel loads the message card: service.MessageState of the open
+// message. decision is the outcome of a Log click, when there was one.
 func (h *handler) messageModel(ctx context.Context, r *request, decision *discreet.Decision) (messageModel, error) {
-	svc := h.cfg.Service
 	id := r.ev.messageID()
 	if id == "" {
 		return messageModel{}, errShown{r.v.t("Open a message to see its contacts.")}
 	}
-	om, err := h.readOpenMessage(ctx, r, id)
+	raw, err := h.readOpenMessage(ctx, r, id)
 	if err != nil {
 		return messageModel{}, err
 	}
-	me, err := svc.Me(ctx, r.user)
+	st, err := h.cfg.Service.MessageState(ctx, r.user, raw, id)
 	if err != nil {
 		return messageModel{}, err
 	}
-	m := messageModel{GmailMessageID: id, Subject: om.subject, Decision: decision, DefaultVisibility: me.Org.DefaultVisibility}
-	if me.Settings.DefaultVisibility.Valid() {
-		m.DefaultVisibility = me.Settings.DefaultVisibility
+	m := messageModel{GmailMessageID: id, Subject: st.Subject, Email: st.Email, Decision: st.Decision, DefaultVisibility: st.DefaultVisibility}
+	if decision != nil && m.Email == nil {
+		m.Decision = decision
 	}
-
-	ev, err := svc.LoggedCopy(ctx, r.user, om.raw, id)
-	switch discreet.ErrorCode(err) {
-	case "":
-		m.Email = &ev
-	case discreet.ENotFound:
-	default:
-		return messageModel{}, err
-	}
-
-	// Internal addresses are never contacts; which ones are internal is
-	// the org's setting, read with the policy's own matcher.
-	internal, _ := policy.NewDomains(me.Org.InternalDomains)
-	var external []string
-	for _, a := range om.addresses {
-		if !internal.Covers(a) {
-			external = append(external, a)
-		}
-	}
-	if m.Email == nil && m.Decision == nil {
-		checks, err := svc.CheckNeverLog(ctx, r.user, om.addresses)
-		if err != nil {
-			return messageModel{}, err
-		}
-		for _, c := range checks {
-			if c.Blocked {
-				m.Decision = &discreet.Decision{Reason: discreet.ReasonNeverLogList, Entry: c.Entry, EntryID: c.EntryID, List: c.List, Address: c.Normalized}
-				if m.Decision.Address == "" {
-					m.Decision.Address = c.Address
-				}
-				break
-			}
-		}
-		if m.Decision == nil && len(external) == 0 {
-			m.Decision = &discreet.Decision{Reason: discreet.ReasonInternalOnly}
-		}
-	}
-
-	for _, a := range external {
-		cm := contactModel{Address: a}
-		cv, err := svc.Contact(ctx, r.user, a)
-		switch discreet.ErrorCode(err) {
-		case "":
-			cm.Contact = &cv
-			tl, err := svc.Timeline(ctx, r.user, a, cardTimeline, "")
-			if err == nil {
-				cm.Timeline = &tl
-			} else if c := discreet.ErrorCode(err); c != discreet.ENotFound && c != discreet.EPermission {
-				return messageModel{}, err
-			}
-		case discreet.ENotFound:
-		default:
-			return messageModel{}, err
-		}
-		m.Contacts = append(m.Contacts, cm)
+	for _, c := range st.Contacts {
+		m.Contacts = append(m.Contacts, contactModel{Address: c.Address, Contact: c.Contact, Timeline: c.Timeline})
 	}
 	return m, nil
 }

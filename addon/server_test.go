@@ -227,10 +227,44 @@ func TestMessageCardStubThenLogPrivate(t *testing.T) {
 	}
 
 	// Beat owns the contact but the email is Anna's private one: he sees
-	// it only as hidden.
+	// it only as hidden. The card shows his two newest emails; More pages
+	// on from there.
 	resp = do(t, e, call{path: PathMessage, user: beat, body: messageEvent("zurich-to-beat", nil, nil)})
-	wantText(t, resp, "Zurich Bank: renewal quote for 2027", "Zurich Bank: CFO's personal request", "more email you can't see")
-	rejectText(t, resp, "can Berlin deliver")
+	wantText(t, resp, "Zurich Bank: CFO's personal request", "Zurich Bank: discount (Swiss team only)", "1 more email you can't see", "More")
+	rejectText(t, resp, "can Berlin deliver", "renewal quote")
+	cursor := actionParam(resp, "cursor")
+	if cursor == "" {
+		t.Fatalf("the More button carries no cursor: %s", mustJSON(resp))
+	}
+	resp = do(t, e, call{path: PathAction, user: beat, body: messageEvent("zurich-to-beat",
+		map[string]string{"action": "more", "contact": "kunde@zurich-bank.example", "cursor": cursor}, nil)})
+	wantText(t, resp, "Zurich Bank: renewal quote for 2027")
+	rejectText(t, resp, "can Berlin deliver", "CFO's personal request")
+}
+
+// actionParam finds the value of the first action parameter named key in
+// a card response.
+func actionParam(resp any, key string) string {
+	switch v := resp.(type) {
+	case map[string]any:
+		if v["key"] == key {
+			if s, ok := v["value"].(string); ok {
+				return s
+			}
+		}
+		for _, x := range v {
+			if s := actionParam(x, key); s != "" {
+				return s
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if s := actionParam(x, key); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 func TestMessageCardNeverLogAndInternal(t *testing.T) {

@@ -456,6 +456,12 @@ func parseDate(v string, warn func(string, ...any)) time.Time {
 	if v == "" {
 		return time.Time{}
 	}
+	// The form nearly every mailer writes, first: mail.ParseDate reads it
+	// the same way, after trying (and allocating an error for) about two
+	// dozen other layouts.
+	if t, err := time.Parse(time.RFC1123Z, v); err == nil {
+		return t.UTC()
+	}
 	if t, err := mail.ParseDate(v); err == nil {
 		return t.UTC()
 	}

@@ -271,6 +271,49 @@ func BenchmarkDecideLatency(b *testing.B) {
 	}
 }
 
+// BenchmarkDecideLatencyByOutcome is BenchmarkDecideLatency at 1M entries
+// with the samples split by outcome: a blocked decision reads the entry
+// table (memory the caches rarely hold at 1M entries), a logged one mostly
+// stops at the Bloom filter, so the two have different tails.
+func BenchmarkDecideLatencyByOutcome(b *testing.B) {
+	personal := mustCompile(b, benchPatterns(20, 99)...)
+	f := fixture(b, len(benchSizes)-1)
+	blocked := make([]bool, len(f.emails))
+	for j, e := range f.emails {
+		blocked[j] = Decide(benchInput(f, personal, e)).Reason == discreet.ReasonNeverLogList
+	}
+	var samples [2][]time.Duration
+	for j := 0; b.Loop(); j++ {
+		k := j & (len(f.emails) - 1)
+		in := benchInput(f, personal, f.emails[k])
+		start := time.Now()
+		d := Decide(in)
+		elapsed := time.Since(start)
+		sink += len(d.Contacts)
+		if o := btoi(blocked[k]); len(samples[o]) < 1<<19 {
+			samples[o] = append(samples[o], elapsed)
+		}
+	}
+	b.StopTimer()
+	for o, name := range []string{"logged", "blocked"} {
+		s := samples[o]
+		if len(s) == 0 {
+			continue
+		}
+		slices.Sort(s)
+		b.ReportMetric(float64(s[len(s)/2]), name+"-p50-ns")
+		b.ReportMetric(float64(s[len(s)*99/100]), name+"-p99-ns")
+	}
+	b.ReportMetric(100*float64(len(samples[1]))/float64(len(samples[0])+len(samples[1])), "%blocked")
+}
+
+func btoi(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
 // BenchmarkStallFloor times a fixed loop of about the length of a
 // decision, alone: what it reports above its own p50 is the machine's, not
 // the code's. On a shared virtual machine a thread loses the CPU for a few

@@ -144,6 +144,13 @@ func (s *Service) Timeline(ctx context.Context, actor discreet.User, email strin
 	if err != nil {
 		return TimelineView{}, err
 	}
+	return s.timeline(ctx, s.names(), actor, org, c, limit, cursor)
+}
+
+// timeline is Timeline of a loaded contact, under the org settings the
+// caller read.
+func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, c discreet.Contact, limit int, cursor string) (TimelineView, error) {
+	addr := c.Email
 	access := policy.ContactAccess(actor, c, org)
 	mode := org.HiddenEmails
 	if !mode.Valid() {
@@ -160,7 +167,6 @@ func (s *Service) Timeline(ctx context.Context, actor discreet.User, email strin
 	if err != nil {
 		return TimelineView{}, cursorError(err, cursor)
 	}
-	n := s.names()
 	view := TimelineView{Contact: n.contactView(ctx, actor, c, access), Items: []TimelineItem{}, Next: page.Next}
 	for _, te := range page.Entries {
 		if te.Visible && te.Email != nil {

@@ -2,63 +2,112 @@ package service
 
 import (
 	"context"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/policy"
 )
 
-// names resolves user and team display names for one request.
+// nameTTL bounds how long an instance shows a user's or a team's display
+// name after it changed: names are labels, never an access decision, so
+// instances may disagree on one for this long (store/firestore/doc.go).
+const nameTTL = time.Minute
+
+// maxCachedNames bounds the cache's memory; past it the cache starts over.
+const maxCachedNames = 20_000
+
+// nameCache keeps display names read from the store for nameTTL, so a card
+// does not read its owners' user documents on every open.
+type nameCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedName // "u:" + email or "t:" + team id
+}
+
+type cachedName struct {
+	name string
+	at   time.Time
+}
+
+func (c *nameCache) get(key string, now time.Time) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || now.Sub(e.at) >= nameTTL || now.Before(e.at) {
+		return "", false
+	}
+	return e.name, true
+}
+
+func (c *nameCache) put(key, name string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxCachedNames {
+		c.entries = map[string]cachedName{}
+	}
+	c.entries[key] = cachedName{name, now}
+}
+
+// names resolves user and team display names for one request; safe for
+// the request's concurrent reads.
 type names struct {
-	s           *Service
-	users       map[string]string
-	teams       map[string]string
-	teamsLoaded bool
+	s  *Service
+	mu sync.Mutex
+	m  map[string]string
 }
 
 func (s *Service) names() *names {
-	return &names{s: s, users: map[string]string{}, teams: map[string]string{}}
+	return &names{s: s, m: map[string]string{}}
 }
 
 // user is the display name of a user, or the address when they have none.
 func (n *names) user(ctx context.Context, email string) string {
-	if email == "" {
-		return ""
-	}
-	if name, ok := n.users[email]; ok {
-		return name
-	}
-	name := email
-	u, err := n.s.store.User(ctx, email)
-	switch {
-	case err == nil && u.Name != "":
-		name = u.Name
-	case err != nil && !isNotFound(err):
-		n.s.log.WarnContext(ctx, "could not resolve a user name", "user", email, "err", err)
-	}
-	n.users[email] = name
-	return name
+	return n.lookup(ctx, "u:", email, func() (string, error) {
+		u, err := n.s.store.User(ctx, email)
+		return u.Name, err
+	})
 }
 
 // team is the display name of a team, or its id when it has none.
 func (n *names) team(ctx context.Context, id string) string {
-	if id == "" {
+	return n.lookup(ctx, "t:", id, func() (string, error) {
+		t, err := n.s.store.Team(ctx, id)
+		return t.Name, err
+	})
+}
+
+// lookup answers from the request, then from the instance's cache, then
+// from the store; a missing name shows the key itself.
+func (n *names) lookup(ctx context.Context, kind, key string, read func() (string, error)) string {
+	if key == "" {
 		return ""
 	}
-	if !n.teamsLoaded {
-		n.teamsLoaded = true
-		ts, err := n.s.store.Teams(ctx)
-		if err != nil {
-			n.s.log.WarnContext(ctx, "could not resolve team names", "err", err)
-		}
-		for _, t := range ts {
-			n.teams[t.ID] = t.Name
-		}
-	}
-	if name := n.teams[id]; name != "" {
+	k := kind + key
+	n.mu.Lock()
+	name, ok := n.m[k]
+	n.mu.Unlock()
+	if ok {
 		return name
 	}
-	return id
+	now := time.Now()
+	if name, ok = n.s.displayNames.get(k, now); !ok {
+		got, err := read()
+		switch {
+		case err == nil && got != "":
+			name = got
+		case err != nil && !isNotFound(err):
+			n.s.log.WarnContext(ctx, "could not resolve a display name", "key", k, "err", err)
+			return key // not cached: the next request tries again
+		default:
+			name = key
+		}
+		n.s.displayNames.put(k, name, now)
+	}
+	n.mu.Lock()
+	n.m[k] = name
+	n.mu.Unlock()
+	return name
 }
 
 // contactView is c as actor may see it: full, or the stub with existence

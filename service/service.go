@@ -60,11 +60,12 @@ type Service struct {
 	log    *slog.Logger
 	admins map[string]bool // normalized BootstrapAdmins
 
-	neverLog  neverLogCache
-	readAudit writtenAudits
-	hooks     hooks
-	idKey     emailIDKey
-	erasedSet erasedCache // erasure.go
+	neverLog     neverLogCache
+	readAudit    writtenAudits
+	hooks        hooks
+	idKey        emailIDKey
+	displayNames nameCache
+	erasedSet    erasedCache // erasure.go
 
 	instance       string
 	jobLease       time.Duration

@@ -48,6 +48,7 @@ type options struct {
 	tmp           string
 	dataParent    string
 	cpuProfile    string
+	ingestProfile string
 }
 
 func main() {
@@ -72,6 +73,7 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "longest time of the whole run, seeding included")
 	fs.StringVar(&o.dataParent, "datadir", "", "directory under which the embedded store's data dir is made (default: the temp dir; /dev/shm shows the cost without fsync)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the discreet timeline phase (embedded store) to this file")
+	fs.StringVar(&o.ingestProfile, "ingestprofile", "", "write a CPU profile of the discreet ingest phase (embedded store) to this file")
 	target := fs.String("target", "", "not supported beyond a check: the tool starts its own servers; any non-loopback URL is refused")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -224,7 +226,7 @@ func runFirestore(ctx context.Context, o options, out, progress io.Writer) error
 	}
 	fmt.Fprintf(out, "## Firestore emulator (%s, project %s)\n\nseeded %d emails on %s (store.LogEmail from 32 goroutines; smaller than the embedded store's %d: the emulator is an in-memory Java test server, not Firestore) in %s\n\n",
 		host, project, o.firestoreSeed, BigContact, o.seed, time.Since(start).Round(time.Millisecond))
-	o.cpuProfile = "" // profiles cover the embedded store only
+	o.cpuProfile, o.ingestProfile = "", "" // profiles cover the embedded store only
 	return measure(ctx, o, st, out, progress)
 }
 
@@ -268,30 +270,29 @@ func measure(ctx context.Context, o options, st store.Store, out, progress io.Wr
 		return postEmail(ctx, c, bare.URL, bodies[i], false)
 	})
 	fmt.Fprintf(progress, "ingest: discreet\n")
+	stop, err := startProfile(o.ingestProfile)
+	if err != nil {
+		return err
+	}
 	rLog := drive(ctx, "POST /v1/emails — discreet", o.lim, func(ctx context.Context, i, _ int) (int, error) {
 		return postEmail(ctx, c, srv.URL, bodies[i], i%5 == 4)
 	})
+	if err := stop(); err != nil {
+		return err
+	}
 
 	tr := newTimelineReader(c, srv.URL, BigContact, o.lim.Concurrency, 5)
 	trBare := newTimelineReader(c, bare.URL, BigContact, o.lim.Concurrency, 1)
 	fmt.Fprintf(progress, "timeline: bare handler\n")
 	tBare := drive(ctx, "GET timeline — bare Echo, canned page", o.lim, trBare.read)
 	fmt.Fprintf(progress, "timeline: discreet\n")
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return err
-		}
-		o.cpuProfile = "" // the first store measured only
-		defer f.Close()
-		defer pprof.StopCPUProfile()
+	if stop, err = startProfile(o.cpuProfile); err != nil {
+		return err
 	}
 	tReal := drive(ctx, "GET timeline?limit=20 — discreet", o.lim, tr.read)
-	pprof.StopCPUProfile()
+	if err := stop(); err != nil {
+		return err
+	}
 
 	fmt.Fprintf(out, "| phase | requests | errors | statuses | p50 | p99 | max | req/s | allocs/req (process) |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range []result{rBare, rLog, tBare, tReal} {
@@ -340,4 +341,24 @@ func machine() string {
 	}
 	return fmt.Sprintf("%d CPUs (GOMAXPROCS %d), %s, %s memory, %s %s/%s",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), model, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// startProfile starts a CPU profile into path ("": none) and returns what
+// stops it and closes the file.
+func startProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

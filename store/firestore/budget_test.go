@@ -176,3 +176,86 @@ func TestCaptureBudget(t *testing.T) {
 		}
 	}
 }
+
+// messageReadBudget and messageRoundTrips bound opening a message with two
+// external contacts on a warm instance (issue 13, part 4).
+const messageReadBudget, messageRoundTrips = 15, 3
+
+// TestMessageBudget: service.MessageState, what the message card reads,
+// for a rep opening a message with two external contacts that colleagues
+// logged email with (one she may read only as a stub, one with more emails
+// she reads than the card shows), and one colleague: not logged yet, then
+// logged by her. Per contact the card reads at most MessageTimeline
+// entries and two counts whatever the contact's size, so the budget holds
+// for any contacts, not only these.
+func TestMessageBudget(t *testing.T) {
+	s, r := openCounting(t)
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	org := discreet.DefaultOrgSettings()
+	org.InternalDomains = []string{"acme.com"}
+	must(s.PutOrgSettings(ctx, org))
+	// An org of 200 teams: the card reads the names it shows, not every team.
+	for i := range 200 {
+		must(s.PutTeam(ctx, discreet.Team{ID: fmt.Sprintf("t%03d", i), Name: fmt.Sprintf("Team %d", i)}))
+	}
+	for _, tm := range []discreet.Team{{ID: "de", Name: "Germany"}, {ID: "ch", Name: "Switzerland"}} {
+		must(s.PutTeam(ctx, tm))
+	}
+	anna := discreet.User{Email: "anna@acme.com", Name: "Anna", Role: discreet.RoleRep, Teams: []string{"de"}}
+	must(s.PutUser(ctx, anna))
+	const bank, firm = "kunde@bank.example", "lead@firm.example"
+	seedMixed(t, s, bank, "beat@acme.com", 40) // team ch's customer: a stub for Anna
+	seedMixed(t, s, firm, anna.Email, 40)      // Anna reads her own emails on it
+	svc := service.New(service.Config{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	_, err := svc.AddNeverLog(ctx, discreet.User{Email: "admin@acme.com", Role: discreet.RoleAdmin},
+		service.AddNeverLogRequest{Pattern: "@hr-partner.example"})
+	must(err)
+
+	raw := []byte("From: Kunde <" + bank + ">\r\nTo: Anna <anna@acme.com>\r\nCc: " + firm + ", carla@acme.com\r\n" +
+		"Subject: Offer\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\nMessage-ID: <budget@bank.example>\r\n\r\nHello.\r\n")
+	open := func(name string, warm bool) service.MessageState {
+		t.Helper()
+		r.reset()
+		st, err := svc.MessageState(ctx, anna, raw, "gm-budget")
+		must(err)
+		r.mu.Lock()
+		inflight := r.inflight
+		r.mu.Unlock()
+		if inflight != 0 {
+			t.Fatalf("%s: %d calls still open after MessageState returned: the round trip count cannot be trusted", name, inflight)
+		}
+		t.Logf("%s: %s; %d sequential round trips", name, r, r.roundTrips())
+		if warm && (r.billed.Load() > messageReadBudget || r.roundTrips() > messageRoundTrips) {
+			t.Errorf("%s: %d reads in %d round trips; budget %d reads, %d round trips", name, r.billed.Load(), r.roundTrips(),
+				messageReadBudget, messageRoundTrips)
+		}
+		return st
+	}
+	open("cold instance, not logged", false)
+	st := open("warm instance, not logged", true)
+	if st.Email != nil || st.Decision != nil || len(st.Contacts) != 2 {
+		t.Fatalf("not logged: %+v", st)
+	}
+	if c := st.Contacts[0]; c.Address != bank || c.Contact == nil || c.Contact.Access != discreet.AccessStub || c.Timeline == nil || c.Timeline.Hidden == nil {
+		t.Errorf("the bank's contact: %+v", c)
+	}
+	if c := st.Contacts[1]; c.Address != firm || c.Contact == nil || c.Timeline == nil || len(c.Timeline.Items) == 0 {
+		t.Errorf("the firm's contact: %+v", c)
+	}
+
+	if _, err := svc.LogEmail(ctx, anna, service.LogRequest{Raw: raw, Log: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	open("first open after logging", false)
+	if st := open("warm instance, logged", true); st.Email == nil {
+		t.Fatalf("logged: %+v", st)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

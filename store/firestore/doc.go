@@ -116,6 +116,11 @@
 //     (audit/{id}), so instances agree without sharing memory: one record,
 //     never none. Forgetting the ids (restart, 100,000 of them) costs a
 //     refused create, nothing else.
+//   - Display names of users and teams (service, nameCache): for at most
+//     service.nameTTL (one minute) after a rename an instance may still
+//     show the old name; 20,000 names at most. Names are labels: no
+//     access decision reads them. A name that could not be read is not
+//     cached.
 //   - Bootstrap admins (service): the configuration, the same on every
 //     instance of one deployment.
 //   - Capture's per-mailbox locks (capture): only spare one instance from

@@ -316,3 +316,60 @@ func TestFleetJobTakeover(t *testing.T) {
 	}
 	t.Logf("taken over and finished %v after the death (lease %v)", time.Since(start).Round(100*time.Millisecond), lease)
 }
+
+// Two instances add to one rep's personal Never Log List at once, as two
+// quick clicks landing on different instances would: every entry lands
+// (each add is one atomic write, not a read-modify-write of the list), and
+// each instance's next decision respects all of them.
+func TestFleetPersonalEditsNeverLost(t *testing.T) {
+	ctx := context.Background()
+	f := newFleetEnv(t, service.Config{})
+	const n = 10
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		for j, in := range []instance{f.a, f.b} {
+			wg.Go(func() {
+				if _, err := in.svc.AddPersonalNeverLog(ctx, f.anna, fmt.Sprintf("@p%d-%d.example", j, i), ""); err != nil {
+					errs <- err
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	mine, err := f.a.svc.MySettings(ctx, f.anna)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mine.NeverLog) != 2*n {
+		t.Fatalf("%d personal entries after %d concurrent adds", len(mine.NeverLog), 2*n)
+	}
+	for j, in := range []instance{f.a, f.b} {
+		if d := f.decide(t, in, fmt.Sprintf("x@p%d-%d.example", 1-j, n-1)); d.Reason != discreet.ReasonNeverLogList || d.List != "personal" {
+			t.Errorf("instance %c: %+v", 'a'+j, d)
+		}
+	}
+	// A removal on one instance is respected by the other at once.
+	var last discreet.NeverLogEntry
+	for _, e := range mine.NeverLog {
+		if e.Pattern == "@p0-0.example" {
+			last = e
+		}
+	}
+	if _, err := f.a.svc.RemovePersonalNeverLog(ctx, f.anna, last.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.decide(t, f.b, "x@p0-0.example"); !d.Logged {
+		t.Errorf("after the removal on a: %+v", d)
+	}
+	if _, err := f.b.svc.RemovePersonalNeverLog(ctx, f.anna, last.ID); discreet.ErrorCode(err) != discreet.ENotFound {
+		t.Errorf("removing it again: %v", err)
+	}
+	if _, err := f.b.svc.AddPersonalNeverLog(ctx, f.anna, "@P1-3.example", ""); discreet.ErrorCode(err) != discreet.EConflict {
+		t.Errorf("adding an entry already on the list: %v", err)
+	}
+}

@@ -26,7 +26,8 @@ const hiddenCountCap = 1000
 // after the cursor), and beside it, in parallel:
 //   - a count of at most Limit+1 entries from the same position, so a page
 //     that ends at the end carries no next cursor, without reading the
-//     entry after it;
+//     entry after it (on a first page with the hidden count, that count's
+//     own count of the listed entries says it, and this one is skipped);
 //   - with CountHidden, a count of the contact's entries and one of those
 //     the viewer may read, each up to hiddenCountCap (a read each):
 //     hidden = total - visible, exact while the contact has fewer than
@@ -37,7 +38,7 @@ const hiddenCountCap = 1000
 //     nothing is counted.
 //
 // A page so reads at most Limit + 3 documents, whatever the contact's
-// size. With All it reads every entry and marks each Visible by the same
+// size; a first page with the hidden count Limit + 2. With All it reads every entry and marks each Visible by the same
 // keys; a hidden entry keeps its id, date and owner, nothing else.
 func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.TimelinePage, error) {
 	var page store.TimelinePage
@@ -87,11 +88,16 @@ func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.Time
 		ahead                                int64
 		total, count                         int64
 	)
+	countHidden := q.CountHidden && !policy.SeesEveryEmail(keys)
+	// On a first page the hidden count's own count of the listed entries
+	// says whether there is a next page: one read less.
+	aheadFromCount := after == "" && countHidden && (q.All || anyVisible)
 	if listing {
 		wg.Go(func() { docs, errPage = readTimeline(ctx, listed.Limit(q.Limit)) })
-		wg.Go(func() { ahead, errMore = countQuery(ctx, listed.Limit(q.Limit+1)) })
+		if !aheadFromCount {
+			wg.Go(func() { ahead, errMore = countQuery(ctx, listed.Limit(q.Limit+1)) })
+		}
 	}
-	countHidden := q.CountHidden && !policy.SeesEveryEmail(keys)
 	if countHidden {
 		wg.Go(func() { total, errTotal = countQuery(ctx, entries.Limit(hiddenCountCap)) })
 		if anyVisible {
@@ -103,6 +109,12 @@ func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.Time
 		return store.TimelinePage{}, wrap(err, "cannot read the timeline")
 	}
 
+	if aheadFromCount {
+		ahead = count
+		if q.All {
+			ahead = total
+		}
+	}
 	for _, d := range docs {
 		en := store.TimelineEntry{EmailID: d.EmailID, Date: parseTS(d.Date), Owner: d.Owner}
 		en.Visible = !q.All || policy.SharesKey(d.Audience, keys)

@@ -250,7 +250,7 @@ func BenchmarkAddNeverLogStep(b *testing.B) {
 	}
 	defer s.Close()
 	var stats int
-	if err := s.r.QueryRow("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'never_log'").Scan(&stats); err != nil || stats == 0 {
+	if err := rawDB(b, s).QueryRow("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'never_log'").Scan(&stats); err != nil || stats == 0 {
 		b.Fatalf("no statistics of never_log (%d, %v)", stats, err)
 	}
 	const step = 200

@@ -2,9 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"time"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/store"
@@ -18,41 +15,32 @@ func (s *Store) PutTombstone(ctx context.Context, t discreet.Tombstone) (bool, e
 		return false, discreet.FieldError("hash", "is required")
 	}
 	var added bool
-	err := s.write(ctx, "put tombstone", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO tombstones (hash, kind, erased_by, erased_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (hash) DO NOTHING`, t.Hash, string(t.Kind), t.ErasedBy, tsKey(t.ErasedAt))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
+	err := s.write(ctx, "put tombstone", func(ctx context.Context, c *conn) error {
+		n, err := c.exec(ctx, `INSERT INTO tombstones (hash, kind, erased_by, erased_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (hash) DO NOTHING`, text(t.Hash), text(string(t.Kind)), text(t.ErasedBy), text(tsKey(t.ErasedAt)))
 		added = n == 1
 		return err
 	})
 	return added, err
 }
 
-// Tombstones reads the list and its version (the row count) in one read
-// transaction.
+// Tombstones reads the list in one read; its version is the row count
+// (tombstones are never removed).
 func (s *Store) Tombstones(ctx context.Context) ([]discreet.Tombstone, int64, error) {
 	var out []discreet.Tombstone
-	err := s.read(ctx, "tombstones", func(tx *sql.Tx) error {
+	err := s.read(ctx, "tombstones", func(c *conn) error {
 		out = nil
-		rows, err := tx.QueryContext(ctx, "SELECT hash, kind, erased_by, erased_at FROM tombstones ORDER BY hash")
+		rows, err := c.query(ctx, "SELECT hash, kind, erased_by, erased_at FROM tombstones ORDER BY hash")
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var t discreet.Tombstone
-			var kind, at string
-			if err := rows.Scan(&t.Hash, &kind, &t.ErasedBy, &at); err != nil {
-				return err
-			}
-			t.Kind = discreet.TombstoneKind(kind)
-			t.ErasedAt, _ = time.Parse(time.RFC3339Nano, at)
+		defer rows.close()
+		for rows.next() {
+			t := discreet.Tombstone{Hash: rows.text(0), Kind: discreet.TombstoneKind(rows.text(1)), ErasedBy: rows.text(2)}
+			t.ErasedAt, _ = parseTSKey(rows.text(3))
 			out = append(out, t)
 		}
-		return rows.Err()
+		return rows.error()
 	})
 	return out, int64(len(out)), err
 }
@@ -60,45 +48,43 @@ func (s *Store) Tombstones(ctx context.Context) ([]discreet.Tombstone, int64, er
 // TombstoneVersion counts the rows: tombstones are never removed.
 func (s *Store) TombstoneVersion(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM tombstones").Scan(&n); err != nil {
-		return 0, s.fail(ctx, err, "tombstone version")
-	}
-	return n, nil
+	err := s.read(ctx, "tombstone version", func(c *conn) error {
+		_, err := c.one(ctx, func(r *stmt) error { n = r.int(0); return nil }, "SELECT count(*) FROM tombstones")
+		return err
+	})
+	return n, err
 }
 
 func (s *Store) ContactAddresses(ctx context.Context, after string, limit int) ([]string, error) {
 	if limit < 1 || limit > 1000 {
 		return nil, discreet.FieldError("limit", "must be between 1 and 1000")
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT email FROM contacts WHERE email > ? ORDER BY email LIMIT ?", after, limit)
-	if err != nil {
-		return nil, s.fail(ctx, err, "contact addresses")
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var e string
-		if err := rows.Scan(&e); err != nil {
-			return nil, s.fail(ctx, err, "contact addresses")
+	err := s.read(ctx, "contact addresses", func(c *conn) error {
+		out = nil
+		rows, err := c.query(ctx, "SELECT email FROM contacts WHERE email > ? ORDER BY email LIMIT ?", text(after), num(limit))
+		if err != nil {
+			return err
 		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, err, "contact addresses")
-	}
-	return out, nil
+		defer rows.close()
+		for rows.next() {
+			out = append(out, rows.text(0))
+		}
+		return rows.error()
+	})
+	return out, err
 }
 
 // EraseContact deletes the contact with its timeline rows and counts.
 func (s *Store) EraseContact(ctx context.Context, email string) error {
-	return s.write(ctx, "erase contact", func(ctx context.Context, tx *sql.Tx) error {
+	return s.write(ctx, "erase contact", func(ctx context.Context, c *conn) error {
 		for _, q := range []string{
 			"DELETE FROM timeline WHERE contact = ?",
 			"DELETE FROM audience WHERE contact = ?",
 			"DELETE FROM audience_count WHERE contact = ?",
 			"DELETE FROM contacts WHERE email = ?",
 		} {
-			if _, err := tx.ExecContext(ctx, q, email); err != nil {
+			if _, err := c.exec(ctx, q, text(email)); err != nil {
 				return err
 			}
 		}
@@ -110,27 +96,24 @@ func (s *Store) Intents(ctx context.Context, after string, limit int) ([]discree
 	if limit < 1 || limit > 1000 {
 		return nil, discreet.FieldError("limit", "must be between 1 and 1000")
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT data FROM intents WHERE id > ? ORDER BY id LIMIT ?", after, limit)
-	if err != nil {
-		return nil, s.fail(ctx, err, "intents")
-	}
-	defer rows.Close()
 	var out []discreet.Intent
-	for rows.Next() {
-		var data string
-		var in discreet.Intent
-		if err := rows.Scan(&data); err != nil {
-			return nil, s.fail(ctx, err, "intents")
+	err := s.read(ctx, "intents", func(c *conn) error {
+		out = nil
+		rows, err := c.query(ctx, "SELECT "+intentColumns+" FROM intents WHERE id > ? ORDER BY id LIMIT ?", text(after), num(limit))
+		if err != nil {
+			return err
 		}
-		if err := json.Unmarshal([]byte(data), &in); err != nil {
-			return nil, s.fail(ctx, err, "intents")
+		defer rows.close()
+		for rows.next() {
+			in, err := scanIntent(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, in)
 		}
-		out = append(out, in)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail(ctx, err, "intents")
-	}
-	return out, nil
+		return rows.error()
+	})
+	return out, err
 }
 
 func (s *Store) DeleteIntents(ctx context.Context, ids []string) error {
@@ -145,9 +128,9 @@ func (s *Store) deleteIDs(ctx context.Context, op, q string, ids []string) error
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.write(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
+	return s.write(ctx, op, func(ctx context.Context, c *conn) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			if _, err := c.exec(ctx, q, text(id)); err != nil {
 				return err
 			}
 		}

@@ -105,9 +105,15 @@ func schema(t *testing.T, db *sql.DB) []string {
 func TestMigrateFromEveryVersion(t *testing.T) {
 	vs, _ := migrationVersions(t)
 	fresh := open(t)
-	want := schema(t, fresh.r)
+	want := schema(t, rawDB(t, fresh))
 	for _, from := range vs[:len(vs)-1] {
 		t.Run("from"+strconv.Itoa(from), func(t *testing.T) {
+			if migrateSteps[from] != nil {
+				// createAt runs each file's SQL as it is; a version whose
+				// migration is a Go step (the records of 0006) cannot be
+				// made that way. Its successors run on every fresh Open.
+				t.Skipf("createAt cannot build a database at version %d: its migration is a Go step", from)
+			}
 			dir := t.TempDir()
 			createAt(t, dir, from)
 			s, err := Open(t.Context(), dir)
@@ -115,11 +121,11 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				t.Fatalf("Open of a database at version %d: %v", from, err)
 			}
 			defer s.Close()
-			if got := schema(t, s.r); !slices.Equal(got, want) {
+			if got := schema(t, rawDB(t, s)); !slices.Equal(got, want) {
 				t.Errorf("schema after migrating from %d:\n%s\nwant:\n%s", from, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 			var applied []int
-			rows, err := s.r.Query(`SELECT version FROM schema_version ORDER BY version`)
+			rows, err := rawDB(t, s).Query(`SELECT version FROM schema_version ORDER BY version`)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,11 +34,11 @@ func TestNeverLogTakenUsesIndexes(t *testing.T) {
 	}
 	defer s.Close()
 	var stats int
-	if err := s.r.QueryRow("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'never_log'").Scan(&stats); err != nil || stats == 0 {
+	if err := rawDB(t, s).QueryRow("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'never_log'").Scan(&stats); err != nil || stats == 0 {
 		t.Fatalf("PRAGMA optimize left no statistics of never_log (%d, %v): the test would prove nothing", stats, err)
 	}
 
-	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+neverLogTaken, "", "@y.example", "e9")
+	rows, err := rawDB(t, s).Query("EXPLAIN QUERY PLAN "+neverLogTaken, "", "@y.example", "e9")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"errors"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/store"
@@ -17,34 +15,39 @@ const secretEmailID = "email-id"
 // EmailIDKey returns the email-id key, making it on the first call. The
 // insert keeps a key already there, so concurrent first calls agree.
 func (s *Store) EmailIDKey(ctx context.Context) ([]byte, error) {
-	if key, err := s.secret(ctx, s.r, secretEmailID); err == nil || discreet.ErrorCode(err) != discreet.ENotFound {
+	var key []byte
+	err := s.read(ctx, "email-id key", func(c *conn) error {
+		var err error
+		key, err = secret(ctx, c, secretEmailID)
+		return err
+	})
+	if err == nil || discreet.ErrorCode(err) != discreet.ENotFound {
 		return key, err
 	}
 	fresh := make([]byte, store.EmailIDKeySize)
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, discreet.Wrap(err, discreet.EInternal, "cannot make the email-id key")
 	}
-	var key []byte
-	err := s.write(ctx, "email-id key", func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-			secretEmailID, fresh); err != nil {
+	err = s.write(ctx, "email-id key", func(ctx context.Context, c *conn) error {
+		if _, err := c.exec(ctx, "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+			text(secretEmailID), blob(fresh)); err != nil {
 			return err
 		}
 		var err error
-		key, err = s.secret(ctx, tx, secretEmailID)
+		key, err = secret(ctx, c, secretEmailID)
 		return err
 	})
 	return key, err
 }
 
-func (s *Store) secret(ctx context.Context, q queryer, name string) ([]byte, error) {
+func secret(ctx context.Context, c *conn, name string) ([]byte, error) {
 	var v []byte
-	err := q.QueryRowContext(ctx, "SELECT value FROM secrets WHERE name = ?", name).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("secret")
-	}
+	found, err := c.one(ctx, func(r *stmt) error { v = r.blob(0); return nil }, "SELECT value FROM secrets WHERE name = ?", text(name))
 	if err != nil {
-		return nil, s.fail(ctx, err, "secret")
+		return nil, err
+	}
+	if !found {
+		return nil, notFound("secret")
 	}
 	if len(v) != store.EmailIDKeySize {
 		return nil, discreet.Errorf(discreet.EInternal, "the stored %s key has %d bytes, not %d", name, len(v), store.EmailIDKeySize)

@@ -2,29 +2,24 @@
 // (modernc.org/sqlite, pure Go) in WAL mode with synchronous=FULL, so a write
 // that returned nil survives a crash or kill -9.
 //
-// Writes go through one connection, one IMMEDIATE transaction at a time, so
-// concurrent writers queue in database/sql instead of failing with
-// SQLITE_BUSY; reads use a pool of read-only connections and never wait for
-// writers (WAL).
+// Writes go through one connection, one IMMEDIATE transaction at a time
+// (writes that wait together share it: group commit), so concurrent writers
+// queue instead of failing with SQLITE_BUSY; reads use a pool of read-only
+// connections and never wait for writers (WAL).
 package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strconv"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
-	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/discreet-crm/discreet"
@@ -36,16 +31,45 @@ var migrations embed.FS
 
 // Store implements store.Store on SQLite.
 type Store struct {
-	w *sql.DB // the one writer connection, used by the writer goroutine only
-	r *sql.DB // read-only pool
+	path   string
+	unlock func() error // nil: no lock, memos off
 
-	writes     chan *writeReq
-	closed     chan struct{}
-	writerDone chan struct{}
-	closeOnce  sync.Once
+	vs           versions
+	users        *memo[string, discreet.User]
+	org          *memo[struct{}, discreet.OrgSettings]
+	userSettings *memo[string, discreet.UserSettings]
+	neverLog     *memo[struct{}, store.NeverLogChanges]
+
+	w *conn // the one writer connection, used by the leading writer only
+	// readers are the read-only connections not in use; nil slots are
+	// opened on first use.
+	readers chan *conn
+
+	// Writes waiting for a commit, and who commits them (write says how).
+	wmu     sync.Mutex
+	pending []*writeReq
+	leading bool          // a caller is committing groups
+	closing bool          // Close was called: no new writes
+	idle    chan struct{} // closed when the last leader stops after closing
 }
 
 var _ store.Store = (*Store)(nil)
+
+// Every connection's settings; the writer's also make the file WAL (which
+// persists) with synchronous=FULL, readers may only read.
+//
+// The writer checkpoints every 10,000 WAL pages (about 40 MB), not every
+// 1,000: a checkpoint copies each page changed since the last one, and a
+// logged email changes the same hot pages (the newest index leaves) as the
+// emails before it, so ten times fewer checkpoints copy far fewer pages
+// (a quarter of a logged email's commit cost went to them). A WAL grown
+// past 64 MB, when readers held a checkpoint back, is cut back after it.
+var (
+	commonPragmas = []string{"busy_timeout = 10000", "foreign_keys = ON", "cache_size = -16000", "temp_store = MEMORY"}
+	writerPragmas = append([]string{"journal_mode = WAL", "synchronous = FULL",
+		"wal_autocheckpoint = 10000", "journal_size_limit = 67108864"}, commonPragmas...)
+	readerPragmas = append([]string{"query_only = 1"}, commonPragmas...)
+)
 
 // Open opens (creating when needed) dir/discreet.db and brings its schema up
 // to date.
@@ -53,34 +77,36 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, discreet.Wrap(err, discreet.EUnavailable, "cannot create the database directory")
 	}
-	path := filepath.Join(dir, "discreet.db")
-	common := "_busy_timeout=10000&_foreign_keys=1&_pragma=cache_size(-16000)&_pragma=temp_store(memory)"
-	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
-	if err != nil {
-		return nil, discreet.Wrap(err, discreet.EInternal, "cannot open the database")
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
-	go s.writer()
-	if err := s.migrate(ctx); err != nil {
-		s.stopWriter()
-		w.Close()
+	unlock, err := lockDir(dir)
+	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		return nil, err
 	}
-	// Opened after the writer has switched the file to WAL, which persists.
-	r, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
+	path := filepath.Join(dir, "discreet.db")
+	w, err := openConn(path, writerPragmas...)
 	if err != nil {
-		s.stopWriter()
-		w.Close()
+		if unlock != nil {
+			unlock()
+		}
 		return nil, discreet.Wrap(err, discreet.EInternal, "cannot open the database")
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	s.r = r
+	s := &Store{path: path, unlock: unlock, w: w, readers: make(chan *conn, n)}
+	off := unlock == nil
+	s.users = newMemo[string, discreet.User](&s.vs, tabUsers, off)
+	s.org = newMemo[struct{}, discreet.OrgSettings](&s.vs, tabOrgSettings, off)
+	s.userSettings = newMemo[string, discreet.UserSettings](&s.vs, tabUserSettings, off)
+	s.neverLog = newMemo[struct{}, store.NeverLogChanges](&s.vs, tabCounters|tabNeverLogChanges, off)
+	for range n {
+		s.readers <- nil
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.stopWriter()
+		w.close()
+		if unlock != nil {
+			unlock()
+		}
+		return nil, err
+	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -88,75 +114,125 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	return s, nil
 }
 
-// stopWriter ends the writer goroutine once the write in hand is done.
+// stopWriter refuses new writes and returns once those already waiting
+// are committed.
 func (s *Store) stopWriter() {
-	s.closeOnce.Do(func() { close(s.closed) })
-	<-s.writerDone
+	s.wmu.Lock()
+	s.closing = true
+	if !s.leading {
+		s.wmu.Unlock()
+		return
+	}
+	if s.idle == nil {
+		s.idle = make(chan struct{})
+	}
+	idle := s.idle
+	s.wmu.Unlock()
+	<-idle
 }
 
-// Close closes the database.
+// Close closes the database. Reads still running keep their connection
+// until they end; it is closed then.
 func (s *Store) Close() error {
 	s.stopWriter()
 	var errs []error
-	if s.r != nil {
-		errs = append(errs, s.r.Close())
+	for range cap(s.readers) {
+		if c := <-s.readers; c != nil {
+			errs = append(errs, c.close())
+		}
 	}
-	_, _ = s.w.Exec("PRAGMA optimize")
-	errs = append(errs, s.w.Close())
+	_, err := s.w.exec(context.Background(), "PRAGMA optimize")
+	errs = append(errs, err, s.w.close())
+	if s.unlock != nil {
+		errs = append(errs, s.unlock())
+	}
 	return errors.Join(errs...)
 }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return s.fail(ctx, err, "ping")
+	return s.read(ctx, "ping", func(c *conn) error {
+		_, err := c.exec(ctx, "SELECT 1")
+		return err
+	})
+}
+
+// reader lends a read-only connection; put gives it back.
+func (s *Store) reader(ctx context.Context) (*conn, error) {
+	var c *conn
+	select {
+	case c = <-s.readers:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if c == nil {
+		var err error
+		if c, err = openConn(s.path, readerPragmas...); err != nil {
+			s.readers <- nil
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (s *Store) put(c *conn) { s.readers <- c }
+
+// read runs fn on a read-only connection, each statement on its own.
+func (s *Store) read(ctx context.Context, op string, fn func(c *conn) error) error {
+	c, err := s.reader(ctx)
+	if err != nil {
+		return s.fail(ctx, err, op)
+	}
+	defer s.put(c)
+	if err := fn(c); err != nil {
+		return s.fail(ctx, err, op)
 	}
 	return nil
 }
 
+// snapshot runs fn in one read transaction, so what it reads is one
+// moment of the database.
+func (s *Store) snapshot(ctx context.Context, op string, fn func(c *conn) error) error {
+	return s.read(ctx, op, func(c *conn) error {
+		if _, err := c.exec(ctx, "BEGIN"); err != nil {
+			return err
+		}
+		err := fn(c)
+		// Read-only: nothing to undo or keep; ending it frees the snapshot.
+		if _, rerr := c.exec(context.Background(), "ROLLBACK"); rerr != nil && err == nil {
+			err = rerr
+		}
+		return err
+	})
+}
+
 // migrate applies, in one transaction, every migrations/NNNN_*.sql newer
-// than the schema_version the file is at.
+// than the schema_version the file is at, each followed by its Go step
+// (migrateSteps) if it has one: a crash part way leaves the file as it was.
 func (s *Store) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	list, err := migrationList()
 	if err != nil {
 		return discreet.Wrap(err, discreet.EInternal, "cannot list migrations")
 	}
-	sort.Strings(names)
-	return s.write(ctx, "migrate", func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+	return s.write(ctx, "migrate", func(ctx context.Context, c *conn) error {
+		if _, err := c.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 			version    INTEGER PRIMARY KEY,
 			applied_at TEXT NOT NULL)`); err != nil {
 			return err
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&current); err != nil {
+		var current int64
+		if _, err := c.one(ctx, func(r *stmt) error { current = r.int(0); return nil }, "SELECT coalesce(max(version), 0) FROM schema_version"); err != nil {
 			return err
 		}
-		seen := map[int]string{}
-		for _, name := range names {
-			base := filepath.Base(name)
-			num, _, _ := strings.Cut(base, "_")
-			v, err := strconv.Atoi(num)
-			if err != nil {
-				return fmt.Errorf("migration %s: name must start with a number", base)
-			}
-			if other, ok := seen[v]; ok {
-				return fmt.Errorf("migrations %s and %s share version %d; renumber one", other, base, v)
-			}
-			seen[v] = base
-			if v <= current {
+		for _, m := range list {
+			if int64(m.version) <= current {
 				continue
 			}
-			text, err := migrations.ReadFile(name)
-			if err != nil {
-				return err
+			if err := m.apply(ctx, c); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
-			if _, err := tx.ExecContext(ctx, string(text)); err != nil {
-				return fmt.Errorf("migration %s: %w", base, err)
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-				v, tsKey(time.Now())); err != nil {
+			if _, err := c.exec(ctx, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+				num(m.version), text(tsKey(time.Now()))); err != nil {
 				return err
 			}
 		}
@@ -167,13 +243,16 @@ func (s *Store) migrate(ctx context.Context) error {
 // maxGroup bounds how many writes share one commit.
 const maxGroup = 128
 
-// writeReq is one write waiting for the writer.
+// writeReq is one write waiting for its commit.
 type writeReq struct {
 	ctx  context.Context
 	op   string
-	fn   func(ctx context.Context, tx *sql.Tx) error
-	done chan error
+	fn   func(ctx context.Context, c *conn) error
+	done chan error // its result; errLead first when it is to lead
 }
+
+// errLead, sent on a waiting write's done, hands it the commits.
+var errLead = errors.New("lead the commits")
 
 // write runs fn in a transaction on the writer connection and returns once
 // its changes are durable. Writes that arrive together share one commit
@@ -182,55 +261,129 @@ type writeReq struct {
 // fsync that covers its write. fn gets a context that keeps the caller's
 // values but not its cancellation: an interrupted statement would roll
 // back the whole shared transaction.
-func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, tx *sql.Tx) error) error {
+//
+// No goroutine of the store's own commits: the caller that finds no one
+// committing leads, committing what is waiting, group after group, until
+// its own write is done; then it hands the lead to the oldest write still
+// waiting, if any, and returns. One leader at a time uses the writer
+// connection. A lone write so commits on its caller's goroutine, with no
+// hand-over to another goroutine and back.
+func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, c *conn) error) error {
 	if err := ctx.Err(); err != nil {
 		return s.fail(ctx, err, op)
 	}
 	req := &writeReq{ctx: ctx, op: op, fn: fn, done: make(chan error, 1)}
-	select {
-	case s.writes <- req:
-	case <-s.closed:
+	s.wmu.Lock()
+	if s.closing {
+		s.wmu.Unlock()
 		return discreet.Errorf(discreet.EUnavailable, "the database is closed")
+	}
+	s.pending = append(s.pending, req)
+	if !s.leading {
+		s.leading = true
+		s.wmu.Unlock()
+		return s.lead(req)
+	}
+	s.wmu.Unlock()
+	select {
+	case err := <-req.done:
+		if err == errLead {
+			return s.lead(req)
+		}
+		return err
 	case <-ctx.Done():
+	}
+	// Given up while waiting: a write no group has taken yet is withdrawn;
+	// one taken is waited for, since answering early would leave the
+	// caller unsure whether it happened.
+	s.wmu.Lock()
+	select {
+	case err := <-req.done:
+		s.wmu.Unlock()
+		if err == errLead {
+			return s.lead(req)
+		}
+		return err
+	default:
+	}
+	if i := slices.Index(s.pending, req); i >= 0 {
+		s.pending = slices.Delete(s.pending, i, i+1)
+		s.wmu.Unlock()
 		return s.fail(ctx, ctx.Err(), op)
 	}
-	// Once handed over, the write is waited for: answering early would leave
-	// the caller unsure whether it happened.
+	s.wmu.Unlock()
 	return <-req.done
 }
 
-// writer is the one goroutine that writes: it takes what is waiting, up to
-// maxGroup, and commits it as one transaction.
-func (s *Store) writer() {
-	defer close(s.writerDone)
-	for {
-		var first *writeReq
-		select {
-		case first = <-s.writes:
-		case <-s.closed:
-			return
-		}
-		group := []*writeReq{first}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case r := <-s.writes:
-				group = append(group, r)
-			default:
-				break drain
+// lead commits waiting writes, at most maxGroup to a transaction, until
+// own is answered; then it hands the lead on or gives it up.
+//
+// A panic while committing (not in a write's fn, which runSavepoint and
+// runFirst turn into that write's error) would otherwise leave the lead
+// taken for ever once something up the caller's stack recovers it: the
+// open transaction is rolled back, the group is answered with an error,
+// the lead passes on, and the panic goes on up.
+func (s *Store) lead(own *writeReq) error {
+	var group []*writeReq
+	defer func() {
+		if p := recover(); p != nil {
+			_, _ = s.w.exec(context.Background(), "ROLLBACK")
+			err := discreet.Wrap(fmt.Errorf("panic while committing: %v", p), discreet.EInternal, "the database failed")
+			for _, r := range group {
+				select {
+				case r.done <- err:
+				default: // answered already
+				}
 			}
+			s.handOn()
+			panic(p)
 		}
+	}()
+	for {
+		s.wmu.Lock()
+		group = slices.Clone(s.pending[:min(len(s.pending), maxGroup)])
+		s.pending = slices.Delete(s.pending, 0, len(group))
+		s.wmu.Unlock()
 		s.commitGroup(group)
+		select {
+		case err := <-own.done:
+			s.handOn()
+			return err
+		default:
+		}
 	}
 }
 
+// handOn gives the lead to the oldest waiting write, or gives it up.
+func (s *Store) handOn() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if len(s.pending) > 0 {
+		s.pending[0].done <- errLead
+		return
+	}
+	s.leading = false
+	if s.idle != nil {
+		close(s.idle)
+	}
+}
+
+// commitFault, when set (by a test), runs before a group's COMMIT; a panic
+// from it is a bug in committing.
+var commitFault func()
+
 func (s *Store) commitGroup(group []*writeReq) {
 	results := make([]error, len(group))
-	tx, err := s.w.BeginTx(context.Background(), nil)
-	if err != nil {
-		for i, r := range group {
+	bg := context.Background()
+	begin := func() error {
+		_, err := s.w.exec(bg, "BEGIN IMMEDIATE")
+		return err
+	}
+	if err := begin(); err != nil {
+		s.vs.bump(s.w.touched)
+		s.w.touched = 0
+		for _, r := range group {
 			r.done <- s.fail(r.ctx, err, r.op)
-			results[i] = err
 		}
 		return
 	}
@@ -240,33 +393,78 @@ func (s *Store) commitGroup(group []*writeReq) {
 			results[i] = err // given up while waiting: not run
 			continue
 		}
-		results[i] = runSavepoint(context.WithoutCancel(r.ctx), tx, r.fn)
+		ctx := context.WithoutCancel(r.ctx)
+		if ok > 0 {
+			results[i] = runSavepoint(ctx, s.w, r.fn)
+		} else if results[i] = runFirst(ctx, s.w, r.fn); results[i] != nil {
+			// The first write of a transaction runs without a savepoint
+			// (saving a copy of every page it touches); failing, it takes
+			// the transaction with it, which holds nothing else yet.
+			_, _ = s.w.exec(bg, "ROLLBACK")
+			if err := begin(); err != nil {
+				for j := i + 1; j < len(group); j++ {
+					results[j] = err
+				}
+				break
+			}
+			continue
+		}
 		if results[i] == nil {
 			ok++
 		}
 	}
 	var commitErr error
+	// Whatever happened, the memos of what the group wrote are stale once
+	// it ends, before anyone hears of it (memo.go). A panic here commits
+	// nothing: no write of the group is answered as done.
+	defer func() {
+		p := recover()
+		s.vs.bump(s.w.touched)
+		s.w.touched = 0
+		for i, r := range group {
+			err := results[i]
+			if err == nil {
+				err = commitErr
+			}
+			if err == nil && p != nil {
+				err = fmt.Errorf("panic while committing: %v", p)
+			}
+			if err != nil {
+				err = s.fail(r.ctx, err, r.op)
+			}
+			r.done <- err
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
 	if ok > 0 {
-		commitErr = tx.Commit()
-	} else {
-		_ = tx.Rollback()
-	}
-	for i, r := range group {
-		err := results[i]
-		if err == nil {
-			err = commitErr
+		if commitFault != nil {
+			commitFault()
 		}
-		if err != nil {
-			err = s.fail(r.ctx, err, r.op)
+		if _, commitErr = s.w.exec(bg, "COMMIT"); commitErr != nil {
+			_, _ = s.w.exec(bg, "ROLLBACK")
 		}
-		r.done <- err
+	} else if sqlite3.Xsqlite3_get_autocommit(s.w.tls, s.w.db) == 0 {
+		_, _ = s.w.exec(bg, "ROLLBACK")
 	}
 }
 
-// runSavepoint runs fn inside a savepoint of tx, undoing only fn's changes
-// when it fails or panics.
-func runSavepoint(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, tx *sql.Tx) error) (err error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+// runFirst runs fn as the first write of the open transaction, turning a
+// panic into an error.
+func runFirst(ctx context.Context, c *conn, fn func(ctx context.Context, c *conn) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in a write: %v", p)
+		}
+	}()
+	return fn(ctx, c)
+}
+
+// runSavepoint runs fn inside a savepoint of the open transaction, undoing
+// only fn's changes when it fails or panics.
+func runSavepoint(ctx context.Context, c *conn, fn func(ctx context.Context, c *conn) error) (err error) {
+	if _, err := c.exec(ctx, "SAVEPOINT w"); err != nil {
 		return err
 	}
 	defer func() {
@@ -274,28 +472,15 @@ func runSavepoint(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, 
 			err = fmt.Errorf("panic in a write: %v", p)
 		}
 		if err != nil {
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+			if _, rerr := c.exec(ctx, "ROLLBACK TO w"); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 		}
-		if _, rerr := tx.ExecContext(ctx, "RELEASE w"); rerr != nil && err == nil {
+		if _, rerr := c.exec(ctx, "RELEASE w"); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
-	return fn(ctx, tx)
-}
-
-// read runs fn in one read transaction, so what it reads is one snapshot.
-func (s *Store) read(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return s.fail(ctx, err, op)
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to undo
-	if err := fn(tx); err != nil {
-		return s.fail(ctx, err, op)
-	}
-	return nil
+	return fn(ctx, c)
 }
 
 // fail turns err into a *discreet.Error: codes already chosen are kept,
@@ -309,9 +494,9 @@ func (s *Store) fail(ctx context.Context, err error, op string) error {
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return &discreet.Error{Code: discreet.EUnavailable, Message: "the database did not answer in time", RetryAfter: time.Second, Err: fmt.Errorf("%s: %w", op, err)}
 	}
-	var se *sqlite.Error
+	var se *dbError
 	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
+		switch se.primary() {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT:
 			return &discreet.Error{Code: discreet.EUnavailable, Message: "the database is busy; try again", RetryAfter: time.Second, Err: fmt.Errorf("%s: %w", op, err)}
 		case sqlite3.SQLITE_CONSTRAINT:
@@ -326,11 +511,4 @@ func tsKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000
 
 func notFound(what string) error {
 	return discreet.Errorf(discreet.ENotFound, "the %s does not exist", what)
-}
-
-// queryer is what both *sql.DB and *sql.Tx offer.
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }

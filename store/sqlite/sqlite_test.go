@@ -2,11 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // database/sql's "sqlite", for looking into the file
 
 	"github.com/discreet-crm/discreet"
 
@@ -26,6 +29,18 @@ func open(t testing.TB) *Store {
 		}
 	})
 	return s
+}
+
+// rawDB is a read-only database/sql handle on s's file, for tests that
+// look at the schema or plans.
+func rawDB(t testing.TB, s *Store) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", s.path+"?_query_only=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func TestStore(t *testing.T) {
@@ -55,7 +70,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("Team after reopening = %+v, %v", tm, err)
 	}
 	var n, latest int
-	if err := s.r.QueryRow("SELECT count(*), max(version) FROM schema_version").Scan(&n, &latest); err != nil {
+	if err := rawDB(t, s).QueryRow("SELECT count(*), max(version) FROM schema_version").Scan(&n, &latest); err != nil {
 		t.Fatal(err)
 	}
 	if n != latest {
@@ -160,5 +175,206 @@ func TestEmailIDKeySurvivesReopen(t *testing.T) {
 	}
 	if !slices.Equal(k1, k2) {
 		t.Fatalf("the key changed on reopening: %x, then %x", k1, k2)
+	}
+}
+
+// TestGroupFirstWriteFails: a group whose first write fails (it runs
+// without a savepoint) and whose later writes fail and succeed in turn
+// keeps exactly the writes that succeeded, panics included.
+func TestGroupFirstWriteFails(t *testing.T) {
+	s := open(t)
+	put := func(id string, fail string) *writeReq {
+		return &writeReq{ctx: context.Background(), op: "test", done: make(chan error, 1),
+			fn: func(ctx context.Context, c *conn) error {
+				if _, err := c.exec(ctx, "INSERT INTO teams (id, name) VALUES (?, 'x')", text(id)); err != nil {
+					return err
+				}
+				switch fail {
+				case "error":
+					return fmt.Errorf("write %s fails after its insert", id)
+				case "panic":
+					panic("write " + id)
+				}
+				return nil
+			}}
+	}
+	group := []*writeReq{put("a", "error"), put("b", "panic"), put("c", ""), put("d", "error"), put("e", ""), put("f", "panic")}
+	s.commitGroup(group)
+	for i, r := range group {
+		err := <-r.done
+		if wantErr := i != 2 && i != 4; (err != nil) != wantErr {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	teams, err := s.Teams(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(teams) != 2 || teams[0].ID != "c" || teams[1].ID != "e" {
+		t.Fatalf("teams after the group: %+v, want c and e", teams)
+	}
+}
+
+// blockWrites starts a write that holds the lead until the returned
+// function is called, and returns once it runs.
+func blockWrites(t *testing.T, s *Store) (release func() error) {
+	t.Helper()
+	running, unblock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.write(context.Background(), "block", func(ctx context.Context, c *conn) error {
+			close(running)
+			<-unblock
+			return nil
+		})
+	}()
+	<-running
+	return func() error { close(unblock); return <-done }
+}
+
+// TestWriteLeaders: writes commit on their callers' goroutines, one leader
+// at a time. A write given up while it waits is withdrawn and never runs,
+// and the lead is not lost with it; Close waits for the writes already
+// waiting, which all commit, and refuses new ones.
+func TestWriteLeaders(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+
+	// Many at once, each with its own row: all there, none twice.
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = s.PutTeam(ctx, discreet.Team{ID: fmt.Sprintf("t%03d", i)}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("PutTeam %d: %v", i, err)
+		}
+	}
+	teams, err := s.Teams(ctx)
+	if err != nil || len(teams) != n {
+		t.Fatalf("%d teams, %v; want %d", len(teams), err, n)
+	}
+
+	// Given up while waiting behind a held lead: withdrawn, never run.
+	release := blockWrites(t, s)
+	wctx, cancel := context.WithCancel(ctx)
+	ran := false
+	gaveUp := make(chan error, 1)
+	go func() {
+		gaveUp <- s.write(wctx, "given up", func(ctx context.Context, c *conn) error { ran = true; return nil })
+	}()
+	for {
+		s.wmu.Lock()
+		waiting := len(s.pending)
+		s.wmu.Unlock()
+		if waiting == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-gaveUp; discreet.ErrorCode(err) != discreet.EUnavailable {
+		t.Fatalf("a write given up while waiting: %v, want unavailable", err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if ran {
+		t.Fatal("a withdrawn write ran")
+	}
+	if err := s.PutTeam(ctx, discreet.Team{ID: "after-withdrawal"}); err != nil {
+		t.Fatalf("a write after a withdrawal: %v", err)
+	}
+
+	// Close with writes waiting: they commit, then Close returns; a write
+	// after Close began is refused.
+	release = blockWrites(t, s)
+	queued := make(chan error, 5)
+	for i := range 5 {
+		go func() { queued <- s.PutTeam(ctx, discreet.Team{ID: fmt.Sprintf("queued%d", i)}) }()
+	}
+	for {
+		s.wmu.Lock()
+		waiting := len(s.pending)
+		s.wmu.Unlock()
+		if waiting == 5 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	for {
+		s.wmu.Lock()
+		closing := s.closing
+		s.wmu.Unlock()
+		if closing {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.PutTeam(ctx, discreet.Team{ID: "too-late"}); discreet.ErrorCode(err) != discreet.EUnavailable {
+		t.Fatalf("a write after Close began: %v, want unavailable", err)
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) with writes waiting", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := <-queued; err != nil {
+			t.Fatalf("a write waiting at Close: %v", err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	teams, err = s.Teams(ctx)
+	if err != nil || len(teams) != n+1+5 {
+		t.Fatalf("after reopening: %d teams, %v; want %d", len(teams), err, n+1+5)
+	}
+}
+
+// TestCommitPanic: a panic while committing (a bug, not a write's own
+// failure) reaches the caller that was committing, answers no write as
+// done, keeps nothing of the group, and leaves the lead free.
+func TestCommitPanic(t *testing.T) {
+	s := open(t)
+	ctx := t.Context()
+	commitFault = func() { panic("a bug in committing") }
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p == nil {
+				t.Error("the panic did not reach the committing caller")
+			}
+		}()
+		err = s.PutTeam(ctx, discreet.Team{ID: "lost"})
+	}()
+	commitFault = nil
+	if err != nil {
+		t.Errorf("PutTeam returned %v, where it should have panicked", err)
+	}
+	if err := s.PutTeam(ctx, discreet.Team{ID: "after"}); err != nil {
+		t.Fatalf("a write after the panic: %v", err)
+	}
+	teams, err := s.Teams(ctx)
+	if err != nil || len(teams) != 1 || teams[0].ID != "after" {
+		t.Fatalf("teams %+v, %v; want only the write after the panic", teams, err)
 	}
 }

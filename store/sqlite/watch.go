@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"math"
 	"time"
 
@@ -21,18 +19,19 @@ func historyArg(id uint64) (int64, error) {
 	return int64(id), nil
 }
 
-func parseTime(s string) time.Time {
+// Watch times are tsKey, "" for none.
+func parseWatchTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	t, err := time.Parse("2006-01-02T15:04:05.000000000Z", s)
+	t, err := parseTSKey(s)
 	if err != nil {
 		return time.Time{}
 	}
 	return t
 }
 
-func timeArg(t time.Time) string {
+func watchTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
@@ -41,22 +40,29 @@ func timeArg(t time.Time) string {
 
 // WatchState returns the user's capture state.
 func (s *Store) WatchState(ctx context.Context, user string) (store.Watch, error) {
-	return s.watch(ctx, s.r, user)
+	var w store.Watch
+	err := s.read(ctx, "watch", func(c *conn) error {
+		var err error
+		w, err = getWatch(ctx, c, user)
+		return err
+	})
+	return w, err
 }
 
-func (s *Store) watch(ctx context.Context, q queryer, user string) (store.Watch, error) {
-	var id int64
-	var historyAt, expiration, renewedAt string
-	err := q.QueryRowContext(ctx, `SELECT history_id, history_at, expiration, renewed_at FROM watches WHERE user = ?`, user).
-		Scan(&id, &historyAt, &expiration, &renewedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Watch{}, notFound("watch")
+func getWatch(ctx context.Context, c *conn, user string) (store.Watch, error) {
+	w := store.Watch{User: user}
+	found, err := c.one(ctx, func(r *stmt) error {
+		w.HistoryID, w.HistoryAt = uint64(r.int(0)), parseWatchTime(r.text(1))
+		w.Expiration, w.RenewedAt = parseWatchTime(r.text(2)), parseWatchTime(r.text(3))
+		return nil
+	}, `SELECT history_id, history_at, expiration, renewed_at FROM watches WHERE user = ?`, text(user))
+	if err == nil && !found {
+		err = notFound("watch")
 	}
 	if err != nil {
-		return store.Watch{}, s.fail(ctx, err, "watch")
+		return store.Watch{}, err
 	}
-	return store.Watch{User: user, HistoryID: uint64(id), HistoryAt: parseTime(historyAt),
-		Expiration: parseTime(expiration), RenewedAt: parseTime(renewedAt)}, nil
+	return w, nil
 }
 
 // RenewWatch records a watch; it sets the history id only when none is.
@@ -69,20 +75,20 @@ func (s *Store) RenewWatch(ctx context.Context, user string, historyID uint64, e
 		return store.Watch{}, err
 	}
 	var out store.Watch
-	err = s.write(ctx, "renew watch", func(ctx context.Context, tx *sql.Tx) error {
+	err = s.write(ctx, "renew watch", func(ctx context.Context, c *conn) error {
 		historyAt := ""
 		if id > 0 {
 			historyAt = tsKey(now)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO watches (user, history_id, history_at, expiration, renewed_at)
+		if _, err := c.exec(ctx, `INSERT INTO watches (user, history_id, history_at, expiration, renewed_at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (user) DO UPDATE SET expiration = excluded.expiration, renewed_at = excluded.renewed_at,
 				history_at = CASE WHEN watches.history_id = 0 THEN excluded.history_at ELSE watches.history_at END,
 				history_id = CASE WHEN watches.history_id = 0 THEN excluded.history_id ELSE watches.history_id END`,
-			user, id, historyAt, timeArg(expiration), tsKey(now)); err != nil {
+			text(user), num(id), text(historyAt), text(watchTime(expiration)), text(tsKey(now))); err != nil {
 			return err
 		}
-		w, err := s.watch(ctx, tx, user)
+		w, err := getWatch(ctx, c, user)
 		out = w
 		return err
 	})
@@ -99,14 +105,10 @@ func (s *Store) AdvanceHistory(ctx context.Context, user string, historyID uint6
 		return false, err
 	}
 	var moved bool
-	err = s.write(ctx, "advance history", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO watches (user, history_id, history_at) VALUES (?, ?, ?)
+	err = s.write(ctx, "advance history", func(ctx context.Context, c *conn) error {
+		n, err := c.exec(ctx, `INSERT INTO watches (user, history_id, history_at) VALUES (?, ?, ?)
 			ON CONFLICT (user) DO UPDATE SET history_id = excluded.history_id, history_at = excluded.history_at
-			WHERE excluded.history_id > watches.history_id`, user, id, tsKey(now))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
+			WHERE excluded.history_id > watches.history_id`, text(user), num(id), text(tsKey(now)))
 		moved = n > 0
 		return err
 	})
@@ -119,25 +121,25 @@ func (s *Store) ClaimMessage(ctx context.Context, user, messageID string, now ti
 		return 0, discreet.FieldError("messageId", "is required")
 	}
 	var out store.Claim
-	err := s.write(ctx, "claim message", func(ctx context.Context, tx *sql.Tx) error {
+	err := s.write(ctx, "claim message", func(ctx context.Context, c *conn) error {
 		var done bool
 		var until string
-		err := tx.QueryRowContext(ctx, `SELECT done, lease_until FROM captured WHERE user = ? AND message_id = ?`,
-			user, messageID).Scan(&done, &until)
+		found, err := c.one(ctx, func(r *stmt) error { done, until = r.int(0) != 0, r.text(1); return nil },
+			`SELECT done, lease_until FROM captured WHERE user = ? AND message_id = ?`, text(user), text(messageID))
 		switch {
-		case err == nil && done:
+		case err != nil:
+			return err
+		case found && done:
 			out = store.ClaimDone
 			return nil
-		case err == nil && until > tsKey(now):
+		case found && until > tsKey(now):
 			out = store.ClaimHeld
 			return nil
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return err
 		}
 		out = store.ClaimAcquired
-		_, err = tx.ExecContext(ctx, `INSERT INTO captured (user, message_id, done, lease_until, updated_at) VALUES (?, ?, 0, ?, ?)
+		_, err = c.exec(ctx, `INSERT INTO captured (user, message_id, done, lease_until, updated_at) VALUES (?, ?, 0, ?, ?)
 			ON CONFLICT (user, message_id) DO UPDATE SET lease_until = excluded.lease_until, updated_at = excluded.updated_at`,
-			user, messageID, tsKey(now.Add(lease)), tsKey(now))
+			text(user), text(messageID), text(tsKey(now.Add(lease))), text(tsKey(now)))
 		return err
 	})
 	return out, err
@@ -145,14 +147,14 @@ func (s *Store) ClaimMessage(ctx context.Context, user, messageID string, now ti
 
 // ReleaseMessage marks a claimed message done, or drops the claim.
 func (s *Store) ReleaseMessage(ctx context.Context, user, messageID string, done bool, now time.Time) error {
-	return s.write(ctx, "release message", func(ctx context.Context, tx *sql.Tx) error {
+	return s.write(ctx, "release message", func(ctx context.Context, c *conn) error {
 		if !done {
-			_, err := tx.ExecContext(ctx, `DELETE FROM captured WHERE user = ? AND message_id = ? AND done = 0`, user, messageID)
+			_, err := c.exec(ctx, `DELETE FROM captured WHERE user = ? AND message_id = ? AND done = 0`, text(user), text(messageID))
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO captured (user, message_id, done, lease_until, updated_at) VALUES (?, ?, 1, ?, ?)
+		_, err := c.exec(ctx, `INSERT INTO captured (user, message_id, done, lease_until, updated_at) VALUES (?, ?, 1, ?, ?)
 			ON CONFLICT (user, message_id) DO UPDATE SET done = 1, lease_until = excluded.lease_until, updated_at = excluded.updated_at`,
-			user, messageID, tsKey(now), tsKey(now))
+			text(user), text(messageID), text(tsKey(now)), text(tsKey(now)))
 		return err
 	})
 }
@@ -160,12 +162,9 @@ func (s *Store) ReleaseMessage(ctx context.Context, user, messageID string, done
 // PruneMessages forgets the user's message claims last touched before before.
 func (s *Store) PruneMessages(ctx context.Context, user string, before time.Time) (int, error) {
 	var n int64
-	err := s.write(ctx, "prune messages", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM captured WHERE user = ? AND updated_at < ?`, user, tsKey(before))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+	err := s.write(ctx, "prune messages", func(ctx context.Context, c *conn) error {
+		var err error
+		n, err = c.exec(ctx, `DELETE FROM captured WHERE user = ? AND updated_at < ?`, text(user), text(tsKey(before)))
 		return err
 	})
 	return int(n), err
