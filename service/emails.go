@@ -278,6 +278,16 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	if err != nil {
 		return discreet.Decision{}, nil, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
 	}
+	// The tombstones are read beside the Never Log List: no round trip
+	// more for the decision (erasure.go).
+	var erased *policy.Tombstones
+	var errErased error
+	erasedRead := make(chan struct{})
+	go func() {
+		defer close(erasedRead)
+		erased, errErased = s.erased(ctx)
+	}()
+	defer func() { <-erasedRead }()
 	view, err := s.orgNeverLog(ctx)
 	if err != nil {
 		return discreet.Decision{}, nil, err
@@ -286,9 +296,9 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	if err != nil {
 		return discreet.Decision{}, nil, err
 	}
-	erased, err := s.erased(ctx)
-	if err != nil {
-		return discreet.Decision{}, nil, err
+	<-erasedRead
+	if errErased != nil {
+		return discreet.Decision{}, nil, errErased
 	}
 	defLog, defVis := defaults(org, us)
 	d, orgList, err := s.decideNeverLog(ctx, view, policy.Input{
