@@ -228,6 +228,7 @@ func (g *gateway) routes() []Route {
 		r(http.MethodGet, "/v1/audit", g.audit),
 		r(http.MethodGet, "/v1/jobs", g.jobs),
 		r(http.MethodGet, "/v1/jobs/{id}", g.job),
+		long(r(http.MethodPost, "/v1/erasures", g.erase)), // a dry run scans contacts, intents and the audit
 	}
 }
 

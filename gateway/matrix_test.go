@@ -103,6 +103,9 @@ func matrixEndpoints() []endpoint {
 		{name: "POST /v1/never-log/{id}:purge", request: func(s *seeded, _ *seedEmail, who string) req {
 			return req{method: "POST", path: "/v1/never-log/" + s.hrEntry + ":purge?dryRun=true", as: who}
 		}, want: adminOnly(http.StatusOK)},
+		{name: "POST /v1/erasures", request: func(_ *seeded, _ *seedEmail, who string) req {
+			return req{method: "POST", path: "/v1/erasures", as: who, json: map[string]any{"subject": kunde, "dryRun": true}}
+		}, want: adminOnly(http.StatusOK)},
 		{name: "POST /v1/emails", perEmail: true, request: func(_ *seeded, em *seedEmail, who string) req {
 			return req{method: "POST", path: "/v1/emails", as: who, json: map[string]any{"raw": em.mail.base64url(), "visibility": em.vis}}
 		}, want: func(_ *seeded, em *seedEmail, who string) int {

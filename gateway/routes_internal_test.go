@@ -17,7 +17,7 @@ func TestLongRoutes(t *testing.T) {
 			long = append(long, r.Method+" "+r.Path)
 		}
 	}
-	want := []string{"POST /v1/never-log", "POST /v1/never-log:import", "POST /v1/never-log/{id}:purge"}
+	want := []string{"POST /v1/never-log", "POST /v1/never-log:import", "POST /v1/never-log/{id}:purge", "POST /v1/erasures"}
 	if !slices.Equal(long, want) {
 		t.Errorf("long routes %v, want %v", long, want)
 	}

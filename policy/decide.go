@@ -22,6 +22,8 @@ type Input struct {
 	Internal          *Domains
 	Org               *NeverLogList
 	Personal          *NeverLogList
+	// Erased are the org's erasure tombstones; nil holds none.
+	Erased *Tombstones
 }
 
 // Decide is the log decision of PRODUCT.md, in its order: never_log_list,
@@ -53,9 +55,14 @@ func Decide(in Input) discreet.Decision {
 			Malformed: malformed,
 		}
 	}
-	// erased_subject and then sensitive_content (PRODUCT.md, "Data
-	// governance") are decided here, between the List and unreadable
-	// participants, when they land.
+	// An erased person is never logged again. The decision names no
+	// address, no tombstone and no malformed text (which could be the
+	// erased one): the rep learns only that someone on it was erased.
+	if _, ok := in.Erased.Erased(ps); ok {
+		return discreet.Decision{Reason: discreet.ReasonErasedSubject}
+	}
+	// sensitive_content (PRODUCT.md, "Data governance") is decided here,
+	// between erased_subject and unreadable participants, when it lands.
 
 	// A participant too broken to match is never waved through: nobody can
 	// tell whether the List names it.

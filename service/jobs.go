@@ -50,6 +50,8 @@ var jobKinds = map[string]jobKind{
 	// jobs_watch.go
 	JobWatchRenewal: {step: (*Service).watchRenewalStep},
 	JobWatchBatch:   {step: (*Service).watchBatchStep},
+	// erasure.go
+	JobErasure: {step: (*Service).erasureStep},
 }
 
 // JobQueue hands jobs to whatever runs them: worker.Embedded in process,

@@ -273,6 +273,16 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	if err != nil {
 		return discreet.Decision{}, nil, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
 	}
+	// The tombstones are read beside the Never Log List: no round trip
+	// more for the decision (erasure.go).
+	var erased *policy.Tombstones
+	var errErased error
+	erasedRead := make(chan struct{})
+	go func() {
+		defer close(erasedRead)
+		erased, errErased = s.erased(ctx)
+	}()
+	defer func() { <-erasedRead }()
 	view, err := s.orgNeverLog(ctx)
 	if err != nil {
 		return discreet.Decision{}, nil, err
@@ -280,6 +290,10 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	personal, err := s.personalNeverLog(ctx, actor.Email, us.NeverLogVersion)
 	if err != nil {
 		return discreet.Decision{}, nil, err
+	}
+	<-erasedRead
+	if errErased != nil {
+		return discreet.Decision{}, nil, errErased
 	}
 	defLog, defVis := defaults(org, us)
 	d, orgList, err := s.decideNeverLog(ctx, view, policy.Input{
@@ -290,6 +304,7 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 		DefaultVisibility: defVis,
 		Internal:          domains,
 		Personal:          personal.list,
+		Erased:            erased,
 	})
 	if err != nil {
 		return discreet.Decision{}, nil, err

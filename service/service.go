@@ -65,6 +65,7 @@ type Service struct {
 	hooks        hooks
 	idKey        emailIDKey
 	displayNames nameCache
+	erasedSet    erasedCache // erasure.go
 
 	instance       string
 	jobLease       time.Duration

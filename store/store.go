@@ -119,10 +119,11 @@ type Store interface {
 	// stopped. It returns the ids it deleted.
 	PurgeMatching(ctx context.Context, m Match, batch int) (PurgeReport, error)
 
-	Watches // sent-mail capture state, see watch.go
-	Seeding // what start-up writes once, see seed.go
-	Jobs    // long work, see job.go
-	Secrets // keys the service derives ids with, see secrets.go
+	Watches    // sent-mail capture state, see watch.go
+	Seeding    // what start-up writes once, see seed.go
+	Jobs       // long work, see job.go
+	Secrets    // keys the service derives ids with, see secrets.go
+	Governance // erasure of a person, see governance.go
 }
 
 // Match selects logged emails by participant: an exact normalized address

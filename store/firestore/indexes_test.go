@@ -43,11 +43,13 @@ var queried = map[string][]string{
 	colTimeline: {"audience", "sortKey"},
 	colEmails:   {"matchAddresses", "matchDomains"},
 	colAudit:    {"sortKey", "emailOwner"},
-	colIntents:  {"user", "recipientsKey", "consumed", "createdAt"},
-	colJobs:     {"sortKey", "startedBy", "due"},
-	colEntries:  {"pattern"},
-	colUsers:    {"email"},
-	colMessages: {"updatedAt"},
+	colIntents:  {"user", "recipientsKey", "consumed", "createdAt", "id"},
+	// governance.go
+	colTombstones: {"hash"},
+	colJobs:       {"sortKey", "startedBy", "due"},
+	colEntries:    {"pattern"},
+	colUsers:      {"email"},
+	colMessages:   {"updatedAt"},
 }
 
 // hasField reports whether the dotted path names a field of one of docs

@@ -1,0 +1,17 @@
+package service_test
+
+import (
+	"testing"
+
+	"github.com/discreet-crm/discreet/internal/governancetest"
+	"github.com/discreet-crm/discreet/store"
+)
+
+// TestErasure runs the erasure scenario on the embedded store; the
+// Firestore tests run it on the emulator (store/firestore).
+func TestErasure(t *testing.T) {
+	governancetest.RunErasure(t, func(t *testing.T) (store.Store, store.Store) {
+		st := openStore(t)
+		return st, st
+	})
+}

@@ -1,0 +1,19 @@
+package firestore_test
+
+import (
+	"testing"
+
+	"github.com/discreet-crm/discreet/internal/emulator"
+	"github.com/discreet-crm/discreet/internal/governancetest"
+	"github.com/discreet-crm/discreet/store"
+)
+
+// TestErasure runs the service's erasure scenario on Firestore, with two
+// instances, each with its own client, on one project: a tombstone one
+// instance stores is honoured by the other at once.
+func TestErasure(t *testing.T) {
+	governancetest.RunErasure(t, func(t *testing.T) (store.Store, store.Store) {
+		project := emulator.ProjectID()
+		return openProject(t, project), openProject(t, project)
+	})
+}

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+
+	"github.com/discreet-crm/discreet"
+)
+
+// Governance is what erasure of a person (PRODUCT.md, "Data governance")
+// needs beyond the Never Log purge (CountMatching, PurgeMatching), which
+// it reuses for the emails.
+type Governance interface {
+	// PutTombstone stores t unless a tombstone with its Hash exists, and
+	// reports whether it added one; adding moves the tombstone version.
+	// Tombstones are never removed, so the version never goes back.
+	PutTombstone(ctx context.Context, t discreet.Tombstone) (bool, error)
+	// Tombstones lists every tombstone, ordered by hash, and a version
+	// they are at least as new as.
+	Tombstones(ctx context.Context) ([]discreet.Tombstone, int64, error)
+	// TombstoneVersion is one small read, made by every log decision: a
+	// compiled set at this version or later holds every tombstone put
+	// before the call.
+	TombstoneVersion(ctx context.Context) (int64, error)
+
+	// ContactAddresses lists contact addresses ordered, after after
+	// (exclusive), at most limit: an erasure by domain scans them for
+	// contacts left with no email.
+	ContactAddresses(ctx context.Context, after string, limit int) ([]string, error)
+	// EraseContact deletes a contact and whatever is kept under it; absent
+	// is not an error. The erasure calls it once the contact's emails are
+	// purged.
+	EraseContact(ctx context.Context, email string) error
+	// Intents lists compose intents by id, after after (exclusive), at most
+	// limit, consumed or not.
+	Intents(ctx context.Context, after string, limit int) ([]discreet.Intent, error)
+	// DeleteIntents deletes intents by id; absent ids are skipped.
+	DeleteIntents(ctx context.Context, ids []string) error
+	// DeleteAudit deletes audit records by id; absent ids are skipped. Only
+	// an erasure deletes audit records, and it audits that it did.
+	DeleteAudit(ctx context.Context, ids []string) error
+}
