@@ -38,9 +38,9 @@ type MessageContact struct {
 }
 
 // MessageTimeline is how many of each contact's newest emails the message
-// card shows; "More" pages further. Two keep opening a message within its
-// read budget whatever the contacts' size: per contact at most 2 entries
-// and the hidden count's 2 counts (docs/PERFORMANCE.md).
+// card shows; "More" pages further. Two bound what opening a message
+// reads whatever the contacts' size: per contact at most 2 entries and the
+// hidden count's 2 counts (docs/PERFORMANCE.md).
 const MessageTimeline = 2
 
 // maxMessageContacts bounds the contacts a message card reads; a message

@@ -186,8 +186,8 @@ const messageReadBudget, messageRoundTrips = 15, 3
 // logged email with (one she may read only as a stub, one with more emails
 // she reads than the card shows), and one colleague: not logged yet, then
 // logged by her. Per contact the card reads at most MessageTimeline
-// entries and two counts whatever the contact's size, so the budget holds
-// for any contacts, not only these.
+// entries and two counts whatever the contact's size (docs/PERFORMANCE.md
+// gives the bound for any two contacts).
 func TestMessageBudget(t *testing.T) {
 	s, r := openCounting(t)
 	ctx := context.Background()
