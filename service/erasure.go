@@ -183,22 +183,7 @@ func (s *Service) erasureStep(ctx context.Context, j *store.Job) (stepNext, erro
 	}
 	switch cp.Pass {
 	case 1, 2:
-		if cp.Pass == 2 && s.now().Before(p.SecondPassAt) {
-			return stepNext{wait: p.SecondPassAt}, nil
-		}
-		rep, err := s.store.PurgeMatching(ctx, m, erasureBatch)
-		cp.Emails += rep.Deleted
-		if err != nil {
-			if ctx.Err() != nil {
-				return stepNext{}, nil // this step's time is up: the next resumes
-			}
-			return stepNext{}, err
-		}
-		cp.Pass++
-		if cp.Pass == 2 {
-			return stepNext{wait: p.SecondPassAt}, nil
-		}
-		return stepNext{}, nil
+		return s.purgePass(ctx, m, erasureBatch, &cp.Pass, &cp.Emails, p.SecondPassAt)
 	case 3:
 		if e.Kind == policy.KindAddress {
 			for _, a := range append([]string{m.Address}, m.Spellings...) {

@@ -76,20 +76,27 @@ func (s *Service) purgeStep(ctx context.Context, j *store.Job) (stepNext, error)
 			Detail: map[string]string{"entryId": p.EntryID, "job": j.ID}})
 		return stepNext{finished: err == nil}, err
 	}
-	if cp.Pass == 2 && s.now().Before(p.SecondPassAt) {
-		return stepNext{wait: p.SecondPassAt}, nil
+	return s.purgePass(ctx, matchOf(pe, p.Pattern), purgeBatch, &cp.Pass, &cp.Deleted, p.SecondPassAt)
+}
+
+// purgePass runs pass *pass (1 or 2) of a purge of m, adding what it
+// deleted to *deleted: the second waits until secondAt, when every decision
+// made before the change that started the purge has landed.
+func (s *Service) purgePass(ctx context.Context, m store.Match, batch int, pass, deleted *int, secondAt time.Time) (stepNext, error) {
+	if *pass == 2 && s.now().Before(secondAt) {
+		return stepNext{wait: secondAt}, nil
 	}
-	rep, err := s.store.PurgeMatching(ctx, matchOf(pe, p.Pattern), purgeBatch)
-	cp.Deleted += rep.Deleted
+	rep, err := s.store.PurgeMatching(ctx, m, batch)
+	*deleted += rep.Deleted
 	if err != nil {
 		if ctx.Err() != nil {
 			return stepNext{}, nil // this step's time is up: the next resumes
 		}
 		return stepNext{}, err
 	}
-	cp.Pass++
-	if cp.Pass == 2 {
-		return stepNext{wait: p.SecondPassAt}, nil
+	*pass++
+	if *pass == 2 {
+		return stepNext{wait: secondAt}, nil
 	}
 	return stepNext{}, nil
 }
