@@ -388,8 +388,9 @@ func (s *Service) tombstoneSecret(ctx context.Context) ([]byte, error) {
 }
 
 // erasedCache is the instance's compiled tombstones and the version they
-// are at. Every decision reads the version (one small read, like the Never
-// Log version) and recompiles from one read of the list when it moved:
+// are at. Every decision learns the version from the Never Log version it
+// reads anyway (store.NeverLogChanges.Tombstones) and recompiles from one
+// read of the list when it moved:
 // tombstones are few and only ever added, so no change log is needed. A
 // decision therefore sees every tombstone stored before it started, on any
 // instance; what was in flight when one was stored is purged by the
@@ -400,13 +401,10 @@ type erasedCache struct {
 	set     *policy.Tombstones
 }
 
-// erased returns the org's tombstones as they are now; nil when there are
-// none. An error (store unreadable) must stop the decision: fail closed.
-func (s *Service) erased(ctx context.Context) (*policy.Tombstones, error) {
-	v, err := s.store.TombstoneVersion(ctx)
-	if err != nil {
-		return nil, discreet.Wrap(err, discreet.EUnavailable, "the erasure list could not be read; nothing was logged")
-	}
+// erased returns the org's tombstones at version v or later; nil when
+// there are none. An error (store unreadable) must stop the decision: fail
+// closed.
+func (s *Service) erased(ctx context.Context, v int64) (*policy.Tombstones, error) {
 	if v == 0 {
 		return nil, nil
 	}

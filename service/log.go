@@ -273,16 +273,6 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	if err != nil {
 		return discreet.Decision{}, nil, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
 	}
-	// The tombstones are read beside the Never Log List: no round trip
-	// more for the decision (erasure.go).
-	var erased *policy.Tombstones
-	var errErased error
-	erasedRead := make(chan struct{})
-	go func() {
-		defer close(erasedRead)
-		erased, errErased = s.erased(ctx)
-	}()
-	defer func() { <-erasedRead }()
 	view, err := s.orgNeverLog(ctx)
 	if err != nil {
 		return discreet.Decision{}, nil, err
@@ -291,9 +281,11 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	if err != nil {
 		return discreet.Decision{}, nil, err
 	}
-	<-erasedRead
-	if errErased != nil {
-		return discreet.Decision{}, nil, errErased
+	// The tombstones' version came with the Never Log version: no read
+	// more for the decision unless it moved (erasure.go).
+	erased, err := s.erased(ctx, view.head.Tombstones)
+	if err != nil {
+		return discreet.Decision{}, nil, err
 	}
 	defLog, defVis := defaults(org, us)
 	d, orgList, err := s.decideNeverLog(ctx, view, policy.Input{

@@ -17,9 +17,10 @@ type Governance interface {
 	// Tombstones lists every tombstone, ordered by hash, and a version
 	// they are at least as new as.
 	Tombstones(ctx context.Context) ([]discreet.Tombstone, int64, error)
-	// TombstoneVersion is one small read, made by every log decision: a
-	// compiled set at this version or later holds every tombstone put
-	// before the call.
+	// TombstoneVersion is the tombstones' version: a compiled set at this
+	// version or later holds every tombstone put before the call. Log
+	// decisions get it from NeverLogVersion (NeverLogChanges.Tombstones),
+	// which always equals it, so they read one document for both lists.
 	TombstoneVersion(ctx context.Context) (int64, error)
 
 	// ContactAddresses lists contact addresses ordered, after after

@@ -18,6 +18,10 @@ type NeverLogChanges struct {
 	Since int64
 	// Changes are oldest first.
 	Changes []NeverLogChange
+	// Tombstones is the erasure tombstones' version (TombstoneVersion),
+	// read with the Never Log version: one read tells a decision whether
+	// either list moved.
+	Tombstones int64
 }
 
 // Covers reports whether Changes hold every change after version v: a

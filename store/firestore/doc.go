@@ -109,6 +109,12 @@
 //     personal list only when its user's version moved. Emails decided
 //     before the change committed, by requests still in flight, are caught
 //     by the purge's second pass (service.Config.DecisionWindow).
+//   - The compiled erasure tombstones (service, erasedCache). No time
+//     bound, as for the Never Log Lists: config/neverLog also carries the
+//     tombstones' version (moved in the transaction that adds one), so the
+//     decision's one read of it says whether the compiled set is current;
+//     the set is re-read whole when it is not. Every tombstone stored
+//     before a decision starts is honoured by every instance.
 //   - The read audits an instance wrote (service, writtenAudits): ids only,
 //     to skip a create the store would refuse. A read of a private or team
 //     email by a non-owner is recorded once per viewer, email, day (UTC) and

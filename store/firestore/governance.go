@@ -68,7 +68,12 @@ func (s *Store) PutTombstone(ctx context.Context, t discreet.Tombstone) (bool, e
 		if err := tx.Create(ref, tombstoneDoc{Hash: t.Hash, Kind: string(t.Kind), ErasedBy: t.ErasedBy, ErasedAt: ts(t.ErasedAt)}); err != nil {
 			return err
 		}
-		return tx.Set(vref, tombstoneVersionDoc{Version: v.Version + 1})
+		if err := tx.Set(vref, tombstoneVersionDoc{Version: v.Version + 1}); err != nil {
+			return err
+		}
+		// The Never Log version document carries it too: decisions read
+		// only that one.
+		return tx.Set(s.versionRef(), map[string]any{"tombstones": v.Version + 1}, firestore.MergeAll)
 	})
 	return added, wrap(err, "cannot store the tombstone")
 }

@@ -36,6 +36,10 @@ type versionDoc struct {
 	Version int64       `firestore:"version"`
 	Since   int64       `firestore:"since"`
 	Changes []changeDoc `firestore:"changes"`
+	// Tombstones mirrors the tombstone version (governance.go), moved in
+	// the transaction that adds a tombstone, so the one read of this
+	// document a decision makes covers both lists.
+	Tombstones int64 `firestore:"tombstones"`
 }
 
 type changeDoc struct {
@@ -46,7 +50,7 @@ type changeDoc struct {
 }
 
 func (d versionDoc) changes() store.NeverLogChanges {
-	out := store.NeverLogChanges{Version: d.Version, Since: d.Since}
+	out := store.NeverLogChanges{Version: d.Version, Since: d.Since, Tombstones: d.Tombstones}
 	for _, c := range d.Changes {
 		out.Changes = append(out.Changes, store.NeverLogChange{Version: c.Version, Removed: c.Removed, ID: c.ID, Pattern: c.Pattern})
 	}
@@ -54,7 +58,7 @@ func (d versionDoc) changes() store.NeverLogChanges {
 }
 
 func toVersionDoc(c store.NeverLogChanges) versionDoc {
-	d := versionDoc{Version: c.Version, Since: c.Since, Changes: []changeDoc{}}
+	d := versionDoc{Version: c.Version, Since: c.Since, Changes: []changeDoc{}, Tombstones: c.Tombstones}
 	for _, ch := range c.Changes {
 		d.Changes = append(d.Changes, changeDoc{Version: ch.Version, Removed: ch.Removed, ID: ch.ID, Pattern: ch.Pattern})
 	}
@@ -180,7 +184,9 @@ func (s *Store) recordChange(tx *firestore.Transaction, scope string, prev *fire
 			return err
 		}
 	}
-	return tx.Set(s.versionRef(), toVersionDoc(store.AppendNeverLogChanges(d.changes(), changes)))
+	next := store.AppendNeverLogChanges(d.changes(), changes)
+	next.Tombstones = d.Tombstones // the whole document is rewritten: keep it
+	return tx.Set(s.versionRef(), toVersionDoc(next))
 }
 
 // neverLogChunk is how many entries one transaction adds: each takes two

@@ -71,6 +71,15 @@ func personalVersion(ctx context.Context, c *conn, email string) (int64, error) 
 // NeverLogVersion is the org list's version and recent changes, in one
 // read transaction (memo.go).
 func (s *Store) NeverLogVersion(ctx context.Context) (store.NeverLogChanges, error) {
+	ch, err := s.neverLogVersion(ctx)
+	if err != nil {
+		return ch, err
+	}
+	ch.Tombstones, err = s.TombstoneVersion(ctx)
+	return ch, err
+}
+
+func (s *Store) neverLogVersion(ctx context.Context) (store.NeverLogChanges, error) {
 	return s.neverLog.get(struct{}{}, func() (store.NeverLogChanges, error) {
 		var out store.NeverLogChanges
 		err := s.snapshot(ctx, "never log version", func(c *conn) error {

@@ -44,6 +44,25 @@ func testTombstoneOnce(t *testing.T, s store.Store) {
 	if _, err := s.PutTombstone(ctx, discreet.Tombstone{Hash: "cd34", Kind: discreet.TombstoneDomain, ErasedAt: at(3)}); err != nil {
 		t.Fatal(err)
 	}
+	// The Never Log version carries the tombstone version, and a Never Log
+	// edit (which rewrites its document) keeps it.
+	wantInNeverLog := func(when string) {
+		t.Helper()
+		tv, err := s.TombstoneVersion(ctx)
+		must(t, err, "TombstoneVersion")
+		ch, err := s.NeverLogVersion(ctx)
+		must(t, err, "NeverLogVersion")
+		if ch.Tombstones != tv {
+			t.Fatalf("%s: NeverLogVersion carries tombstone version %d, TombstoneVersion says %d", when, ch.Tombstones, tv)
+		}
+	}
+	wantInNeverLog("after two tombstones")
+	must(t, s.AddNeverLog(ctx, []discreet.NeverLogEntry{{ID: "tomb-nl-1", Pattern: "@tomb.example", AddedAt: at(4)}}), "AddNeverLog")
+	wantInNeverLog("after a Never Log add")
+	_, err = s.DeleteNeverLog(ctx, "", "tomb-nl-1")
+	must(t, err, "DeleteNeverLog")
+	wantInNeverLog("after a Never Log removal")
+
 	list, v, err := s.Tombstones(ctx)
 	must(t, err, "Tombstones")
 	if v < v1+1 {
