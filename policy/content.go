@@ -184,7 +184,9 @@ func contentSalvage(s string) []string {
 }
 
 // contentSplit splits on commas and semicolons outside quotes, angle
-// brackets and comments, and drops group names.
+// brackets and comments, and drops group names. It is splitAddressList as
+// it was when ids were first keyed, kept apart on purpose: that one may
+// change to read more, this one may not (every stored id depends on it).
 func contentSplit(s string) []string {
 	var out []string
 	var quoted, escaped bool

@@ -169,15 +169,9 @@ func (s *Service) LoggedCopy(ctx context.Context, actor discreet.User, raw []byt
 		if !found {
 			continue
 		}
-		ok, err := s.canRead(ctx, actor, org, e)
-		if err != nil {
-			return EmailView{}, err
-		}
-		if ok {
-			if err := s.auditRead(ctx, actor, e, "email"); err != nil {
-				return EmailView{}, err
-			}
-			return s.emailView(ctx, s.names(), actor, e, true), nil
+		v, ok, err := s.readableCopy(ctx, s.names(), actor, org, nil, e)
+		if err != nil || ok {
+			return v, err
 		}
 	}
 	return EmailView{}, errEmailNotFound

@@ -95,23 +95,13 @@ func timelineVisible(ctx context.Context, c *conn, contact string, keys []string
 		return nil, "", false, err
 	}
 	defer rows.close()
-	var out []store.TimelineEntry
-	var lastKey string
-	more := false
-	for rows.next() {
-		if len(out) == limit {
-			more = true
-			break
-		}
-		sk := rows.text(0)
+	return pageOf(rows, limit, func(sk string) (store.TimelineEntry, error) {
 		e, err := scanEmailSummary(rows, 2)
 		if err != nil {
-			return nil, "", false, err
+			return store.TimelineEntry{}, err
 		}
-		out = append(out, store.TimelineEntry{EmailID: e.ID, Date: sortKeyDate(sk), Owner: rows.text(1), Visible: true, Email: &e})
-		lastKey = sk
-	}
-	return out, lastKey, more, rows.error()
+		return store.TimelineEntry{EmailID: e.ID, Date: sortKeyDate(sk), Owner: rows.text(1), Visible: true, Email: &e}, nil
+	})
 }
 
 // timelineAll reads every entry, marking those the viewer's keys admit.
@@ -123,31 +113,42 @@ func timelineAll(ctx context.Context, c *conn, contact string, keys []string, be
 		return nil, "", false, err
 	}
 	defer rows.close()
-	var out []store.TimelineEntry
-	var lastKey string
-	more := false
-	for rows.next() {
-		if len(out) == limit {
-			more = true
-			break
-		}
-		sk := rows.text(0)
+	return pageOf(rows, limit, func(sk string) (store.TimelineEntry, error) {
 		emailKeys, err := rows.list(3)
 		if err != nil {
-			return nil, "", false, err
+			return store.TimelineEntry{}, err
 		}
 		entry := store.TimelineEntry{EmailID: rows.text(1), Date: sortKeyDate(sk), Owner: rows.text(2)}
 		if policy.SharesKey(emailKeys, keys) {
 			e, err := scanEmailSummary(rows, 4)
 			if err != nil {
-				return nil, "", false, err
+				return store.TimelineEntry{}, err
 			}
 			entry.Visible, entry.Email = true, &e
 		}
-		out = append(out, entry)
+		return entry, nil
+	})
+}
+
+// pageOf reads a page of at most limit entries from rows (newest first,
+// the sort key in column 0), each made by entry, with the last entry's
+// sort key and whether a row beyond the page exists.
+func pageOf(rows *stmt, limit int, entry func(sk string) (store.TimelineEntry, error)) ([]store.TimelineEntry, string, bool, error) {
+	var out []store.TimelineEntry
+	var lastKey string
+	for rows.next() {
+		if len(out) == limit {
+			return out, lastKey, true, rows.error()
+		}
+		sk := rows.text(0)
+		en, err := entry(sk)
+		if err != nil {
+			return nil, "", false, err
+		}
+		out = append(out, en)
 		lastKey = sk
 	}
-	return out, lastKey, more, rows.error()
+	return out, lastKey, false, rows.error()
 }
 
 // countHidden is the contact's total minus the entries keys admit. The
