@@ -24,7 +24,14 @@ type area struct {
 }
 
 // areas are the homepage's buttons, in order. Adding an area is one entry
-// here and one loader (h *handler) rendering the area's card.
+// here and one loader (h *handler) rendering the area's card, e.g.
+//
+//	{name: "access", title: "Access requests", card: (*handler).accessArea},
+//
+// with accessArea loading D1's model and returning r.v.accessCard(m). The
+// areas of issue 15 and 16 (access requests; protection and visibility
+// policy; erasure, holds, rules, retention) join here at merge; none is
+// listed before its card exists.
 var areas = []area{
 	{name: "mySettings", title: "Your settings", card: (*handler).mySettingsArea},
 	{name: "myNeverLog", title: "Your Never Log List", card: (*handler).myNeverLogArea},

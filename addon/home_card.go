@@ -29,8 +29,9 @@ type homeModel struct {
 const maxDecisionRows = 5
 
 // decisionKinds render what waits on the user, most urgent kind first,
-// one row widget per item. A new kind (pending access requests, expiring
-// grants) is one field of service.Home and one function here.
+// one row widget per item. A new kind (pending access requests the user
+// may decide, grants about to expire) is one field of service.Home and one
+// function here; its rows carry a button to the card where it is decided.
 var decisionKinds = []func(v *view, h service.Home) []*Widget{
 	(*view).jobDecisions,
 }

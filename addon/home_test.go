@@ -1,9 +1,14 @@
 package addon
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/service"
+	"github.com/discreet-crm/discreet/store"
 )
 
 // navs are the navigations of a response as "push:name", "update:name",
@@ -79,6 +84,28 @@ func TestHomepageAreas(t *testing.T) {
 	rejectText(t, r, "@hr-partner.example")
 	r = do(t, e, call{path: PathAction, user: anna, body: act("openArea", map[string]string{"area": "nowhere"}, nil)})
 	wantText(t, r, `Unknown area "nowhere".`)
+}
+
+// TestHomepageStaysShort: however much waits, the homepage shows at most
+// maxDecisionRows rows, says how many more, and keeps its area buttons.
+func TestHomepageStaysShort(t *testing.T) {
+	v := enView()
+	var jobs []service.JobView
+	for i := range 12 {
+		jobs = append(jobs, service.JobView{ID: fmt.Sprint(i), Kind: service.JobImport, State: store.JobRunning, Total: 10})
+	}
+	c := v.homeCard(homeModel{User: discreet.User{Email: "admin@acme.example"}, Home: service.Home{Admin: true, Jobs: jobs}, Areas: areas})
+	resp := map[string]any{}
+	if err := json.Unmarshal([]byte(mustJSON(pushCard(c))), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if n, max := widgets(resp), maxDecisionRows+2+2; n != max {
+		t.Errorf("homepage with 12 jobs: %d widgets, want %d", n, max)
+	}
+	wantText(t, resp, "and 7 more", "Refresh")
+	if got := len(actionParamValues(resp, "area")); got != len(areas) {
+		t.Errorf("%d area buttons, want %d", got, len(areas))
+	}
 }
 
 // TestAreaActionsStayOnTheArea: after an action in an area the user is on

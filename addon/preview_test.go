@@ -244,6 +244,7 @@ func TestPreviewInChromium(t *testing.T) {
 		title("Discreet"),
 		waitText("Your Never Log List"),
 		shot("rep-homepage"))
+	homeSize("the rep's homepage")
 	if c := card(); strings.Contains(c, "Org settings") || strings.Contains(c, "Jobs") {
 		t.Errorf("the rep's homepage offers org areas:\n%s", c)
 	}
