@@ -15,6 +15,11 @@ import (
 func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 	name := r.ev.param("action")
 	fn, ok := map[string]endpointFunc{
+		// the homepage's areas (home_areas.go)
+		"openArea":        h.openArea,
+		"refreshArea":     h.refreshAreaAction,
+		"areaPage":        h.areaPage,
+		"exportEntries":   h.exportEntries,
 		"log":             h.logEmail,
 		"setVisibility":   h.setVisibility,
 		"unlog":           h.unlog,
@@ -32,10 +37,6 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"importEntries":   h.importEntries,
 		"saveOrgSettings": h.saveOrgSettings,
 		"refreshHome":     h.refreshHome,
-		"openArea":        h.openArea,
-		"refreshArea":     h.refreshAreaAction,
-		"areaPage":        h.areaPage,
-		"exportEntries":   h.exportEntries,
 	}[name]
 	if !ok {
 		// The caller's mistake (an old card, a hand-made event), not ours:
