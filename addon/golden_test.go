@@ -171,6 +171,7 @@ func scenarios() map[string]Response {
 		"area_my_never_log":       render("", Navigation{PushCard: en.myNeverLogCard(mine)}),
 		"area_my_never_log_error": render("", Navigation{UpdateCard: en.myNeverLogCard(mineError)}),
 		"area_never_log":          render("", Navigation{PushCard: en.neverLogCard(orgList)}),
+		"area_never_log_de":       render("", Navigation{UpdateCard: de.neverLogCard(orgListError)}),
 		"area_never_log_error":    render("", Navigation{UpdateCard: en.neverLogCard(orgListError)}),
 		"area_test":               render("", Navigation{UpdateCard: en.testCard(testForm)}),
 		"area_import":             render("", Navigation{PushCard: en.importCard(areaForm{})}),
