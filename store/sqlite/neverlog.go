@@ -75,7 +75,10 @@ func (s *Store) NeverLogVersion(ctx context.Context) (store.NeverLogChanges, err
 	if err != nil {
 		return ch, err
 	}
-	ch.Tombstones, err = s.TombstoneVersion(ctx)
+	if ch.Tombstones, err = s.TombstoneVersion(ctx); err != nil {
+		return ch, err
+	}
+	ch.Rules, err = s.RulesVersion(ctx)
 	return ch, err
 }
 
