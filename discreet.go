@@ -334,4 +334,7 @@ type Decision struct {
 	Visibility Visibility `json:"visibility,omitempty"`
 	// Malformed lists participant texts that could not be read as addresses.
 	Malformed []string `json:"malformed,omitempty"`
+	// Rule is the sensitivity rule that fired: for sensitive_content, or
+	// for a logged email it forced private. Never the matched text.
+	Rule *SensitivityRule `json:"rule,omitempty"`
 }

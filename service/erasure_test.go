@@ -15,3 +15,11 @@ func TestErasure(t *testing.T) {
 		return st, st
 	})
 }
+
+// TestRules runs the sensitivity rules scenario on the embedded store.
+func TestRules(t *testing.T) {
+	governancetest.RunRules(t, func(t *testing.T) (store.Store, store.Store) {
+		st := openStore(t)
+		return st, st
+	})
+}

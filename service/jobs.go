@@ -52,6 +52,8 @@ var jobKinds = map[string]jobKind{
 	JobWatchBatch:   {step: (*Service).watchBatchStep},
 	// erasure.go
 	JobErasure: {step: (*Service).erasureStep},
+	// rules.go
+	JobRulePurge: {step: (*Service).rulePurgeStep},
 }
 
 // JobQueue hands jobs to whatever runs them: worker.Embedded in process,
