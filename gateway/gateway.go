@@ -236,7 +236,8 @@ func (g *gateway) routes() []Route {
 		r(http.MethodGet, "/v1/rules", g.rules),
 		r(http.MethodPost, "/v1/rules", g.addRule),
 		r(http.MethodDelete, "/v1/rules/{id}", g.removeRule),
-		long(r(http.MethodPost, "/v1/rules/{id}:purge", g.purgeRule)), // the dry run reads every logged email
+		long(r(http.MethodPost, "/v1/rules/{id}:purge", g.purgeRule)),             // the dry run reads every logged email
+		long(r(http.MethodGet, "/v1/subjects/{address}:export", g.exportSubject)), // streams every email naming the address
 	}
 }
 

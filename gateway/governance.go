@@ -95,3 +95,26 @@ func (g *gateway) purgeRule(c echo.Context) error {
 	}
 	return ok(c, res)
 }
+
+// exportSubject is GET /v1/subjects/{address}:export: the service checks
+// and audits the export before anything is written; the archive is then
+// streamed to the response as the store is read. A failure midway leaves
+// a truncated archive (no directory), which no zip reader accepts, and is
+// logged by the error handler.
+func (g *gateway) exportSubject(c echo.Context) error {
+	addr, err := param(c, "address")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	x, err := g.svc.ExportSubject(ctx, actor(c), addr)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "application/zip")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+x.Filename+`"`)
+	h.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	return x.Stream(ctx, c.Response())
+}

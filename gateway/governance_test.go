@@ -1,6 +1,8 @@
 package gateway_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"net/http"
 	"strings"
 	"testing"
@@ -58,5 +60,39 @@ func TestHoldAndRuleRoutes(t *testing.T) {
 	e.must(http.StatusOK, req{method: "GET", path: "/v1/rules", as: admin}).decode(t, &rules)
 	if len(rules.Rules) != 0 {
 		t.Fatalf("rules after delete = %+v", rules)
+	}
+}
+
+// TestExportRoute: GET /v1/subjects/{address}:export answers an admin
+// with a zip holding the email that names the address; a rep gets 403
+// as problem+json, before any byte of an archive.
+func TestExportRoute(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.must(http.StatusOK, req{method: "GET", path: "/v1/me", as: admin})
+	e.must(http.StatusOK, req{method: "PUT", path: "/v1/teams/de", as: admin, json: map[string]string{"name": "Germany"}})
+	e.must(http.StatusOK, req{method: "PUT", path: "/v1/users/" + anna, as: admin, json: map[string]any{"name": "Anna", "role": "rep", "teams": []string{"de"}}})
+	raw := mail{from: anna, to: []string{kunde}, subject: "Angebot Fräsen", body: "Guten Tag", messageID: "<export@acme.example>"}
+	e.must(http.StatusCreated, req{method: "POST", path: "/v1/emails", as: anna, json: map[string]any{"raw": raw.base64url(), "log": true}})
+
+	resp := e.must(http.StatusForbidden, req{method: "GET", path: "/v1/subjects/" + kunde + ":export", as: anna})
+	if !strings.Contains(resp.header.Get("Content-Type"), "problem+json") {
+		t.Fatalf("a rep's export: %s", resp)
+	}
+	resp = e.must(http.StatusOK, req{method: "GET", path: "/v1/subjects/" + kunde + ":export", as: admin})
+	if resp.header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("content type %q", resp.header.Get("Content-Type"))
+	}
+	z, err := zip.NewReader(bytes.NewReader(resp.body), int64(len(resp.body)))
+	if err != nil {
+		t.Fatalf("not a zip: %v", err)
+	}
+	emls := 0
+	for _, f := range z.File {
+		if strings.HasSuffix(f.Name, ".eml") {
+			emls++
+		}
+	}
+	if emls != 1 {
+		t.Fatalf("%d .eml files, want 1", emls)
 	}
 }

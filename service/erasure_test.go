@@ -23,3 +23,11 @@ func TestRules(t *testing.T) {
 		return st, st
 	})
 }
+
+// TestExport runs the access export scenario on the embedded store.
+func TestExport(t *testing.T) {
+	governancetest.RunExport(t, func(t *testing.T) (store.Store, store.Store) {
+		st := openStore(t)
+		return st, st
+	})
+}

@@ -27,3 +27,11 @@ func TestRules(t *testing.T) {
 		return openProject(t, project), openProject(t, project)
 	})
 }
+
+// TestExport runs the access export scenario on Firestore.
+func TestExport(t *testing.T) {
+	governancetest.RunExport(t, func(t *testing.T) (store.Store, store.Store) {
+		project := emulator.ProjectID()
+		return openProject(t, project), openProject(t, project)
+	})
+}
