@@ -149,6 +149,9 @@ type OrgSettings struct {
 	// Uploads is who may log uploaded bytes; "" (settings stored before
 	// it existed) means UploadsAll.
 	Uploads Uploads `json:"uploads"`
+	// Retention is how long logged emails are kept (governance.go); the
+	// zero value keeps them for ever.
+	Retention Retention `json:"retention"`
 }
 
 // DefaultOrgSettings are the settings of a new org.

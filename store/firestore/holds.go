@@ -344,3 +344,42 @@ func (s *Store) emailPage(ctx context.Context, q firestore.Query, after string, 
 		out = append(out, d.email())
 	}
 }
+
+type periodsDoc struct {
+	Private string `firestore:"private,omitempty"`
+	Team    string `firestore:"team,omitempty"`
+	Public  string `firestore:"public,omitempty"`
+}
+
+type retentionDoc struct {
+	periodsDoc
+	Teams map[string]periodsDoc `firestore:"teams,omitempty"`
+}
+
+func toRetentionDoc(r discreet.Retention) *retentionDoc {
+	if r.Private == "" && r.Team == "" && r.Public == "" && len(r.Teams) == 0 {
+		return nil
+	}
+	d := &retentionDoc{periodsDoc: periodsDoc{Private: r.Private, Team: r.Team, Public: r.Public}}
+	if len(r.Teams) > 0 {
+		d.Teams = make(map[string]periodsDoc, len(r.Teams))
+		for id, p := range r.Teams {
+			d.Teams[id] = periodsDoc(p)
+		}
+	}
+	return d
+}
+
+func (d *retentionDoc) retention() discreet.Retention {
+	if d == nil {
+		return discreet.Retention{}
+	}
+	r := discreet.Retention{Private: d.Private, Team: d.Team, Public: d.Public}
+	if len(d.Teams) > 0 {
+		r.Teams = make(map[string]discreet.RetentionPeriods, len(d.Teams))
+		for id, p := range d.Teams {
+			r.Teams[id] = discreet.RetentionPeriods(p)
+		}
+	}
+	return r
+}

@@ -230,6 +230,9 @@ func TestQueriedFieldsListed(t *testing.T) {
 			if !ok || sel.Sel.Name != "Where" && sel.Sel.Name != "OrderBy" {
 				return true
 			}
+			if a, ok := call.Args[0].(*ast.SelectorExpr); ok && a.Sel.Name == "DocumentID" {
+				return true // the document name: always indexed, no field to exempt
+			}
 			lit, ok := call.Args[0].(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
 				t.Errorf("%s: %s's field is not a string literal; list it in queried by hand and teach this test", fset.Position(call.Pos()), sel.Sel.Name)

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/discreet-crm/discreet"
@@ -242,4 +243,27 @@ func (s *Store) emailPage(ctx context.Context, op, q string, args ...arg) ([]dis
 		return rows.error()
 	})
 	return out, err
+}
+
+// retentionArg stores the retention setting as JSON; NULL when unset.
+func retentionArg(r discreet.Retention) arg {
+	if r.Private == "" && r.Team == "" && r.Public == "" && len(r.Teams) == 0 {
+		return null()
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return null() // a struct of strings always marshals
+	}
+	return text(string(b))
+}
+
+func scanRetention(r *stmt, i int) (discreet.Retention, error) {
+	var out discreet.Retention
+	if r.null(i) || r.text(i) == "" {
+		return out, nil
+	}
+	if err := json.Unmarshal([]byte(r.text(i)), &out); err != nil {
+		return out, discreet.Wrap(err, discreet.EInternal, "the stored retention setting cannot be read")
+	}
+	return out, nil
 }

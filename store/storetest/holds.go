@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -16,6 +17,34 @@ func RunHolds(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("LegalHoldConcurrent", func(t *testing.T) { testLegalHoldConcurrent(t, open(t)) })
 	t.Run("Rules", func(t *testing.T) { testRules(t, open(t)) })
 	t.Run("EmailScans", func(t *testing.T) { testEmailScans(t, open(t)) })
+	t.Run("OrgRetention", func(t *testing.T) { testOrgRetention(t, open(t)) })
+}
+
+// testOrgRetention: the org setting retention is kept whole, team
+// overrides included, and an unset one reads back unset.
+func testOrgRetention(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o, err := s.OrgSettings(ctx)
+	must(t, err, "OrgSettings")
+	if !reflect.DeepEqual(o.Retention, discreet.Retention{}) {
+		t.Fatalf("a new org's retention = %+v, want unset", o.Retention)
+	}
+	o.Retention = discreet.Retention{Private: "P12M", Team: "P2Y", Teams: map[string]discreet.RetentionPeriods{"ch": {Private: "P6M"}, "de": {Public: "P10Y"}}}
+	must(t, s.PutOrgSettings(ctx, o), "PutOrgSettings")
+	got, err := s.OrgSettings(ctx)
+	must(t, err, "OrgSettings")
+	if !reflect.DeepEqual(got.Retention, o.Retention) {
+		t.Fatalf("retention read back %+v, want %+v", got.Retention, o.Retention)
+	}
+	got.Retention.Teams["ch"] = discreet.RetentionPeriods{} // a caller's change is not the store's
+	if again, _ := s.OrgSettings(ctx); again.Retention.Teams["ch"].Private != "P6M" {
+		t.Fatalf("the stored setting changed with a copy: %+v", again.Retention)
+	}
+	o.Retention = discreet.Retention{}
+	must(t, s.PutOrgSettings(ctx, o), "PutOrgSettings")
+	if got, _ := s.OrgSettings(ctx); !reflect.DeepEqual(got.Retention, discreet.Retention{}) {
+		t.Fatalf("retention after unsetting = %+v", got.Retention)
+	}
 }
 
 // testLegalHolds: a hold is stored once by id with every field kept, listed
