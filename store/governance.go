@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/discreet-crm/discreet"
 )
@@ -22,6 +23,10 @@ type Governance interface {
 	// (exclusive), at most limit (1..1000): a sensitivity rule's purge and
 	// the retention sweep read them all.
 	Emails(ctx context.Context, after string, limit int) ([]discreet.Email, error)
+	// OwnedEmailsBefore lists owner's emails whose message date is before
+	// before, oldest first, at most limit (1..1000): what of theirs may
+	// expire soon is among them.
+	OwnedEmailsBefore(ctx context.Context, owner string, before time.Time, limit int) ([]discreet.Email, error)
 
 	// PutTombstone stores t unless a tombstone with its Hash exists, and
 	// reports whether it added one; adding moves the tombstone version.

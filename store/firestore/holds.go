@@ -383,3 +383,29 @@ func (d *retentionDoc) retention() discreet.Retention {
 	}
 	return r
 }
+
+// OwnedEmailsBefore is one query on (owner, date): dates are stored as
+// fixed-width UTC text, so text order is time order.
+func (s *Store) OwnedEmailsBefore(ctx context.Context, owner string, before time.Time, limit int) ([]discreet.Email, error) {
+	if limit < 1 || limit > 1000 {
+		return nil, discreet.FieldError("limit", "must be between 1 and 1000")
+	}
+	it := s.c.Collection(colEmails).Where("owner", "==", owner).Where("date", "<", ts(before)).
+		OrderBy("date", firestore.Asc).Limit(limit).Documents(ctx)
+	defer it.Stop()
+	var out []discreet.Email
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			return out, nil
+		}
+		if err != nil {
+			return nil, wrap(err, "cannot list the owner's emails")
+		}
+		var d emailDoc
+		if err := snap.DataTo(&d); err != nil {
+			return nil, wrap(err, "cannot list the owner's emails")
+		}
+		out = append(out, d.email())
+	}
+}

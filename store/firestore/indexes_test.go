@@ -41,7 +41,7 @@ var collectionDocs = map[string][]any{
 var queried = map[string][]string{
 	colContacts: {"email", "search"},
 	colTimeline: {"audience", "sortKey"},
-	colEmails:   {"matchAddresses", "matchDomains"},
+	colEmails:   {"matchAddresses", "matchDomains", "owner", "date"},
 	colAudit:    {"sortKey", "emailOwner"},
 	colIntents:  {"user", "recipientsKey", "consumed", "createdAt", "id"},
 	// governance.go

@@ -267,3 +267,13 @@ func scanRetention(r *stmt, i int) (discreet.Retention, error) {
 	}
 	return out, nil
 }
+
+// OwnedEmailsBefore reads owner's emails by the owner index; dates are
+// kept with their zone, so they are compared as instants (julianday).
+func (s *Store) OwnedEmailsBefore(ctx context.Context, owner string, before time.Time, limit int) ([]discreet.Email, error) {
+	if limit < 1 || limit > 1000 {
+		return nil, discreet.FieldError("limit", "must be between 1 and 1000")
+	}
+	return s.emailPage(ctx, "owned emails", "SELECT "+emailColumns+` FROM emails WHERE owner = ? AND julianday(date) < julianday(?)
+		ORDER BY julianday(date), id LIMIT ?`, text(owner), text(before.UTC().Format(time.RFC3339Nano)), num(limit))
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/store"
@@ -18,6 +19,33 @@ func RunHolds(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Rules", func(t *testing.T) { testRules(t, open(t)) })
 	t.Run("EmailScans", func(t *testing.T) { testEmailScans(t, open(t)) })
 	t.Run("OrgRetention", func(t *testing.T) { testOrgRetention(t, open(t)) })
+	t.Run("OwnedEmailsBefore", func(t *testing.T) { testOwnedEmailsBefore(t, open(t)) })
+}
+
+// testOwnedEmailsBefore: an owner's emails dated before a time, oldest
+// first, compared as instants whatever zone their date was written in.
+func testOwnedEmailsBefore(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	zurich := time.FixedZone("CET", 3600)
+	var ids []string
+	for i, d := range []time.Time{at(20), at(0).In(zurich), at(10), at(30)} {
+		e := email("own"+string(rune('a'+i)), "rep@corp.example", "t1", discreet.VisibilityPublic, d, []string{"lisa@acme.example"})
+		logEmail(t, s, e)
+		ids = append(ids, e.ID)
+	}
+	logEmail(t, s, email("other", "other@corp.example", "t1", discreet.VisibilityPublic, at(1), []string{"lisa@acme.example"}))
+	got, err := s.OwnedEmailsBefore(ctx, "rep@corp.example", at(25), 10)
+	must(t, err, "OwnedEmailsBefore")
+	var gotIDs []string
+	for _, e := range got {
+		gotIDs = append(gotIDs, e.ID)
+	}
+	if want := []string{ids[1], ids[2], ids[0]}; !slices.Equal(gotIDs, want) {
+		t.Fatalf("OwnedEmailsBefore = %v, want %v (oldest first, the other owner's left out)", gotIDs, want)
+	}
+	if got, _ := s.OwnedEmailsBefore(ctx, "rep@corp.example", at(25), 1); len(got) != 1 || got[0].ID != ids[1] {
+		t.Fatalf("limit 1: %+v", got)
+	}
 }
 
 // testOrgRetention: the org setting retention is kept whole, team
