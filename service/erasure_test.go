@@ -31,3 +31,11 @@ func TestExport(t *testing.T) {
 		return st, st
 	})
 }
+
+// TestRetention runs the retention scenario on the embedded store.
+func TestRetention(t *testing.T) {
+	governancetest.RunRetention(t, func(t *testing.T) (store.Store, store.Store) {
+		st := openStore(t)
+		return st, st
+	})
+}

@@ -54,6 +54,8 @@ var jobKinds = map[string]jobKind{
 	JobErasure: {step: (*Service).erasureStep},
 	// rules.go
 	JobRulePurge: {step: (*Service).rulePurgeStep},
+	// retention.go
+	JobRetention: {step: (*Service).retentionStep},
 }
 
 // JobQueue hands jobs to whatever runs them: worker.Embedded in process,

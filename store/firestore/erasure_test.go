@@ -35,3 +35,12 @@ func TestExport(t *testing.T) {
 		return openProject(t, project), openProject(t, project)
 	})
 }
+
+// TestRetention runs the retention scenario on Firestore with two
+// instances, each with its own client, starting the sweep at once.
+func TestRetention(t *testing.T) {
+	governancetest.RunRetention(t, func(t *testing.T) (store.Store, store.Store) {
+		project := emulator.ProjectID()
+		return openProject(t, project), openProject(t, project)
+	})
+}
