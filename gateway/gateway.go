@@ -238,6 +238,8 @@ func (g *gateway) routes() []Route {
 		r(http.MethodDelete, "/v1/rules/{id}", g.removeRule),
 		long(r(http.MethodPost, "/v1/rules/{id}:purge", g.purgeRule)),             // the dry run reads every logged email
 		long(r(http.MethodGet, "/v1/subjects/{address}:export", g.exportSubject)), // streams every email naming the address
+		long(r(http.MethodPost, "/v1/retention:preview", g.previewRetention)),     // reads every logged email
+		r(http.MethodGet, "/v1/retention:expiring", g.expiring),
 	}
 }
 

@@ -118,3 +118,27 @@ func (g *gateway) exportSubject(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	return x.Stream(ctx, c.Response())
 }
+
+// previewRetention is POST /v1/retention:preview: the effect of a
+// retention setting (the body) before it is saved.
+func (g *gateway) previewRetention(c echo.Context) error {
+	var r discreet.Retention
+	if err := g.decodeJSON(c, &r); err != nil {
+		return err
+	}
+	p, err := g.svc.PreviewRetention(c.Request().Context(), actor(c), r)
+	if err != nil {
+		return err
+	}
+	return ok(c, p)
+}
+
+// expiring is GET /v1/retention:expiring: what of the caller's own emails
+// retention deletes within 30 days.
+func (g *gateway) expiring(c echo.Context) error {
+	x, err := g.svc.ExpiringSoon(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	return ok(c, x)
+}
