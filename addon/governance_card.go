@@ -10,10 +10,11 @@ import (
 )
 
 // Data governance for admins (PRODUCT.md, "Data governance"): one pushed
-// card per area — erasure, legal holds, sensitivity rules — each rendered
+// card per area — erasure, legal holds, sensitivity rules, retention —
+// each rendered
 // from service results by a view method, its buttons served by the
 // handlers below (registered in actions.go). The homepage links each by
-// the action that pushes it: "erasure", "holds", "rules".
+// the action that pushes it: "erasure", "holds", "rules", "retention".
 
 // ruleLabel names a rule for people: what it looks for.
 func (v *view) ruleLabel(r discreet.SensitivityRule) string {
@@ -354,4 +355,89 @@ func (h *handler) erase(ctx context.Context, r *request) (Response, error) {
 		note += " " + fmt.Sprintf("(%s)", res.Job.ID)
 	}
 	return render(note, Navigation{UpdateCard: r.v.erasureCard(erasureModel{})}), nil
+}
+
+// retentionModel is the retention card: the setting (in force, or as the
+// admin typed it), its preview when asked for, and a problem to show.
+type retentionModel struct {
+	Retention discreet.Retention
+	Preview   *service.RetentionPreview
+	Error     string
+}
+
+func (v *view) retentionCard(m retentionModel) *Card {
+	r := m.Retention
+	form := section(v.t("How long emails are kept"),
+		paragraph(esc(v.t("Counted from the message date. Write ISO 8601 periods: P30D (30 days), P12M (12 months), P2Y (2 years); leave empty to keep for ever. Emails under a legal hold are kept."))),
+		textInput("retentionPrivate", v.t("Private emails"), r.Private, "P12M", false),
+		textInput("retentionTeam", v.t("Team emails"), r.Team, "P24M", false),
+		textInput("retentionPublic", v.t("Public emails"), r.Public, "P36M", false),
+	)
+	if len(r.Teams) > 0 {
+		form.Widgets = append(form.Widgets, paragraph(esc(v.t("%d teams have their own periods (set them with the REST API); they are kept as they are.", len(r.Teams)))))
+	}
+	if m.Error != "" {
+		form.Widgets = append(form.Widgets, errorText(m.Error))
+	}
+	form.Widgets = append(form.Widgets, buttons(v.button(v.t("Preview"), "previewRetention")))
+	sections := []*Section{form}
+	if p := m.Preview; p != nil {
+		s := section(v.t("Effect"),
+			paragraph(lines(
+				esc(v.t("%d emails would be deleted at the next daily sweep (now: %d).", p.Effect.Expired, p.Current.Expired)),
+				esc(v.t("%d more expire within 30 days (now: %d).", p.Effect.ExpiringSoon, p.Current.ExpiringSoon)),
+				esc(v.t("%d expired emails are kept by a legal hold.", p.Effect.Held)))),
+			buttons(filled(v.button(v.t("Save"), "saveRetention"))))
+		sections = append(sections, s)
+	}
+	return card(v.t("Retention"), v.t("Delete old emails on schedule"), sections...)
+}
+
+func (r *request) retentionInput(keep discreet.Retention) discreet.Retention {
+	return discreet.Retention{Private: strings.TrimSpace(r.ev.input("retentionPrivate")), Team: strings.TrimSpace(r.ev.input("retentionTeam")),
+		Public: strings.TrimSpace(r.ev.input("retentionPublic")), Teams: keep.Teams}
+}
+
+func (h *handler) retention(ctx context.Context, r *request) (Response, error) {
+	org, err := h.cfg.Service.OrgSettings(ctx, r.user)
+	if err != nil {
+		return Response{}, err
+	}
+	return render("", Navigation{PushCard: r.v.retentionCard(retentionModel{Retention: org.Retention})}), nil
+}
+
+func (h *handler) previewRetention(ctx context.Context, r *request) (Response, error) {
+	org, err := h.cfg.Service.OrgSettings(ctx, r.user)
+	if err != nil {
+		return Response{}, err
+	}
+	m := retentionModel{Retention: r.retentionInput(org.Retention)}
+	p, err := h.cfg.Service.PreviewRetention(ctx, r.user, m.Retention)
+	switch {
+	case invalid(err):
+		m.Error = discreet.ErrorMessage(err)
+	case err != nil:
+		return Response{}, err
+	default:
+		m.Preview = &p
+	}
+	return render("", Navigation{UpdateCard: r.v.retentionCard(m)}), nil
+}
+
+// saveRetention saves the periods into the org settings as they stand:
+// the settings are read and written whole, as the org settings card does.
+func (h *handler) saveRetention(ctx context.Context, r *request) (Response, error) {
+	org, err := h.cfg.Service.OrgSettings(ctx, r.user)
+	if err != nil {
+		return Response{}, err
+	}
+	org.Retention = r.retentionInput(org.Retention)
+	saved, err := h.cfg.Service.PutOrgSettings(ctx, r.user, org)
+	if invalid(err) {
+		return render("", Navigation{UpdateCard: r.v.retentionCard(retentionModel{Retention: org.Retention, Error: discreet.ErrorMessage(err)})}), nil
+	}
+	if err != nil {
+		return Response{}, err
+	}
+	return render(r.v.t("Retention saved"), Navigation{UpdateCard: r.v.retentionCard(retentionModel{Retention: saved.Retention})}), nil
 }

@@ -33,6 +33,9 @@ func governanceScenarios() map[string]Response {
 		"holds_empty":             pushCard(en.holdsCard(holdsModel{Error: "reason: is missing; say why the hold is needed, e.g. the case it is for"})),
 		"erasure":                 pushCard(en.erasureCard(erasureModel{})),
 		"erasure_dry_run":         render("", Navigation{UpdateCard: en.erasureCard(erasureModel{Subject: "lisa@kunde.example", Counts: &service.ErasureCounts{Emails: 12, Contacts: 1, Intents: 2, AuditRecords: 5}})}),
+		"retention":               pushCard(en.retentionCard(retentionModel{Retention: discreet.Retention{Private: "P12M", Public: "P3Y", Teams: map[string]discreet.RetentionPeriods{"ch": {Private: "P6M"}}}})),
+		"retention_preview":       render("", Navigation{UpdateCard: en.retentionCard(retentionModel{Retention: discreet.Retention{Private: "P6M"}, Preview: &service.RetentionPreview{Effect: service.RetentionCounts{Expired: 120, Held: 3, ExpiringSoon: 14}, Current: service.RetentionCounts{Expired: 0, ExpiringSoon: 2}}})}),
+		"retention_error":         pushCard(en.retentionCard(retentionModel{Retention: discreet.Retention{Private: "12 months"}, Error: `retention.private: "12 months" is not an ISO 8601 duration; write one like P12M (12 months), P2Y or P30D`})),
 		"message_sensitive":       pushCard(en.messageCard(blocked)),
 		"message_rule_private_de": pushCard(de.messageCard(private)),
 	}
