@@ -131,6 +131,22 @@ func testRetention(t *testing.T, e *env) {
 			t.Fatalf("email %s (%s): %v, want kept", keep.ID, keep.Visibility, err)
 		}
 	}
+	// No copy left behind: not in the purge index, not on a timeline.
+	if n, err := e.st.CountMatching(ctx, store.Match{Address: lisa}); err != nil || n != 2 {
+		t.Fatalf("index: %d emails name lisa (%v), want 2 (the deleted one gone)", n, err)
+	}
+	page, err := e.st.Timeline(ctx, store.TimelineQuery{Contact: lisa, All: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range page.Entries {
+		if en.EmailID == oldPrivate.ID {
+			t.Fatal("the deleted email is still on lisa's timeline")
+		}
+	}
+	if len(page.Entries) != 2 {
+		t.Fatalf("lisa's timeline has %d entries, want 2", len(page.Entries))
+	}
 	if skips := e.auditOf(t, service.AuditHoldSkip); len(skips) != 1 || skips[0].EmailID != heldPrivate.ID {
 		t.Fatalf("hold.skip records = %+v", skips)
 	}
