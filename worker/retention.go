@@ -90,11 +90,14 @@ func (d *retentionDaily) tick(ctx context.Context, svc *service.Service, now tim
 	if day == d.day {
 		return
 	}
-	if _, err := svc.StartRetentionSweep(ctx, discreet.User{Email: service.SystemActor}); err != nil {
+	job, err := svc.StartRetentionSweep(ctx, discreet.User{Email: service.SystemActor})
+	if err != nil {
 		if ctx.Err() == nil {
 			e.log.WarnContext(ctx, "cannot start the retention sweep; the next tick tries again", "err", err)
 		}
 		return
 	}
-	d.day = day
+	if job != nil {
+		d.day = day // with no retention set, every tick asks again: it may be set any time
+	}
 }

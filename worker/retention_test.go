@@ -58,8 +58,17 @@ func TestRetentionRoute(t *testing.T) {
 	if _, err := o.svc.PutOrgSettings(ctx, o.admin, settings); err != nil {
 		t.Fatal(err)
 	}
-	// From here the ticker may start the day's sweep at any moment; every
-	// start below meets that one job.
+	// The ticker, which found nothing to sweep until now, starts the
+	// day's sweep by itself; every start below meets that one job.
+	today := "retention-" + time.Now().UTC().Format(time.DateOnly)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := o.st.Job(ctx, today); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the embedded ticker did not start the retention sweep once retention was set")
+		}
+	}
 	for _, tc := range []struct {
 		method, who string
 		cron        bool
@@ -75,7 +84,7 @@ func TestRetentionRoute(t *testing.T) {
 			t.Errorf("%s by %q (cron %v): %d, want %d", tc.method, tc.who, tc.cron, code, tc.want)
 		}
 	}
-	j := o.waitJob(t, "retention-"+time.Now().UTC().Format(time.DateOnly), 10*time.Second)
+	j := o.waitJob(t, today, 10*time.Second)
 	if j.State != "done" || j.Done != 1 {
 		t.Fatalf("the day's sweep: %+v", j)
 	}
