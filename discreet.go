@@ -149,6 +149,9 @@ type OrgSettings struct {
 	// Uploads is who may log uploaded bytes; "" (settings stored before
 	// it existed) means UploadsAll.
 	Uploads Uploads `json:"uploads"`
+	// Retention is how long logged emails are kept (governance.go); the
+	// zero value keeps them for ever.
+	Retention Retention `json:"retention"`
 }
 
 // DefaultOrgSettings are the settings of a new org.
@@ -334,4 +337,7 @@ type Decision struct {
 	Visibility Visibility `json:"visibility,omitempty"`
 	// Malformed lists participant texts that could not be read as addresses.
 	Malformed []string `json:"malformed,omitempty"`
+	// Rule is the sensitivity rule that fired: for sensitive_content, or
+	// for a logged email it forced private. Never the matched text.
+	Rule *SensitivityRule `json:"rule,omitempty"`
 }

@@ -37,6 +37,21 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"importEntries":   h.importEntries,
 		"saveOrgSettings": h.saveOrgSettings,
 		"refreshHome":     h.refreshHome,
+		// governance_card.go
+		"erasure":          h.erasure,
+		"eraseDryRun":      h.eraseDryRun,
+		"erase":            h.erase,
+		"holds":            h.holds,
+		"placeHold":        h.placeHold,
+		"liftHold":         h.liftHold,
+		"rules":            h.rules,
+		"addRule":          h.addRule,
+		"removeRule":       h.removeRule,
+		"ruleDryRun":       h.ruleDryRun,
+		"purgeRule":        h.purgeRule,
+		"retention":        h.retention,
+		"previewRetention": h.previewRetention,
+		"saveRetention":    h.saveRetention,
 	}[name]
 	if !ok {
 		// The caller's mistake (an old card, a hand-made event), not ours:

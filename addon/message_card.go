@@ -19,6 +19,9 @@ type messageModel struct {
 	// DefaultVisibility preselects the Log choice.
 	DefaultVisibility discreet.Visibility
 	Contacts          []contactModel
+	// Rule is the sensitivity rule that would make the email private when
+	// logged (governance_card.go says how it is named).
+	Rule *discreet.SensitivityRule
 }
 
 // contactModel is one external participant.
@@ -74,8 +77,11 @@ func (v *view) thisEmailSection(m messageModel) *Section {
 			Text:      esc(v.t("Already logged by a colleague.")),
 		}))
 	default:
+		s.Widgets = append(s.Widgets, deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged yet"))}))
+		if m.Rule != nil {
+			s.Widgets = append(s.Widgets, v.ruleNote(*m.Rule))
+		}
 		s.Widgets = append(s.Widgets,
-			deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged yet"))}),
 			v.visibilityInput("visibility", v.t("Visibility"), m.DefaultVisibility),
 			buttons(filled(v.button(v.t("Log"), "log", msg))),
 		)
@@ -102,6 +108,10 @@ func (v *view) notLogged(d discreet.Decision) *Widget {
 		return deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged: only colleagues are on this email."))})
 	case discreet.ReasonToggledOff:
 		return deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged: Log was switched off for this email."))})
+	case discreet.ReasonSensitiveContent:
+		if d.Rule != nil {
+			return v.ruleNote(*d.Rule)
+		}
 	case discreet.ReasonUnreadableParticipant:
 		return deco(&decorated{TopLabel: v.t("Not logged"),
 			Text: esc(v.t("Not logged: the %s header holds %q, which cannot be checked against the Never Log List.", d.Header, d.Text))})

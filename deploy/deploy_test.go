@@ -267,12 +267,13 @@ func TestDeployFreshProject(t *testing.T) {
 		[]string{g + "workspace-add-ons deployments create discreet --deployment-file=.deploy/deployment.json"},
 		[]string{g + "workspace-add-ons deployments install discreet"},
 	)
-	// Without capture: nothing of Gmail's, and cron only sweeps jobs.
+	// Without capture: nothing of Gmail's, and cron sweeps jobs and starts
+	// the retention sweep.
 	r.never(t, "gmail-sent")
 	r.never(t, "gmail-push")
 	r.never(t, "serviceAccountTokenCreator")
-	if urls := deployedCron(t, s); len(urls) != 1 || urls[0] != "/v1/jobs:sweep" {
-		t.Errorf("deployed cron %v, want the jobs sweep alone", urls)
+	if urls := deployedCron(t, s); !slices.Equal(urls, []string{"/v1/jobs:sweep", "/v1/retention:sweep"}) {
+		t.Errorf("deployed cron %v, want the jobs and retention sweeps", urls)
 	}
 
 	const url = "https://" + project + ".oa.r.appspot.com"
@@ -434,8 +435,8 @@ func TestDeployCapture(t *testing.T) {
 		env["DISCREET_PUSH_AUDIENCE"] != push || env["DISCREET_PUSH_SA"] != pushSA {
 		t.Errorf("capture env: %v", env)
 	}
-	if urls := deployedCron(t, s); len(urls) != 2 || !slices.Contains(urls, "/v1/jobs:sweep") || !slices.Contains(urls, "/v1/gmail/watch:renew") {
-		t.Errorf("deployed cron %v, want the jobs sweep and the watch renewal", urls)
+	if urls := deployedCron(t, s); len(urls) != 3 || !slices.Contains(urls, "/v1/jobs:sweep") || !slices.Contains(urls, "/v1/gmail/watch:renew") || !slices.Contains(urls, "/v1/retention:sweep") {
+		t.Errorf("deployed cron %v, want the jobs sweep, the watch renewal and the retention sweep", urls)
 	}
 	if !strings.Contains(r.stdout, "client ID 108000000000000000007") || !strings.Contains(r.stdout, "https://www.googleapis.com/auth/gmail.readonly") {
 		t.Errorf("the Admin console step is not spelled out:\n%s", r.stdout)
@@ -447,8 +448,8 @@ func TestDeployCapture(t *testing.T) {
 	r.inOrder(t, []string{g + "pubsub subscriptions modify-push-config gmail-sent-push --push-endpoint=" + push})
 	// And a later deploy without capture takes the watch renewal out of cron.
 	s.run(base...).mustSucceed(t)
-	if urls := deployedCron(t, s); len(urls) != 1 || urls[0] != "/v1/jobs:sweep" {
-		t.Errorf("deployed cron without capture %v, want the jobs sweep alone", urls)
+	if urls := deployedCron(t, s); !slices.Equal(urls, []string{"/v1/jobs:sweep", "/v1/retention:sweep"}) {
+		t.Errorf("deployed cron without capture %v, want the jobs and retention sweeps", urls)
 	}
 }
 

@@ -229,6 +229,17 @@ func (g *gateway) routes() []Route {
 		r(http.MethodGet, "/v1/jobs", g.jobs),
 		r(http.MethodGet, "/v1/jobs/{id}", g.job),
 		long(r(http.MethodPost, "/v1/erasures", g.erase)), // a dry run scans contacts, intents and the audit
+		// governance.go: legal holds and sensitivity rules
+		r(http.MethodGet, "/v1/legal-holds", g.legalHolds),
+		r(http.MethodPost, "/v1/legal-holds", g.createLegalHold),
+		r(http.MethodDelete, "/v1/legal-holds/{id}", g.liftLegalHold),
+		r(http.MethodGet, "/v1/rules", g.rules),
+		r(http.MethodPost, "/v1/rules", g.addRule),
+		r(http.MethodDelete, "/v1/rules/{id}", g.removeRule),
+		long(r(http.MethodPost, "/v1/rules/{id}:purge", g.purgeRule)),             // the dry run reads every logged email
+		long(r(http.MethodGet, "/v1/subjects/{address}:export", g.exportSubject)), // streams every email naming the address
+		long(r(http.MethodPost, "/v1/retention:preview", g.previewRetention)),     // reads every logged email
+		r(http.MethodGet, "/v1/retention:expiring", g.expiring),
 	}
 }
 

@@ -93,7 +93,7 @@ func TestOpenAPI(t *testing.T) {
 		p = strings.ReplaceAll(p, "\x00", ":")
 		op := r.Method + " " + p
 		routed[op] = true
-		if !documented[op] && !documented[op+":purge"] {
+		if !documented[op] && !documentedVerb(documented, op) {
 			t.Errorf("route %s is not documented", op)
 		}
 	}
@@ -119,7 +119,7 @@ func TestOpenAPI(t *testing.T) {
 		}
 		resp.Body.Close()
 		want := resp.StatusCode == 401 || resp.StatusCode == 200
-		if op == "GET /v1/gmail/watch:renew" || op == "GET /v1/jobs:sweep" {
+		if op == "GET /v1/gmail/watch:renew" || op == "GET /v1/jobs:sweep" || op == "GET /v1/retention:sweep" {
 			want = resp.StatusCode == 405
 		}
 		if !want {
@@ -129,4 +129,16 @@ func TestOpenAPI(t *testing.T) {
 	if len(documented) < 33 {
 		t.Errorf("only %d documented operations", len(documented))
 	}
+}
+
+// documentedVerb reports whether a verb route on op's prefix ("POST
+// /v1/rules/{id}" for "/v1/rules/{id}:purge") is documented: Echo serves
+// those through one route per prefix.
+func documentedVerb(documented map[string]bool, op string) bool {
+	for d := range documented {
+		if strings.HasPrefix(d, op+":") {
+			return true
+		}
+	}
+	return false
 }

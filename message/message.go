@@ -91,6 +91,11 @@ type Message struct {
 	HasAttachments  bool
 	AttachmentCount int
 
+	// Automation holds the header fields that mark mail sent by a machine
+	// (Auto-Submitted, List-Id, Precedence), by lower-case name, as they
+	// stand: what the "automated" sensitivity rule reads.
+	Automation map[string]string
+
 	// Warnings lists what was wrong with the message but did not stop the
 	// parse (bad charsets, broken multipart, unreadable date).
 	Warnings []string
@@ -227,6 +232,14 @@ func parse(raw []byte, opts Options, plain bool) (*Message, error) {
 	}
 
 	m.MessageID = messageID(h.raw("Message-ID"))
+	for _, name := range []string{"Auto-Submitted", "List-Id", "Precedence"} {
+		if v := h.raw(name); v != "" {
+			if m.Automation == nil {
+				m.Automation = map[string]string{}
+			}
+			m.Automation[strings.ToLower(name)] = v
+		}
+	}
 	m.Subject = h.text("Subject")
 	m.content.fromText = h.contentList("From")
 	m.content.from = policy.ContentAddresses(m.content.fromText)

@@ -24,6 +24,9 @@ type Input struct {
 	Personal          *NeverLogList
 	// Erased are the org's erasure tombstones; nil holds none.
 	Erased *Tombstones
+	// Rules are the org's sensitivity rules and the text they read; the
+	// zero value (no rules) adds nothing to the decision.
+	Rules Sensitivity
 }
 
 // Decide is the log decision of PRODUCT.md, in its order: never_log_list,
@@ -61,8 +64,12 @@ func Decide(in Input) discreet.Decision {
 	if _, ok := in.Erased.Erased(ps); ok {
 		return discreet.Decision{Reason: discreet.ReasonErasedSubject}
 	}
-	// sensitive_content (PRODUCT.md, "Data governance") is decided here,
-	// between erased_subject and unreadable participants, when it lands.
+	// A sensitivity rule: never_log stops here, naming the rule and never
+	// the matched text; private narrows the visibility of what is logged.
+	hit := in.Rules.scan()
+	if hit.NeverLog() {
+		return discreet.Decision{Reason: discreet.ReasonSensitiveContent, Rule: ruleOf(hit), Malformed: malformed}
+	}
 
 	// A participant too broken to match is never waved through: nobody can
 	// tell whether the List names it.
@@ -94,6 +101,9 @@ func Decide(in Input) discreet.Decision {
 		}
 		if !d.Visibility.Valid() {
 			d.Visibility = discreet.VisibilityPublic
+		}
+		if hit.Fired() {
+			d.Visibility, d.Rule = discreet.VisibilityPrivate, ruleOf(hit)
 		}
 	}
 	sortFew(d.Contacts)

@@ -276,3 +276,38 @@ func (r *Retention) ExpiresSoon(e discreet.Email, now time.Time) (time.Time, boo
 	}
 	return t, true
 }
+
+// shortestDays is the fewest days p can last: months of 28 days, years
+// of 365.
+func (p Period) shortestDays() int { return p.Years*365 + p.Months*28 + p.Weeks*7 + p.Days }
+
+// DueBy is the latest message date an email may have and still be due
+// for deletion by t under r: no email dated later expires by then (its
+// period is at least the shortest r sets). False when r deletes nothing.
+// It bounds the store read that finds an owner's soon-expiring emails;
+// Expiry then decides each one.
+func (r *Retention) DueBy(t time.Time) (time.Time, bool) {
+	if r == nil {
+		return time.Time{}, false
+	}
+	shortest := -1
+	for _, ps := range append([][3]*Period{r.org}, mapValues(r.teams)...) {
+		for _, p := range ps {
+			if p != nil && (shortest < 0 || p.shortestDays() < shortest) {
+				shortest = p.shortestDays()
+			}
+		}
+	}
+	if shortest < 0 {
+		return time.Time{}, false
+	}
+	return t.AddDate(0, 0, -shortest), true
+}
+
+func mapValues[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}

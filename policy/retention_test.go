@@ -253,3 +253,33 @@ func BenchmarkExpiry(b *testing.B) {
 		r.ExpiresSoon(e, now)
 	}
 }
+
+// TestDueBy: no email dated after DueBy(t) is expired at t, and one dated
+// at it is (its shortest period is exactly the bound, in days).
+func TestDueBy(t *testing.T) {
+	r, err := CompileRetention(discreet.Retention{Private: "P1Y", Public: "P3Y", Teams: map[string]discreet.RetentionPeriods{"ch": {Team: "P2M"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	bound, ok := r.DueBy(now)
+	if !ok || !bound.Equal(now.AddDate(0, 0, -56)) {
+		t.Fatalf("DueBy = %v, %v: want 56 days (two months of 28) before", bound, ok)
+	}
+	for d := bound.Add(time.Second); d.Before(now); d = d.Add(7 * time.Hour) {
+		for _, team := range []string{"ch", "de"} {
+			for _, v := range []discreet.Visibility{discreet.VisibilityPrivate, discreet.VisibilityTeam, discreet.VisibilityPublic} {
+				if e := (discreet.Email{Date: d, LoggedAt: d, Team: team, Visibility: v}); r.Expired(e, now) {
+					t.Fatalf("an email dated %v (after the bound %v) is expired at %v", d, bound, now)
+				}
+			}
+		}
+	}
+	if _, ok := (*Retention)(nil).DueBy(now); ok {
+		t.Fatal("a nil retention bounds something")
+	}
+	keep, _ := CompileRetention(discreet.Retention{})
+	if _, ok := keep.DueBy(now); ok {
+		t.Fatal("no periods bounds something")
+	}
+}

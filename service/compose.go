@@ -7,6 +7,7 @@ import (
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/policy/sensitive"
 )
 
 // maxComposeRecipients bounds one compose card's recipients.
@@ -39,7 +40,9 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 			ps, given = append(ps, p), append(given, r)
 		}
 	}
-	d, domains, err := s.decide(ctx, actor, org, us, ps, nil, "")
+	// A draft's text is not sent to the add-on (draftAccess METADATA):
+	// the rules read it when the sent message is captured.
+	d, domains, err := s.decide(ctx, actor, org, us, ps, nil, "", sensitive.Message{})
 	if err != nil {
 		return ComposeState{}, err
 	}

@@ -77,8 +77,10 @@ func (s *Service) Erase(ctx context.Context, actor discreet.User, req ErasureReq
 		}
 		return ErasureResult{}, err
 	}
-	if h, held := s.heldSubject(ctx, e); held {
-		return ErasureResult{}, discreet.Errorf(discreet.EConflict, "a legal hold covers this subject (%s); lift it before erasing", h.Reason)
+	if h, held, err := s.heldSubject(ctx, e); err != nil {
+		return ErasureResult{}, err
+	} else if held {
+		return ErasureResult{}, discreet.Errorf(discreet.EConflict, "legal hold %s covers this subject (%s); lift it before erasing", h.ID, h.Reason)
 	}
 	m := matchOf(e, e.String())
 	if req.DryRun {
@@ -108,13 +110,16 @@ func (s *Service) Erase(ctx context.Context, actor discreet.User, req ErasureReq
 	return ErasureResult{Job: &v}, nil
 }
 
-// heldSubject is the legal-hold hook: no hold store exists yet (issue 16
-// part 4), so nothing is held. When holds are stored, compile them
-// (policy.CompileHolds) and return HoldsSubject(e); a hold that cannot be
-// read must refuse the erasure (fail closed).
-func (s *Service) heldSubject(_ context.Context, e policy.Entry) (discreet.LegalHold, bool) {
-	var holds *policy.LegalHolds
-	return holds.HoldsSubject(e)
+// heldSubject reports the legal hold that covers the subject itself, read
+// from the store now; an unreadable store is an error and a hold that no
+// longer parses holds every subject (fail closed).
+func (s *Service) heldSubject(ctx context.Context, e policy.Entry) (discreet.LegalHold, bool, error) {
+	holds, err := s.holds(ctx)
+	if err != nil {
+		return discreet.LegalHold{}, false, err
+	}
+	h, held := holds.HoldsSubject(e)
+	return h, held, nil
 }
 
 type erasureParams struct {
@@ -135,11 +140,16 @@ type erasureCheckpoint struct {
 	// Counted: Contacts holds the contacts counted when the job began.
 	Counted bool `json:"counted,omitempty"`
 	ErasureCounts
+	// Held counts the emails a legal hold kept (each audited) in pass 1;
+	// Kept says a hold kept some in either pass.
+	Held int  `json:"held,omitempty"`
+	Kept bool `json:"kept,omitempty"`
 }
 
 type erasureReport struct {
 	Kind discreet.TombstoneKind `json:"kind"`
 	ErasureCounts
+	Held int `json:"held,omitempty"`
 }
 
 func (s *Service) erasureStep(ctx context.Context, j *store.Job) (stepNext, error) {
@@ -153,7 +163,7 @@ func (s *Service) erasureStep(ctx context.Context, j *store.Job) (stepNext, erro
 	}
 	defer func() {
 		j.Checkpoint, _ = json.Marshal(cp)
-		j.Report, _ = json.Marshal(erasureReport{Kind: p.Kind, ErasureCounts: cp.ErasureCounts})
+		j.Report, _ = json.Marshal(erasureReport{Kind: p.Kind, ErasureCounts: cp.ErasureCounts, Held: cp.Held})
 		n := cp.Emails + cp.Contacts + cp.Intents + cp.AuditRecords
 		j.Done, j.Total = n, max(j.Total, n)
 	}()
@@ -161,7 +171,7 @@ func (s *Service) erasureStep(ctx context.Context, j *store.Job) (stepNext, erro
 		err := s.auditOnce(ctx, j, discreet.AuditRecord{Actor: j.StartedBy, Action: AuditErasure, Count: cp.Emails,
 			Detail: map[string]string{"kind": string(p.Kind), "tombstone": p.Hash, "job": j.ID,
 				"emails": strconv.Itoa(cp.Emails), "contacts": strconv.Itoa(cp.Contacts),
-				"intents": strconv.Itoa(cp.Intents), "auditRecords": strconv.Itoa(cp.AuditRecords)}})
+				"intents": strconv.Itoa(cp.Intents), "auditRecords": strconv.Itoa(cp.AuditRecords), "held": strconv.Itoa(cp.Held)}})
 		if err == nil {
 			cp.Subject = "" // the job keeps no copy of the address
 		}
@@ -183,7 +193,14 @@ func (s *Service) erasureStep(ctx context.Context, j *store.Job) (stepNext, erro
 	}
 	switch cp.Pass {
 	case 1, 2:
-		return s.purgePass(ctx, m, erasureBatch, &cp.Pass, &cp.Emails, p.SecondPassAt)
+		holds, err := s.holds(ctx)
+		if err != nil {
+			return stepNext{}, err
+		}
+		if holds.Len() == 0 && !cp.Kept && cp.After == "" {
+			return s.purgePass(ctx, m, erasureBatch, &cp.Pass, &cp.Emails, p.SecondPassAt)
+		}
+		return s.heldPass(ctx, j, m, holds, &cp, p.SecondPassAt)
 	case 3:
 		if e.Kind == policy.KindAddress {
 			for _, a := range append([]string{m.Address}, m.Spellings...) {
@@ -191,6 +208,12 @@ func (s *Service) erasureStep(ctx context.Context, j *store.Job) (stepNext, erro
 					continue
 				} else if err != nil {
 					return stepNext{}, err
+				}
+				if keep, err := s.keepContact(ctx, cp.Kept, a); err != nil || keep {
+					if err != nil {
+						return stepNext{}, err
+					}
+					continue
 				}
 				if err := s.store.EraseContact(ctx, a); err != nil {
 					return stepNext{}, err
@@ -204,10 +227,16 @@ func (s *Service) erasureStep(ctx context.Context, j *store.Job) (stepNext, erro
 			return stepNext{}, err
 		}
 		for _, a := range page {
-			if covers(m, a) {
-				if err := s.store.EraseContact(ctx, a); err != nil {
-					return stepNext{}, err
-				}
+			if !covers(m, a) {
+				continue
+			}
+			if keep, err := s.keepContact(ctx, cp.Kept, a); err != nil {
+				return stepNext{}, err
+			} else if keep {
+				continue
+			}
+			if err := s.store.EraseContact(ctx, a); err != nil {
+				return stepNext{}, err
 			}
 		}
 		if len(page) < erasureBatch {
@@ -260,6 +289,59 @@ func (s *Service) erasureStep(ctx context.Context, j *store.Job) (stepNext, erro
 		return stepNext{}, nil
 	}
 	return stepNext{}, discreet.Errorf(discreet.EInvalid, "the erasure job is at an unknown pass %d", cp.Pass)
+}
+
+// heldPass is an email pass (1 or 2) when legal holds exist: it reads the
+// subject's emails page by page from cp.After and deletes each one no hold
+// covers; a held one stays, counted in cp.Held and audited (once per email
+// and job). Holds are read at every step, so a hold placed mid-erasure
+// keeps what it covers from then on.
+func (s *Service) heldPass(ctx context.Context, j *store.Job, m store.Match, holds *policy.LegalHolds, cp *erasureCheckpoint, secondAt time.Time) (stepNext, error) {
+	if cp.Pass == 2 && s.now().Before(secondAt) {
+		return stepNext{wait: secondAt}, nil
+	}
+	page, err := s.store.MatchingEmails(ctx, m, cp.After, erasureBatch)
+	if err != nil {
+		return stepNext{}, err
+	}
+	for _, e := range page {
+		if h, held := holds.HeldBy(e); held {
+			if err := s.auditSkip(ctx, j, e, h); err != nil {
+				return stepNext{}, err
+			}
+			if cp.Pass == 1 {
+				cp.Held++ // pass 2 meets the same held emails again
+			}
+			cp.Kept = true
+		} else if err := s.store.DeleteEmail(ctx, e.ID); err != nil && !isNotFound(err) {
+			return stepNext{}, err
+		} else if err == nil {
+			cp.Emails++
+		}
+		cp.After = e.ID
+	}
+	if len(page) == erasureBatch {
+		return stepNext{}, nil
+	}
+	cp.Pass++
+	cp.After = ""
+	if cp.Pass == 2 {
+		return stepNext{wait: secondAt}, nil
+	}
+	return stepNext{}, nil
+}
+
+// keepContact reports whether an erasure must keep contact a: some of the
+// subject's emails were held, and a still has emails on its timeline.
+func (s *Service) keepContact(ctx context.Context, kept bool, a string) (bool, error) {
+	if !kept {
+		return false, nil
+	}
+	page, err := s.store.Timeline(ctx, store.TimelineQuery{Contact: a, All: true, Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(page.Entries) > 0, nil
 }
 
 // countErasure is the dry run: the emails by the purge index, the contacts,

@@ -53,6 +53,10 @@ var jobKinds = map[string]jobKind{
 	JobWatchBatch:   {step: (*Service).watchBatchStep},
 	// erasure.go
 	JobErasure: {step: (*Service).erasureStep},
+	// rules.go
+	JobRulePurge: {step: (*Service).rulePurgeStep},
+	// retention.go
+	JobRetention: {step: (*Service).retentionStep},
 }
 
 // JobQueue hands jobs to whatever runs them: worker.Embedded in process,

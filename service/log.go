@@ -8,6 +8,7 @@ import (
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/message"
 	"github.com/discreet-crm/discreet/policy"
+	"github.com/discreet-crm/discreet/policy/sensitive"
 	"github.com/discreet-crm/discreet/store"
 )
 
@@ -142,7 +143,7 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 	if err != nil {
 		return LogResult{}, err
 	}
-	d, domains, err := s.decide(ctx, actor, org, us, msg.Participants, in.toggle, in.visibility)
+	d, domains, err := s.decide(ctx, actor, org, us, msg.Participants, in.toggle, in.visibility, contentOf(msg))
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -268,7 +269,7 @@ func lenientKeys(ps []policy.Participant) []string {
 // decide is policy.Decide with the caller's lists, domains and defaults
 // loaded, and the matched entry's id filled in.
 func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings,
-	ps []policy.Participant, toggle *bool, vis discreet.Visibility) (discreet.Decision, *policy.Domains, error) {
+	ps []policy.Participant, toggle *bool, vis discreet.Visibility, content sensitive.Message) (discreet.Decision, *policy.Domains, error) {
 	domains, err := policy.NewDomains(org.InternalDomains)
 	if err != nil {
 		return discreet.Decision{}, nil, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
@@ -287,6 +288,11 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 	if err != nil {
 		return discreet.Decision{}, nil, err
 	}
+	// So did the rules' version: no read, and no scan, when none exist.
+	rules, err := s.sensitivityRules(ctx, view.head.Rules)
+	if err != nil {
+		return discreet.Decision{}, nil, err
+	}
 	defLog, defVis := defaults(org, us)
 	d, orgList, err := s.decideNeverLog(ctx, view, policy.Input{
 		Participants:      ps,
@@ -297,6 +303,7 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 		Internal:          domains,
 		Personal:          personal.list,
 		Erased:            erased,
+		Rules:             policy.Sensitivity{Scanner: rules, Message: content},
 	})
 	if err != nil {
 		return discreet.Decision{}, nil, err

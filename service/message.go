@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/message"
 	"github.com/discreet-crm/discreet/policy"
 )
 
@@ -21,6 +22,9 @@ type MessageState struct {
 	// (never_log_list, unreadable_participant, internal_only); nil when
 	// it is logged or Log would log it.
 	Decision *discreet.Decision `json:"decision,omitempty"`
+	// Rule is the sensitivity rule that would force the email private
+	// when logged; nil when none fires.
+	Rule *discreet.SensitivityRule `json:"rule,omitempty"`
 	// DefaultVisibility preselects the Log choice.
 	DefaultVisibility discreet.Visibility `json:"defaultVisibility"`
 	// Contacts are the message's external participants, in header order.
@@ -114,7 +118,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	cerrs := make([]error, len(external)+1)
 	fns := []func(){}
 	if !found {
-		fns = append(fns, func() { st.Decision, cerrs[len(external)] = s.refusal(ctx, actor, org, us, msg.Participants) })
+		fns = append(fns, func() { st.Decision, st.Rule, cerrs[len(external)] = s.refusal(ctx, actor, org, us, msg) })
 	}
 	for i, a := range external {
 		fns = append(fns, func() {
@@ -164,7 +168,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	if found && st.Email == nil {
 		// A record the caller may not read: the card offers Log, as for a
 		// message nobody logged, so it says what Log would do.
-		if st.Decision, err = s.refusal(ctx, actor, org, us, msg.Participants); err != nil {
+		if st.Decision, st.Rule, err = s.refusal(ctx, actor, org, us, msg); err != nil {
 			return MessageState{}, err
 		}
 	}
@@ -199,19 +203,21 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	return st, nil
 }
 
-// refusal is the decision Log would take for ps when it refuses whatever
-// the caller picks (never_log_list, unreadable_participant,
-// internal_only); nil when Log would log.
-func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings, ps []policy.Participant) (*discreet.Decision, error) {
-	d, _, err := s.decide(ctx, actor, org, us, ps, nil, "")
+// refusal is the decision Log would take for msg when it refuses whatever
+// the caller picks (never_log_list, sensitive_content,
+// unreadable_participant, internal_only); nil when Log would log, with
+// the sensitivity rule that would force it private, if one.
+func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings, msg *message.Message) (*discreet.Decision, *discreet.SensitivityRule, error) {
+	log := true // the rule a private rule names shows only on a decision to log
+	d, _, err := s.decide(ctx, actor, org, us, msg.Participants, &log, "", contentOf(msg))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch d.Reason {
-	case discreet.ReasonNeverLogList, discreet.ReasonUnreadableParticipant, discreet.ReasonInternalOnly:
-		return &d, nil
+	case discreet.ReasonNeverLogList, discreet.ReasonSensitiveContent, discreet.ReasonUnreadableParticipant, discreet.ReasonInternalOnly:
+		return &d, nil, nil
 	}
-	return nil, nil
+	return nil, d.Rule, nil
 }
 
 // readableCopy is e as the caller sees it, with its read audited, when the

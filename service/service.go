@@ -66,6 +66,7 @@ type Service struct {
 	idKey        emailIDKey
 	displayNames nameCache
 	erasedSet    erasedCache // erasure.go
+	rules        rulesCache  // rules.go
 
 	instance       string
 	jobLease       time.Duration

@@ -76,6 +76,10 @@ func (s *Service) PutOrgSettings(ctx context.Context, actor discreet.User, o dis
 	if o.MaxBodyBytes < 0 || o.MaxBodyBytes > MaxBodyBytesLimit {
 		return discreet.OrgSettings{}, discreet.FieldError("maxBodyBytes", "must be between 0 and %d", MaxBodyBytesLimit)
 	}
+	// Retention (retention.go): ISO 8601 periods, per visibility and team.
+	if _, err := policy.CompileRetention(o.Retention); err != nil {
+		return discreet.OrgSettings{}, err
+	}
 	prev, err := s.store.OrgSettings(ctx)
 	if err != nil {
 		return discreet.OrgSettings{}, err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/discreet-crm/discreet"
 )
@@ -10,6 +11,23 @@ import (
 // needs beyond the Never Log purge (CountMatching, PurgeMatching), which
 // it reuses for the emails.
 type Governance interface {
+	Holds            // legal holds, see holds.go
+	SensitivityRules // sensitivity rules, see rules.go
+
+	// MatchingEmails lists the logged emails m covers (as PurgeMatching
+	// would delete them), ordered by id, after after (exclusive), at most
+	// limit (1..1000): an erasure checks each against the legal holds, an
+	// access export streams them.
+	MatchingEmails(ctx context.Context, m Match, after string, limit int) ([]discreet.Email, error)
+	// Emails lists every logged email, ordered by id, after after
+	// (exclusive), at most limit (1..1000): a sensitivity rule's purge and
+	// the retention sweep read them all.
+	Emails(ctx context.Context, after string, limit int) ([]discreet.Email, error)
+	// OwnedEmailsBefore lists owner's emails whose message date is before
+	// before, oldest first, at most limit (1..1000): what of theirs may
+	// expire soon is among them.
+	OwnedEmailsBefore(ctx context.Context, owner string, before time.Time, limit int) ([]discreet.Email, error)
+
 	// PutTombstone stores t unless a tombstone with its Hash exists, and
 	// reports whether it added one; adding moves the tombstone version.
 	// Tombstones are never removed, so the version never goes back.

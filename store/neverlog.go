@@ -22,6 +22,9 @@ type NeverLogChanges struct {
 	// read with the Never Log version: one read tells a decision whether
 	// either list moved.
 	Tombstones int64
+	// Rules is the sensitivity rules' version (RulesVersion), read with
+	// the Never Log version for the same reason.
+	Rules int64
 }
 
 // Covers reports whether Changes hold every change after version v: a

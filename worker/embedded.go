@@ -109,10 +109,12 @@ func (e *Embedded) Start(ctx context.Context, svc *service.Service) {
 	e.wg.Go(func() {
 		t := time.NewTicker(e.sweepEvery)
 		defer t.Stop()
+		var retention retentionDaily
 		for {
 			if _, err := svc.SweepJobs(ctx, discreet.User{Email: service.SystemActor}); err != nil && ctx.Err() == nil {
 				e.log.WarnContext(ctx, "cannot look for due jobs", "err", err)
 			}
+			retention.tick(ctx, svc, time.Now(), e) // retention.go
 			select {
 			case <-ctx.Done():
 				return
@@ -126,7 +128,7 @@ func (e *Embedded) Start(ctx context.Context, svc *service.Service) {
 // at once) and GET RouteSweep for App Engine cron, for
 // gateway.Config.Routes; before Start they answer 503.
 func (e *Embedded) Routes() []gateway.Route {
-	return sweepRoutes(e.sweepAuth, e.svc.Load)
+	return append(sweepRoutes(e.sweepAuth, e.svc.Load), retentionRoutes(e.sweepAuth, e.svc.Load)...)
 }
 
 // Stop ends the workers once their slices are done (a slice is bounded)

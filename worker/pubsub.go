@@ -105,7 +105,7 @@ func (p *PubSub) Enqueue(ctx context.Context, id string, at time.Time) error {
 // their callers themselves (Pub/Sub's token, cron, an admin's ID token).
 func (p *PubSub) Routes() []gateway.Route {
 	run := gateway.Route{Method: http.MethodPost, Path: RouteRun, Handler: p.handleRun, Public: true, Deadline: gateway.LongRequestTimeout}
-	return append([]gateway.Route{run}, sweepRoutes(p.cfg.sweep(), p.svc.Load)...)
+	return append(append([]gateway.Route{run}, sweepRoutes(p.cfg.sweep(), p.svc.Load)...), retentionRoutes(p.cfg.sweep(), p.svc.Load)...)
 }
 
 // handleRun runs one slice of the job a push names: 204 when the slice is

@@ -219,8 +219,10 @@ func TestRoutes(t *testing.T) {
 		routes []gateway.Route
 		want   []string
 	}{
-		"pubsub":   {ps.Routes(), []string{"POST " + worker.RouteRun, "POST " + worker.RouteSweep, "GET " + worker.RouteSweep}},
-		"embedded": {em.Routes(), []string{"POST " + worker.RouteSweep, "GET " + worker.RouteSweep}},
+		"pubsub": {ps.Routes(), []string{"POST " + worker.RouteRun, "POST " + worker.RouteSweep, "GET " + worker.RouteSweep,
+			"POST " + worker.RouteRetention, "GET " + worker.RouteRetention}},
+		"embedded": {em.Routes(), []string{"POST " + worker.RouteSweep, "GET " + worker.RouteSweep,
+			"POST " + worker.RouteRetention, "GET " + worker.RouteRetention}},
 	} {
 		var got []string
 		for _, r := range tc.routes {

@@ -139,6 +139,7 @@ func (e *env) runJob(t *testing.T, svc *service.Service, id string) service.JobV
 func RunErasure(t *testing.T, open Open) {
 	t.Run("Address", func(t *testing.T) { testEraseAddress(t, newEnv(t, open)) })
 	t.Run("Domain", func(t *testing.T) { testEraseDomain(t, newEnv(t, open)) })
+	t.Run("Holds", func(t *testing.T) { testHolds(t, newEnv(t, open)) })
 }
 
 func testEraseAddress(t *testing.T, e *env) {

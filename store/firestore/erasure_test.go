@@ -17,3 +17,30 @@ func TestErasure(t *testing.T) {
 		return openProject(t, project), openProject(t, project)
 	})
 }
+
+// TestRules runs the sensitivity rules scenario on Firestore with two
+// instances, each with its own client: a rule added on one is applied by
+// the other's next decision (the version travels in config/neverLog).
+func TestRules(t *testing.T) {
+	governancetest.RunRules(t, func(t *testing.T) (store.Store, store.Store) {
+		project := emulator.ProjectID()
+		return openProject(t, project), openProject(t, project)
+	})
+}
+
+// TestExport runs the access export scenario on Firestore.
+func TestExport(t *testing.T) {
+	governancetest.RunExport(t, func(t *testing.T) (store.Store, store.Store) {
+		project := emulator.ProjectID()
+		return openProject(t, project), openProject(t, project)
+	})
+}
+
+// TestRetention runs the retention scenario on Firestore with two
+// instances, each with its own client, starting the sweep at once.
+func TestRetention(t *testing.T) {
+	governancetest.RunRetention(t, func(t *testing.T) (store.Store, store.Store) {
+		project := emulator.ProjectID()
+		return openProject(t, project), openProject(t, project)
+	})
+}

@@ -40,6 +40,8 @@ type versionDoc struct {
 	// the transaction that adds a tombstone, so the one read of this
 	// document a decision makes covers both lists.
 	Tombstones int64 `firestore:"tombstones"`
+	// Rules mirrors the sensitivity rules' version (holds.go) likewise.
+	Rules int64 `firestore:"rules"`
 }
 
 type changeDoc struct {
@@ -50,7 +52,7 @@ type changeDoc struct {
 }
 
 func (d versionDoc) changes() store.NeverLogChanges {
-	out := store.NeverLogChanges{Version: d.Version, Since: d.Since, Tombstones: d.Tombstones}
+	out := store.NeverLogChanges{Version: d.Version, Since: d.Since, Tombstones: d.Tombstones, Rules: d.Rules}
 	for _, c := range d.Changes {
 		out.Changes = append(out.Changes, store.NeverLogChange{Version: c.Version, Removed: c.Removed, ID: c.ID, Pattern: c.Pattern})
 	}
@@ -58,7 +60,7 @@ func (d versionDoc) changes() store.NeverLogChanges {
 }
 
 func toVersionDoc(c store.NeverLogChanges) versionDoc {
-	d := versionDoc{Version: c.Version, Since: c.Since, Changes: []changeDoc{}, Tombstones: c.Tombstones}
+	d := versionDoc{Version: c.Version, Since: c.Since, Changes: []changeDoc{}, Tombstones: c.Tombstones, Rules: c.Rules}
 	for _, ch := range c.Changes {
 		d.Changes = append(d.Changes, changeDoc{Version: ch.Version, Removed: ch.Removed, ID: ch.ID, Pattern: ch.Pattern})
 	}
@@ -185,7 +187,7 @@ func (s *Store) recordChange(tx *firestore.Transaction, scope string, prev *fire
 		}
 	}
 	next := store.AppendNeverLogChanges(d.changes(), changes)
-	next.Tombstones = d.Tombstones // the whole document is rewritten: keep it
+	next.Tombstones, next.Rules = d.Tombstones, d.Rules // the whole document is rewritten: keep them
 	return tx.Set(s.versionRef(), toVersionDoc(next))
 }
 

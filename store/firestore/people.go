@@ -22,6 +22,8 @@ type orgDoc struct {
 	StoreBodies       bool              `firestore:"storeBodies"`
 	MaxBodyBytes      int               `firestore:"maxBodyBytes"`
 	Uploads           string            `firestore:"uploads"`
+	// Retention is discreet.Retention as stored (its JSON field names).
+	Retention *retentionDoc `firestore:"retention,omitempty"`
 }
 
 func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
@@ -41,6 +43,7 @@ func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
 		StoreBodies:       d.StoreBodies,
 		MaxBodyBytes:      d.MaxBodyBytes,
 		Uploads:           discreet.Uploads(d.Uploads),
+		Retention:         d.Retention.retention(),
 	}
 	if d.ContactAccess != nil {
 		o.ContactAccess = make(map[discreet.Role]discreet.Scope, len(d.ContactAccess))
@@ -66,6 +69,7 @@ func toOrgDoc(o discreet.OrgSettings) orgDoc {
 		StoreBodies:       o.StoreBodies,
 		MaxBodyBytes:      o.MaxBodyBytes,
 		Uploads:           string(o.Uploads),
+		Retention:         toRetentionDoc(o.Retention),
 	}
 	if o.ContactAccess != nil {
 		d.ContactAccess = make(map[string]string, len(o.ContactAccess))

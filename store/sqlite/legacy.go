@@ -211,10 +211,15 @@ func copyOrgSettings(ctx context.Context, c *conn) error {
 			ContactAccess: access, HiddenEmails: discreet.HiddenEmails(o.HiddenEmails), AdminsReadPrivate: o.AdminsReadPrivate,
 			StoreBodies: o.StoreBodies, MaxBodyBytes: o.MaxBodyBytes, Uploads: discreet.Uploads(o.Uploads),
 		})
-		_, err := c.exec(ctx, putOrg, a[:]...)
+		_, err := c.exec(ctx, putOrgV6, a[:9]...)
 		return err
 	})
 }
+
+// putOrgV6 writes the org_settings row as version 6 made it: later
+// versions add columns (retention, 0009) after this step has run.
+const putOrgV6 = `INSERT INTO org_settings (id, internal_domains, default_log, default_visibility, contact_access, hidden_emails,
+	admins_read_private, store_bodies, max_body_bytes, uploads) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func copyUserSettings(ctx context.Context, c *conn) error {
 	return eachLegacy(ctx, c, "SELECT email, never_log_version, data FROM user_settings_v5", func(r *stmt, us *legacyUserSettings) error {

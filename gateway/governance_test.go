@@ -1,0 +1,98 @@
+package gateway_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestHoldAndRuleRoutes: the legal-hold and rule routes as API.md says,
+// admin only; a held subject's erasure answers 409; a never_log rule's
+// decision names the rule and not the matched IBAN.
+func TestHoldAndRuleRoutes(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.must(http.StatusOK, req{method: "GET", path: "/v1/me", as: admin})
+	e.must(http.StatusOK, req{method: "PUT", path: "/v1/teams/de", as: admin, json: map[string]string{"name": "Germany"}})
+	e.must(http.StatusOK, req{method: "PUT", path: "/v1/users/" + anna, as: admin, json: map[string]any{"name": "Anna", "role": "rep", "teams": []string{"de"}}})
+
+	e.must(http.StatusForbidden, req{method: "POST", path: "/v1/legal-holds", as: anna, json: map[string]any{"contact": kunde, "reason": "x"}})
+	e.must(http.StatusForbidden, req{method: "GET", path: "/v1/legal-holds", as: anna})
+	e.must(http.StatusBadRequest, req{method: "POST", path: "/v1/legal-holds", as: admin, json: map[string]any{"contact": kunde, "domain": "acme.example", "reason": "x"}})
+	var hold struct{ ID, Contact string }
+	e.must(http.StatusCreated, req{method: "POST", path: "/v1/legal-holds", as: admin, json: map[string]any{"contact": kunde, "reason": "Case 17"}}).decode(t, &hold)
+	if hold.ID == "" || hold.Contact != kunde {
+		t.Fatalf("hold = %+v", hold)
+	}
+	var list struct{ Holds []struct{ ID string } }
+	e.must(http.StatusOK, req{method: "GET", path: "/v1/legal-holds", as: admin}).decode(t, &list)
+	if len(list.Holds) != 1 || list.Holds[0].ID != hold.ID {
+		t.Fatalf("holds = %+v", list)
+	}
+	e.must(http.StatusConflict, req{method: "POST", path: "/v1/erasures", as: admin, json: map[string]any{"subject": kunde}})
+	e.must(http.StatusForbidden, req{method: "DELETE", path: "/v1/legal-holds/" + hold.ID, as: anna})
+	e.must(http.StatusNoContent, req{method: "DELETE", path: "/v1/legal-holds/" + hold.ID, as: admin})
+	e.must(http.StatusNotFound, req{method: "DELETE", path: "/v1/legal-holds/" + hold.ID, as: admin})
+
+	e.must(http.StatusForbidden, req{method: "POST", path: "/v1/rules", as: anna, json: map[string]any{"detector": "iban", "action": "never_log"}})
+	e.must(http.StatusBadRequest, req{method: "POST", path: "/v1/rules", as: admin, json: map[string]any{"detector": "iban", "keyword": "x", "action": "never_log"}})
+	var rule struct{ ID string }
+	e.must(http.StatusCreated, req{method: "POST", path: "/v1/rules", as: admin, json: map[string]any{"detector": "iban", "action": "never_log"}}).decode(t, &rule)
+	e.must(http.StatusConflict, req{method: "POST", path: "/v1/rules", as: admin, json: map[string]any{"detector": "iban", "action": "never_log"}})
+	raw := mail{from: anna, to: []string{kunde}, subject: "Zahlung", body: "IBAN CH93 0076 2011 6238 5295 7", messageID: "<iban@acme.example>"}
+	resp := e.must(http.StatusOK, req{method: "POST", path: "/v1/emails", as: anna, json: map[string]any{"raw": raw.base64url(), "log": true}})
+	if b := string(resp.body); !strings.Contains(b, `"sensitive_content"`) || !strings.Contains(b, rule.ID) || strings.Contains(b, "6238") {
+		t.Fatalf("an IBAN email: %s", b)
+	}
+	var dry struct {
+		DryRun   bool
+		Matching int
+	}
+	e.must(http.StatusOK, req{method: "POST", path: "/v1/rules/" + rule.ID + ":purge?dryRun=true", as: admin}).decode(t, &dry)
+	if !dry.DryRun || dry.Matching != 0 {
+		t.Fatalf("dry run = %+v", dry)
+	}
+	e.must(http.StatusAccepted, req{method: "POST", path: "/v1/rules/" + rule.ID + ":purge", as: admin})
+	e.must(http.StatusForbidden, req{method: "DELETE", path: "/v1/rules/" + rule.ID, as: anna})
+	e.must(http.StatusNoContent, req{method: "DELETE", path: "/v1/rules/" + rule.ID, as: admin})
+	var rules struct{ Rules []struct{ ID string } }
+	e.must(http.StatusOK, req{method: "GET", path: "/v1/rules", as: admin}).decode(t, &rules)
+	if len(rules.Rules) != 0 {
+		t.Fatalf("rules after delete = %+v", rules)
+	}
+}
+
+// TestExportRoute: GET /v1/subjects/{address}:export answers an admin
+// with a zip holding the email that names the address; a rep gets 403
+// as problem+json, before any byte of an archive.
+func TestExportRoute(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.must(http.StatusOK, req{method: "GET", path: "/v1/me", as: admin})
+	e.must(http.StatusOK, req{method: "PUT", path: "/v1/teams/de", as: admin, json: map[string]string{"name": "Germany"}})
+	e.must(http.StatusOK, req{method: "PUT", path: "/v1/users/" + anna, as: admin, json: map[string]any{"name": "Anna", "role": "rep", "teams": []string{"de"}}})
+	raw := mail{from: anna, to: []string{kunde}, subject: "Angebot Fräsen", body: "Guten Tag", messageID: "<export@acme.example>"}
+	e.must(http.StatusCreated, req{method: "POST", path: "/v1/emails", as: anna, json: map[string]any{"raw": raw.base64url(), "log": true}})
+
+	resp := e.must(http.StatusForbidden, req{method: "GET", path: "/v1/subjects/" + kunde + ":export", as: anna})
+	if !strings.Contains(resp.header.Get("Content-Type"), "problem+json") {
+		t.Fatalf("a rep's export: %s", resp)
+	}
+	resp = e.must(http.StatusOK, req{method: "GET", path: "/v1/subjects/" + kunde + ":export", as: admin})
+	if resp.header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("content type %q", resp.header.Get("Content-Type"))
+	}
+	z, err := zip.NewReader(bytes.NewReader(resp.body), int64(len(resp.body)))
+	if err != nil {
+		t.Fatalf("not a zip: %v", err)
+	}
+	emls := 0
+	for _, f := range z.File {
+		if strings.HasSuffix(f.Name, ".eml") {
+			emls++
+		}
+	}
+	if emls != 1 {
+		t.Fatalf("%d .eml files, want 1", emls)
+	}
+}

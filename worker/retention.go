@@ -1,0 +1,103 @@
+package worker
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/auth"
+	"github.com/discreet-crm/discreet/gateway"
+	"github.com/discreet-crm/discreet/service"
+)
+
+// RouteRetention starts the day's retention sweep: App Engine cron (GET,
+// daily, cron.yaml) or an admin (POST). The sweep is one job a day
+// whoever starts it (service.StartRetentionSweep), so cron, the embedded
+// ticker and an admin never run two.
+const RouteRetention = "/v1/retention:sweep"
+
+// retentionRoutes are POST and (for App Engine cron) GET RouteRetention:
+// 202 with the day's job, 200 {"job": null} when the org keeps every
+// email.
+func retentionRoutes(a sweepAuth, svc func() *service.Service) []gateway.Route {
+	cron := func(r *http.Request) bool { return a.trustCron && r.Header.Get("X-Appengine-Cron") == "true" }
+	start := func(ec echo.Context) error {
+		r := ec.Request()
+		ctx := r.Context()
+		s := svc()
+		if s == nil {
+			return discreet.Errorf(discreet.EUnavailable, "the job driver has not started")
+		}
+		actor := discreet.User{Email: service.SystemActor}
+		if !cron(r) {
+			var err error
+			if actor, err = signedIn(ctx, r, a, s); err != nil {
+				return err
+			}
+		}
+		job, err := s.StartRetentionSweep(ctx, actor)
+		if err != nil {
+			return err
+		}
+		if job == nil {
+			return ec.JSON(http.StatusOK, map[string]any{"job": nil})
+		}
+		return ec.JSON(http.StatusAccepted, map[string]any{"job": job})
+	}
+	return []gateway.Route{
+		{Method: http.MethodPost, Path: RouteRetention, Handler: start, Public: true, Deadline: gateway.LongRequestTimeout},
+		// App Engine cron only sends GET; nobody else may start it with GET.
+		{Method: http.MethodGet, Path: RouteRetention, Public: true, Deadline: gateway.LongRequestTimeout,
+			Handler: func(ec echo.Context) error {
+				if !cron(ec.Request()) {
+					return echo.ErrMethodNotAllowed
+				}
+				return start(ec)
+			}},
+	}
+}
+
+// signedIn is the user of a verified ID token; whether they may start the
+// sweep is the service's call.
+func signedIn(ctx context.Context, r *http.Request, a sweepAuth, svc *service.Service) (discreet.User, error) {
+	token, ok := auth.Bearer(r)
+	if !ok {
+		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "sign in first")
+	}
+	if a.verifier == nil || len(a.audiences) == 0 {
+		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "ID-token sign-in is not configured (DISCREET_AUDIENCE)")
+	}
+	id, err := a.verifier.Verify(ctx, token, a.audiences...)
+	if err != nil {
+		return discreet.User{}, err
+	}
+	return svc.SignIn(ctx, id.Email)
+}
+
+// retentionDaily starts the day's retention sweep from the embedded
+// driver's ticker, once per UTC day of this process (the service makes a
+// second start the same day a no-op anyway): the embedded store has no
+// cron.
+type retentionDaily struct {
+	day string // the last day a sweep was started (or found started)
+}
+
+func (d *retentionDaily) tick(ctx context.Context, svc *service.Service, now time.Time, e *Embedded) {
+	day := now.UTC().Format(time.DateOnly)
+	if day == d.day {
+		return
+	}
+	job, err := svc.StartRetentionSweep(ctx, discreet.User{Email: service.SystemActor})
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.WarnContext(ctx, "cannot start the retention sweep; the next tick tries again", "err", err)
+		}
+		return
+	}
+	if job != nil {
+		d.day = day // with no retention set, every tick asks again: it may be set any time
+	}
+}
