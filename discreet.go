@@ -149,6 +149,9 @@ type OrgSettings struct {
 	// Uploads is who may log uploaded bytes; "" (settings stored before
 	// it existed) means UploadsAll.
 	Uploads Uploads `json:"uploads"`
+	// VisibilityPolicy caps, defaults and locks visibility per role and
+	// team (protection.go); nil: no policy.
+	VisibilityPolicy *VisibilityPolicy `json:"visibilityPolicy,omitempty"`
 }
 
 // DefaultOrgSettings are the settings of a new org.
@@ -332,6 +335,10 @@ type Decision struct {
 	Contacts   []string   `json:"contacts,omitempty"`
 	Internal   []string   `json:"internal,omitempty"`
 	Visibility Visibility `json:"visibility,omitempty"`
+	// VisibilityForced says why Visibility is not what the rep chose
+	// (ForcedProtected); Protected names the protected participant.
+	VisibilityForced string `json:"visibilityForced,omitempty"`
+	Protected        string `json:"protected,omitempty"`
 	// Malformed lists participant texts that could not be read as addresses.
 	Malformed []string `json:"malformed,omitempty"`
 }

@@ -22,6 +22,7 @@ type orgDoc struct {
 	StoreBodies       bool              `firestore:"storeBodies"`
 	MaxBodyBytes      int               `firestore:"maxBodyBytes"`
 	Uploads           string            `firestore:"uploads"`
+	VisibilityPolicy  string            `firestore:"visibilityPolicy,omitempty"`
 }
 
 func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
@@ -41,6 +42,9 @@ func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
 		StoreBodies:       d.StoreBodies,
 		MaxBodyBytes:      d.MaxBodyBytes,
 		Uploads:           discreet.Uploads(d.Uploads),
+	}
+	if o.VisibilityPolicy, err = parseVisibilityPolicy(d.VisibilityPolicy); err != nil {
+		return discreet.OrgSettings{}, err
 	}
 	if d.ContactAccess != nil {
 		o.ContactAccess = make(map[discreet.Role]discreet.Scope, len(d.ContactAccess))
@@ -66,6 +70,7 @@ func toOrgDoc(o discreet.OrgSettings) orgDoc {
 		StoreBodies:       o.StoreBodies,
 		MaxBodyBytes:      o.MaxBodyBytes,
 		Uploads:           string(o.Uploads),
+		VisibilityPolicy:  visibilityPolicyText(o.VisibilityPolicy),
 	}
 	if o.ContactAccess != nil {
 		d.ContactAccess = make(map[string]string, len(o.ContactAccess))

@@ -211,7 +211,9 @@ func copyOrgSettings(ctx context.Context, c *conn) error {
 			ContactAccess: access, HiddenEmails: discreet.HiddenEmails(o.HiddenEmails), AdminsReadPrivate: o.AdminsReadPrivate,
 			StoreBodies: o.StoreBodies, MaxBodyBytes: o.MaxBodyBytes, Uploads: discreet.Uploads(o.Uploads),
 		})
-		_, err := c.exec(ctx, putOrg, a[:]...)
+		// The columns of version 6: later migrations add the others.
+		_, err := c.exec(ctx, `INSERT INTO org_settings (id, internal_domains, default_log, default_visibility, contact_access,
+			hidden_emails, admins_read_private, store_bodies, max_body_bytes, uploads) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a[:9]...)
 		return err
 	})
 }

@@ -10,12 +10,12 @@ import (
 
 // orgColumns are the org_settings row, in orgArgs' order.
 const orgColumns = `internal_domains, default_log, default_visibility, contact_access, hidden_emails,
-	admins_read_private, store_bodies, max_body_bytes, uploads`
+	admins_read_private, store_bodies, max_body_bytes, uploads, visibility_policy`
 
-func orgArgs(o discreet.OrgSettings) [9]arg {
-	return [9]arg{listArg(o.InternalDomains), flag(o.DefaultLog), text(string(o.DefaultVisibility)),
+func orgArgs(o discreet.OrgSettings) [10]arg {
+	return [10]arg{listArg(o.InternalDomains), flag(o.DefaultLog), text(string(o.DefaultVisibility)),
 		mapArg(o.ContactAccess), text(string(o.HiddenEmails)), flag(o.AdminsReadPrivate),
-		flag(o.StoreBodies), num(o.MaxBodyBytes), text(string(o.Uploads))}
+		flag(o.StoreBodies), num(o.MaxBodyBytes), text(string(o.Uploads)), visibilityPolicyArg(o.VisibilityPolicy)}
 }
 
 func scanOrg(r *stmt) (discreet.OrgSettings, error) {
@@ -32,15 +32,19 @@ func scanOrg(r *stmt) (discreet.OrgSettings, error) {
 	if o.InternalDomains, err = r.list(0); err != nil {
 		return o, err
 	}
-	o.ContactAccess, err = stringMap[discreet.Role, discreet.Scope](r, 3)
+	if o.ContactAccess, err = stringMap[discreet.Role, discreet.Scope](r, 3); err != nil {
+		return o, err
+	}
+	o.VisibilityPolicy, err = scanVisibilityPolicy(r, 9)
 	return o, err
 }
 
-const putOrg = `INSERT INTO org_settings (id, ` + orgColumns + `) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const putOrg = `INSERT INTO org_settings (id, ` + orgColumns + `) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET internal_domains = excluded.internal_domains, default_log = excluded.default_log,
 		default_visibility = excluded.default_visibility, contact_access = excluded.contact_access,
 		hidden_emails = excluded.hidden_emails, admins_read_private = excluded.admins_read_private,
-		store_bodies = excluded.store_bodies, max_body_bytes = excluded.max_body_bytes, uploads = excluded.uploads`
+		store_bodies = excluded.store_bodies, max_body_bytes = excluded.max_body_bytes, uploads = excluded.uploads,
+		visibility_policy = excluded.visibility_policy`
 
 // OrgSettings returns the org's settings, the defaults before any were put
 // (memo.go).
@@ -55,6 +59,7 @@ func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
 		return o, err
 	}, func(o discreet.OrgSettings) discreet.OrgSettings {
 		o.InternalDomains, o.ContactAccess = slices.Clone(o.InternalDomains), maps.Clone(o.ContactAccess)
+		o.VisibilityPolicy = o.VisibilityPolicy.Clone()
 		return o
 	})
 }
