@@ -24,6 +24,9 @@ type Input struct {
 	Personal          *NeverLogList
 	// Erased are the org's erasure tombstones; nil holds none.
 	Erased *Tombstones
+	// Protected are the org's protected contacts and domains: an email
+	// with one is logged private whatever was chosen (protect.go).
+	Protected *Protected
 }
 
 // Decide is the log decision of PRODUCT.md, in its order: never_log_list,
@@ -95,6 +98,7 @@ func Decide(in Input) discreet.Decision {
 		if !d.Visibility.Valid() {
 			d.Visibility = discreet.VisibilityPublic
 		}
+		d = Protect(d, in.Protected, ps)
 	}
 	sortFew(d.Contacts)
 	sortFew(d.Internal)

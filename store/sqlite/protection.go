@@ -179,7 +179,14 @@ func (s *Store) SetEmailOwner(ctx context.Context, id, owner string, audience st
 			out = e
 			return nil
 		}
-		oldTerms := matchTerms(e) // the index names the owner too
+		// The index names the owner too: drop the terms the row holds.
+		var oldTerms []string
+		if _, err := c.one(ctx, func(r *stmt) (err error) {
+			oldTerms, err = r.list(0)
+			return err
+		}, "SELECT match_terms FROM emails WHERE id = ?", text(id)); err != nil {
+			return err
+		}
 		e.Owner = owner
 		keys := unique(audience(e))
 		if err := store.CheckAudience(keys); err != nil {
