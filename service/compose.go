@@ -39,12 +39,19 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 			ps, given = append(ps, p), append(given, r)
 		}
 	}
-	d, domains, err := s.decide(ctx, actor, org, us, ps, nil, "")
+	// Log on, as the card would send it: the decision then says whether
+	// a protected recipient makes the email private.
+	yes := true
+	d, domains, err := s.decide(ctx, actor, org, us, ps, &yes, "", nil)
 	if err != nil {
 		return ComposeState{}, err
 	}
-	defLog, defVis := defaults(org, us)
-	st := ComposeState{Log: defLog, Visibility: defVis, Contacts: []ContactView{}}
+	defLog, _ := defaults(org, us)
+	choices := visibilityChoices(actor, org, us)
+	st := ComposeState{Log: defLog, Visibility: choices.Default, Choices: choices, Contacts: []ContactView{}}
+	if d.VisibilityForced != "" {
+		st.Visibility, st.Choices.Allowed, st.Choices.Forced, st.Choices.Protected = d.Visibility, []discreet.Visibility{d.Visibility}, d.VisibilityForced, d.Protected
+	}
 	if d.Reason == discreet.ReasonNeverLogList {
 		st.Log = false
 		raw := d.Address
@@ -150,16 +157,16 @@ func (s *Service) PutIntent(ctx context.Context, actor discreet.User, req Intent
 	if len(req.Subject) > maxSubjectLen {
 		return IntentResult{}, discreet.FieldError("subject", "at most %d bytes", maxSubjectLen)
 	}
-	vis := req.Visibility
-	if vis == "" {
-		org, err := s.store.OrgSettings(ctx)
-		if err != nil {
-			return IntentResult{}, err
-		}
-		_, vis = defaults(org, us)
-	}
-	if !vis.Valid() {
+	if req.Visibility != "" && !req.Visibility.Valid() {
 		return IntentResult{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	orgSettings, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return IntentResult{}, err
+	}
+	vis, err := s.chosenVisibility(actor, orgSettings, us, req.Visibility, true)
+	if err != nil {
+		return IntentResult{}, err
 	}
 	now := s.now()
 	in := discreet.Intent{

@@ -144,17 +144,31 @@ func (s *Service) Timeline(ctx context.Context, actor discreet.User, email strin
 	if err != nil {
 		return TimelineView{}, err
 	}
-	return s.timeline(ctx, s.names(), actor, org, c, limit, cursor)
+	return s.timeline(ctx, s.names(), actor, org, c, limit, cursor, nil)
 }
 
 // timeline is Timeline of a loaded contact, under the org settings the
-// caller read.
-func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, c discreet.Contact, limit int, cursor string) (TimelineView, error) {
+// caller read. prot is the protected set when the caller read it; nil
+// reads it first. A protected contact's timeline shows what
+// the viewer may read and nothing of the rest: no hidden count, no hidden
+// rows (their dates and owners would show the owner's activity).
+func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, c discreet.Contact, limit int, cursor string, prot *policy.Protected) (TimelineView, error) {
 	addr := c.Email
 	access := policy.ContactAccess(actor, c, org)
 	mode := org.HiddenEmails
 	if !mode.Valid() {
 		mode = discreet.HiddenCount
+	}
+	if prot == nil {
+		// Read before the page: a page read as if the contact were not
+		// protected would say, by its cursor, that hidden entries follow.
+		var err error
+		if prot, err = s.protectedSet(ctx); err != nil {
+			return TimelineView{}, err
+		}
+	}
+	if _, ok := prot.CoversAddress(addr); ok {
+		mode = discreet.HiddenNone
 	}
 	page, err := s.store.Timeline(ctx, store.TimelineQuery{
 		Contact:     addr,

@@ -52,6 +52,9 @@ var jobKinds = map[string]jobKind{
 	JobWatchBatch:   {step: (*Service).watchBatchStep},
 	// erasure.go
 	JobErasure: {step: (*Service).erasureStep},
+	// protection.go, transfer.go
+	JobNarrow:   {step: (*Service).narrowStep},
+	JobTransfer: {step: (*Service).transferStep},
 }
 
 // JobQueue hands jobs to whatever runs them: worker.Embedded in process,

@@ -23,6 +23,9 @@ type MessageState struct {
 	Decision *discreet.Decision `json:"decision,omitempty"`
 	// DefaultVisibility preselects the Log choice.
 	DefaultVisibility discreet.Visibility `json:"defaultVisibility"`
+	// Choices are the visibilities the caller may pick (the visibility
+	// policy in force, or private only with a protected participant).
+	Choices VisibilityChoices `json:"choices"`
 	// Contacts are the message's external participants, in header order.
 	Contacts []MessageContact `json:"contacts"`
 }
@@ -72,10 +75,12 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		us                  discreet.UserSettings
 		legacy, byID        discreet.Email
 		legacyOK, byIDFound bool
-		errs                [4]error
+		prot                *policy.Protected
+		errs                [5]error
 	)
 	parallel(
 		func() { org, errs[0] = s.store.OrgSettings(ctx) },
+		func() { prot, errs[4] = s.protectedSet(ctx) },
 		func() { us, errs[1] = s.store.UserSettings(ctx, actor.Email) },
 		func() { legacy, legacyOK, errs[2] = s.legacyCopy(ctx, id) },
 		func() { byID, byIDFound, errs[3] = s.maybeEmail(ctx, id.id) },
@@ -89,8 +94,12 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	if err != nil {
 		return MessageState{}, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
 	}
-	_, defVis := defaults(org, us)
-	st := MessageState{Subject: msg.Subject, DefaultVisibility: defVis, Contacts: []MessageContact{}}
+	choices := visibilityChoices(actor, org, us)
+	if _, key, ok := prot.Covers(msg.Participants); ok {
+		choices.Allowed, choices.Default = []discreet.Visibility{discreet.VisibilityPrivate}, discreet.VisibilityPrivate
+		choices.Forced, choices.Protected = discreet.ForcedProtected, key
+	}
+	st := MessageState{Subject: msg.Subject, DefaultVisibility: choices.Default, Choices: choices, Contacts: []MessageContact{}}
 	n := s.names()
 
 	// The record LogEmail would meet first.
@@ -114,7 +123,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	cerrs := make([]error, len(external)+1)
 	fns := []func(){}
 	if !found {
-		fns = append(fns, func() { st.Decision, cerrs[len(external)] = s.refusal(ctx, actor, org, us, msg.Participants) })
+		fns = append(fns, func() { st.Decision, cerrs[len(external)] = s.refusal(ctx, actor, org, us, msg.Participants, prot) })
 	}
 	for i, a := range external {
 		fns = append(fns, func() {
@@ -164,7 +173,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	if found && st.Email == nil {
 		// A record the caller may not read: the card offers Log, as for a
 		// message nobody logged, so it says what Log would do.
-		if st.Decision, err = s.refusal(ctx, actor, org, us, msg.Participants); err != nil {
+		if st.Decision, err = s.refusal(ctx, actor, org, us, msg.Participants, prot); err != nil {
 			return MessageState{}, err
 		}
 	}
@@ -182,7 +191,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 			c := contacts[i]
 			cv := n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org))
 			st.Contacts[i].Contact = &cv
-			tl, err := s.timeline(ctx, n, actor, org, c, MessageTimeline, "")
+			tl, err := s.timeline(ctx, n, actor, org, c, MessageTimeline, "", prot)
 			switch discreet.ErrorCode(err) {
 			case "":
 				st.Contacts[i].Timeline = &tl
@@ -202,8 +211,8 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 // refusal is the decision Log would take for ps when it refuses whatever
 // the caller picks (never_log_list, unreadable_participant,
 // internal_only); nil when Log would log.
-func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings, ps []policy.Participant) (*discreet.Decision, error) {
-	d, _, err := s.decide(ctx, actor, org, us, ps, nil, "")
+func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings, ps []policy.Participant, prot *policy.Protected) (*discreet.Decision, error) {
+	d, _, err := s.decide(ctx, actor, org, us, ps, nil, "", prot)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,8 @@ type Service struct {
 	hooks        hooks
 	idKey        emailIDKey
 	displayNames nameCache
-	erasedSet    erasedCache // erasure.go
+	erasedSet    erasedCache    // erasure.go
+	protection   protectedCache // protection.go
 
 	instance       string
 	jobLease       time.Duration

@@ -32,6 +32,7 @@ var collectionDocs = map[string][]any{
 	colMessages:     {claimDoc{}},
 	colJobs:         {jobDoc{}},
 	colParts:        {partDoc{}},
+	colProtected:    {protectedDoc{}},
 }
 
 // queried lists, per collection, every field the store's queries filter
@@ -39,9 +40,9 @@ var collectionDocs = map[string][]any{
 // override may exempt them. TestQueriedFieldsListed keeps this table
 // complete.
 var queried = map[string][]string{
-	colContacts: {"email", "search"},
+	colContacts: {"email", "search", "owner"},
 	colTimeline: {"audience", "sortKey"},
-	colEmails:   {"matchAddresses", "matchDomains"},
+	colEmails:   {"matchAddresses", "matchDomains", "owner"},
 	colAudit:    {"sortKey", "emailOwner"},
 	colIntents:  {"user", "recipientsKey", "consumed", "createdAt", "id"},
 	// governance.go
@@ -50,6 +51,8 @@ var queried = map[string][]string{
 	colEntries:    {"pattern"},
 	colUsers:      {"email"},
 	colMessages:   {"updatedAt"},
+	// protection.go
+	colProtected: {"pattern"},
 }
 
 // hasField reports whether the dotted path names a field of one of docs
@@ -229,6 +232,9 @@ func TestQueriedFieldsListed(t *testing.T) {
 			sel, ok := call.Fun.(*ast.SelectorExpr)
 			if !ok || sel.Sel.Name != "Where" && sel.Sel.Name != "OrderBy" {
 				return true
+			}
+			if id, ok := call.Args[0].(*ast.SelectorExpr); ok && id.Sel.Name == "DocumentID" {
+				return true // the document id: indexed always, by every single-field index
 			}
 			lit, ok := call.Args[0].(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
