@@ -229,6 +229,11 @@ func (g *gateway) routes() []Route {
 		r(http.MethodGet, "/v1/jobs", g.jobs),
 		r(http.MethodGet, "/v1/jobs/{id}", g.job),
 		long(r(http.MethodPost, "/v1/erasures", g.erase)), // a dry run scans contacts, intents and the audit
+		// protection.go
+		r(http.MethodGet, "/v1/protected", g.protectedEntries),
+		r(http.MethodPut, "/v1/protected/{pattern}", g.protect),
+		r(http.MethodDelete, "/v1/protected/{pattern}", g.unprotect),
+		r(http.MethodPost, "/v1/users/{email}:transfer", g.transferUser),
 	}
 }
 

@@ -81,3 +81,17 @@ func Protect(d discreet.Decision, p *Protected, ps []Participant) discreet.Decis
 	}
 	return d
 }
+
+// ProtectedContactAccess narrows access (ContactAccess's answer) for a
+// protected contact: only its owner and admins get more than the stub, so
+// neither its details nor its timeline's hidden entries show anyone else
+// the owner's activity. Everyone else gets exactly the stub.
+func ProtectedContactAccess(v discreet.User, c discreet.Contact, access discreet.Access, p *Protected) discreet.Access {
+	if access != discreet.AccessFull || v.Role == discreet.RoleAdmin || isUser(v, c.Owner) {
+		return access
+	}
+	if _, ok := p.CoversAddress(c.Email); ok {
+		return discreet.AccessStub
+	}
+	return access
+}

@@ -62,6 +62,10 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		}
 		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
 	}
+	prot, err := s.protectedSet(ctx) // read by the decision just now: the cached set
+	if err != nil {
+		return ComposeState{}, err
+	}
 	n := s.names()
 	var seen []string
 	for _, p := range ps[1:] {
@@ -78,7 +82,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		if err != nil {
 			return ComposeState{}, err
 		}
-		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org)))
+		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, contactAccess(actor, c, org, prot)))
 	}
 	return st, nil
 }

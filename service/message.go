@@ -189,7 +189,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		}
 		fns = append(fns, func() {
 			c := contacts[i]
-			cv := n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org))
+			cv := n.contactView(ctx, actor, c, contactAccess(actor, c, org, prot))
 			st.Contacts[i].Contact = &cv
 			tl, err := s.timeline(ctx, n, actor, org, c, MessageTimeline, "", prot)
 			switch discreet.ErrorCode(err) {

@@ -75,8 +75,7 @@ func (s *Service) mayChangeVisibility(ctx context.Context, actor discreet.User, 
 		}
 		if _, who, ok := prot.CoversEmail(e); ok {
 			return &discreet.Error{Code: discreet.EPermission, Field: "visibility",
-				Message: "this email is with a protected contact (" + who + "): it stays private",
-				Details: map[string]any{"protected": who}}
+				Message: "this email is with a protected contact (" + who + "): it stays private"}
 		}
 	}
 	f := policy.VisibilityPolicyFor(actor, org.VisibilityPolicy)

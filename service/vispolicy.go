@@ -40,10 +40,9 @@ func visibilityChoices(actor discreet.User, org discreet.OrgSettings, us discree
 }
 
 // policyRefusal is the 403 of a choice the policy forbids: its message
-// names the rule and what it allows; its details say it for programs.
+// names the rule and what it allows.
 func policyRefusal(r *policy.VisibilityRefusal) error {
-	return &discreet.Error{Code: discreet.EPermission, Field: "visibility", Message: r.Message(),
-		Details: map[string]any{"policy": r.Rule, "locked": r.Locked, "max": r.Max, "chosen": r.Chosen}}
+	return &discreet.Error{Code: discreet.EPermission, Field: "visibility", Message: r.Message()}
 }
 
 // chosenVisibility is the visibility to log with for chosen ("" for the
