@@ -100,7 +100,7 @@ func (h *handler) messageModel(ctx context.Context, r *request, decision *discre
 	if err != nil {
 		return messageModel{}, err
 	}
-	m := messageModel{GmailMessageID: id, Subject: st.Subject, Email: st.Email, Decision: st.Decision, DefaultVisibility: st.DefaultVisibility}
+	m := messageModel{GmailMessageID: id, Subject: st.Subject, Email: st.Email, Decision: st.Decision, DefaultVisibility: st.DefaultVisibility, Choices: st.Choices}
 	if decision != nil && m.Email == nil {
 		m.Decision = decision
 	}

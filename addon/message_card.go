@@ -16,8 +16,10 @@ type messageModel struct {
 	// internal_only, toggled_off) or that a colleague already logged it;
 	// nil with Email nil means "not logged yet".
 	Decision *discreet.Decision
-	// DefaultVisibility preselects the Log choice.
+	// DefaultVisibility preselects the Log choice; Choices are those the
+	// visibility policy and protected contacts allow.
 	DefaultVisibility discreet.Visibility
+	Choices           service.VisibilityChoices
 	Contacts          []contactModel
 }
 
@@ -58,8 +60,8 @@ func (v *view) thisEmailSection(m messageModel) *Section {
 		}
 		s.Widgets = append(s.Widgets, paragraph(esc(v.visibilityHelp(e.Visibility))))
 		if e.CanManage {
+			s.Widgets = append(s.Widgets, v.visibilityChoice("visibility", m.Choices, e.Visibility)...)
 			s.Widgets = append(s.Widgets,
-				v.visibilityInput("visibility", v.t("Visibility"), e.Visibility),
 				buttons(
 					v.button(v.t("Change visibility"), "setVisibility", p("emailId", e.ID), msg),
 					v.button(v.t("Unlog"), "unlog", p("emailId", e.ID), msg),
@@ -75,10 +77,9 @@ func (v *view) thisEmailSection(m messageModel) *Section {
 		}))
 	default:
 		s.Widgets = append(s.Widgets,
-			deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged yet"))}),
-			v.visibilityInput("visibility", v.t("Visibility"), m.DefaultVisibility),
-			buttons(filled(v.button(v.t("Log"), "log", msg))),
-		)
+			deco(&decorated{TopLabel: v.t("Not logged"), Text: esc(v.t("Not logged yet"))}))
+		s.Widgets = append(s.Widgets, v.visibilityChoice("visibility", m.Choices, m.DefaultVisibility)...)
+		s.Widgets = append(s.Widgets, buttons(filled(v.button(v.t("Log"), "log", msg))))
 	}
 	return s
 }
