@@ -214,3 +214,52 @@ func TestVisibilityPolicyEnforced(t *testing.T) {
 	_, err = s.svc.PutOrgSettings(ctx, s.admin, org)
 	wantCode(t, err, discreet.EInvalid, "visibilityPolicy.teams")
 }
+
+// TestProtectedFleet: a protection stored through one instance is honoured
+// by the next decision of another instance whose compiled set is warm (it
+// reads the protection version on every decision), and unprotecting is
+// seen the same way.
+func TestProtectedFleet(t *testing.T) {
+	ctx := context.Background()
+	a := newSeed(t)
+	b, _ := newService(t, service.Config{Store: a.store})
+	// Instance b decides once with nothing protected: its set is compiled.
+	r, err := b.LogEmail(ctx, a.beat, service.LogRequest{Raw: mail{From: a.beat.Email, To: []string{secretCustomer}}.raw(), Visibility: discreet.VisibilityPublic})
+	if err != nil || r.Email.Visibility != discreet.VisibilityPublic {
+		t.Fatalf("before: %+v, %v", r.Decision, err)
+	}
+	if _, err := a.svc.Protect(ctx, a.admin, "@secret-bank.example", service.ProtectRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = b.LogEmail(ctx, a.beat, service.LogRequest{Raw: mail{From: a.beat.Email, To: []string{secretCustomer}}.raw(), Visibility: discreet.VisibilityPublic})
+	if err != nil || r.Email.Visibility != discreet.VisibilityPrivate || r.Decision.VisibilityForced != discreet.ForcedProtected {
+		t.Fatalf("the other instance did not see the protection: %+v, %v", r.Decision, err)
+	}
+	if err := a.svc.Unprotect(ctx, a.admin, "@secret-bank.example"); err != nil {
+		t.Fatal(err)
+	}
+	r, err = b.LogEmail(ctx, a.beat, service.LogRequest{Raw: mail{From: a.beat.Email, To: []string{secretCustomer}}.raw(), Visibility: discreet.VisibilityPublic})
+	if err != nil || r.Email.Visibility != discreet.VisibilityPublic {
+		t.Fatalf("the other instance did not see the removal: %+v, %v", r.Decision, err)
+	}
+}
+
+// TestProtectedBeatsAdminsReadPrivate: with adminsReadPrivate on, an admin
+// may change private emails, but not widen a protected one.
+func TestProtectedBeatsAdminsReadPrivate(t *testing.T) {
+	ctx := context.Background()
+	s := newSeed(t)
+	org, _ := s.svc.OrgSettings(ctx, s.admin)
+	org.AdminsReadPrivate = true
+	if _, err := s.svc.PutOrgSettings(ctx, s.admin, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Protect(ctx, s.admin, secretCustomer, service.ProtectRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	res := s.logAs(t, s.beat, mail{From: s.beat.Email, To: []string{secretCustomer}}, "")
+	_, err := s.svc.SetVisibility(ctx, s.admin, res.Email.ID, discreet.VisibilityTeam)
+	if e := wantCode(t, err, discreet.EPermission, "visibility"); !strings.Contains(e.Message, "protected") {
+		t.Fatalf("refusal: %q", e.Message)
+	}
+}
