@@ -298,14 +298,3 @@ func (s *Service) narrowEmail(ctx context.Context, j *store.Job, id, pattern str
 	}
 	return true, nil
 }
-
-// protectedContact reports whether addr is a protected contact or at a
-// protected domain.
-func (s *Service) protectedContact(ctx context.Context, addr string) (bool, error) {
-	set, err := s.protectedSet(ctx)
-	if err != nil {
-		return false, err
-	}
-	_, ok := set.CoversAddress(addr)
-	return ok, nil
-}
