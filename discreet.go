@@ -152,6 +152,9 @@ type OrgSettings struct {
 	// Retention is how long logged emails are kept (governance.go); the
 	// zero value keeps them for ever.
 	Retention Retention `json:"retention"`
+	// VisibilityPolicy caps, defaults and locks visibility per role and
+	// team (protection.go); nil: no policy.
+	VisibilityPolicy *VisibilityPolicy `json:"visibilityPolicy,omitempty"`
 }
 
 // DefaultOrgSettings are the settings of a new org.
@@ -335,6 +338,10 @@ type Decision struct {
 	Contacts   []string   `json:"contacts,omitempty"`
 	Internal   []string   `json:"internal,omitempty"`
 	Visibility Visibility `json:"visibility,omitempty"`
+	// VisibilityForced says why Visibility is not what the rep chose
+	// (ForcedProtected); Protected names the protected participant.
+	VisibilityForced string `json:"visibilityForced,omitempty"`
+	Protected        string `json:"protected,omitempty"`
 	// Malformed lists participant texts that could not be read as addresses.
 	Malformed []string `json:"malformed,omitempty"`
 	// Rule is the sensitivity rule that fired: for sensitive_content, or

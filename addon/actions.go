@@ -52,6 +52,13 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"retention":        h.retention,
 		"previewRetention": h.previewRetention,
 		"saveRetention":    h.saveRetention,
+		// protect_card.go, policy_card.go
+		"protectArea":    h.protectArea,
+		"protectDryRun":  h.protectDryRun,
+		"protectConfirm": h.protectConfirm,
+		"unprotect":      h.unprotect,
+		"policyArea":     h.policyArea,
+		"savePolicy":     h.savePolicy,
 	}[name]
 	if !ok {
 		// The caller's mistake (an old card, a hand-made event), not ours:

@@ -29,9 +29,9 @@ func (v *view) composeCard(m composeModel) *Card {
 		// draft shows the lock and the reason instead of a switch.
 		main.Widgets = append(main.Widgets, v.neverLogLock(b.Address, b.Entry, b.List))
 	} else {
+		main.Widgets = append(main.Widgets, toggle("log", v.t("Log"), esc(v.t("Log this email to the contact's timeline")), st.Log))
+		main.Widgets = append(main.Widgets, v.visibilityChoice("visibility", st.Choices, st.Visibility)...)
 		main.Widgets = append(main.Widgets,
-			toggle("log", v.t("Log"), esc(v.t("Log this email to the contact's timeline")), st.Log),
-			v.visibilityInput("visibility", v.t("Visibility"), st.Visibility),
 			buttons(filled(v.button(v.t("Save"), "saveIntent",
 				p("to", strings.Join(m.To, ",")), p("cc", strings.Join(m.Cc, ",")), p("bcc", strings.Join(m.Bcc, ","))))),
 		)

@@ -60,7 +60,8 @@ func (h *handler) messageModel(ctx context.Context, r *request, decision *discre
 	if err != nil {
 		return messageModel{}, err
 	}
-	m := messageModel{GmailMessageID: id, Subject: st.Subject, Email: st.Email, Decision: st.Decision, DefaultVisibility: st.DefaultVisibility, Rule: st.Rule}
+	m := messageModel{GmailMessageID: id, Subject: st.Subject, Email: st.Email, Decision: st.Decision, DefaultVisibility: st.DefaultVisibility,
+		Choices: st.Choices, Rule: st.Rule}
 	if decision != nil && m.Email == nil {
 		m.Decision = decision
 	}

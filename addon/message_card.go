@@ -16,8 +16,10 @@ type messageModel struct {
 	// internal_only, toggled_off) or that a colleague already logged it;
 	// nil with Email nil means "not logged yet".
 	Decision *discreet.Decision
-	// DefaultVisibility preselects the Log choice.
+	// DefaultVisibility preselects the Log choice; Choices are those the
+	// visibility policy and protected contacts allow.
 	DefaultVisibility discreet.Visibility
+	Choices           service.VisibilityChoices
 	Contacts          []contactModel
 	// Rule is the sensitivity rule that would make the email private when
 	// logged (governance_card.go says how it is named).
@@ -61,8 +63,8 @@ func (v *view) thisEmailSection(m messageModel) *Section {
 		}
 		s.Widgets = append(s.Widgets, paragraph(esc(v.visibilityHelp(e.Visibility))))
 		if e.CanManage {
+			s.Widgets = append(s.Widgets, v.visibilityChoice("visibility", m.Choices, e.Visibility)...)
 			s.Widgets = append(s.Widgets,
-				v.visibilityInput("visibility", v.t("Visibility"), e.Visibility),
 				buttons(
 					v.button(v.t("Change visibility"), "setVisibility", p("emailId", e.ID), msg),
 					v.button(v.t("Unlog"), "unlog", p("emailId", e.ID), msg),
@@ -81,10 +83,8 @@ func (v *view) thisEmailSection(m messageModel) *Section {
 		if m.Rule != nil {
 			s.Widgets = append(s.Widgets, v.ruleNote(*m.Rule))
 		}
-		s.Widgets = append(s.Widgets,
-			v.visibilityInput("visibility", v.t("Visibility"), m.DefaultVisibility),
-			buttons(filled(v.button(v.t("Log"), "log", msg))),
-		)
+		s.Widgets = append(s.Widgets, v.visibilityChoice("visibility", m.Choices, m.DefaultVisibility)...)
+		s.Widgets = append(s.Widgets, buttons(filled(v.button(v.t("Log"), "log", msg))))
 	}
 	return s
 }

@@ -240,6 +240,11 @@ func (g *gateway) routes() []Route {
 		long(r(http.MethodGet, "/v1/subjects/{address}:export", g.exportSubject)), // streams every email naming the address
 		long(r(http.MethodPost, "/v1/retention:preview", g.previewRetention)),     // reads every logged email
 		r(http.MethodGet, "/v1/retention:expiring", g.expiring),
+		// protection.go
+		r(http.MethodGet, "/v1/protected", g.protectedEntries),
+		r(http.MethodPut, "/v1/protected/{pattern}", g.protect),
+		r(http.MethodDelete, "/v1/protected/{pattern}", g.unprotect),
+		r(http.MethodPost, "/v1/users/{email}:transfer", g.transferUser),
 	}
 }
 

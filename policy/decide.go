@@ -27,6 +27,9 @@ type Input struct {
 	// Rules are the org's sensitivity rules and the text they read; the
 	// zero value (no rules) adds nothing to the decision.
 	Rules Sensitivity
+	// Protected are the org's protected contacts and domains: an email
+	// with one is logged private whatever was chosen (protect.go).
+	Protected *Protected
 }
 
 // Decide is the log decision of PRODUCT.md, in its order: never_log_list,
@@ -105,6 +108,7 @@ func Decide(in Input) discreet.Decision {
 		if hit.Fired() {
 			d.Visibility, d.Rule = discreet.VisibilityPrivate, ruleOf(hit)
 		}
+		d = Protect(d, in.Protected, ps)
 	}
 	sortFew(d.Contacts)
 	sortFew(d.Internal)

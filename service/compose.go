@@ -40,14 +40,21 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 			ps, given = append(ps, p), append(given, r)
 		}
 	}
-	// A draft's text is not sent to the add-on (draftAccess METADATA):
-	// the rules read it when the sent message is captured.
-	d, domains, err := s.decide(ctx, actor, org, us, ps, nil, "", sensitive.Message{})
+	// Log on, as the card would send it: the decision then says whether
+	// a protected recipient makes the email private. A draft's text is
+	// not sent to the add-on (draftAccess METADATA): the rules read it
+	// when the sent message is captured.
+	yes := true
+	d, domains, err := s.decide(ctx, actor, org, us, ps, &yes, "", sensitive.Message{}, nil)
 	if err != nil {
 		return ComposeState{}, err
 	}
-	defLog, defVis := defaults(org, us)
-	st := ComposeState{Log: defLog, Visibility: defVis, Contacts: []ContactView{}}
+	defLog, _ := defaults(org, us)
+	choices := visibilityChoices(actor, org, us)
+	st := ComposeState{Log: defLog, Visibility: choices.Default, Choices: choices, Contacts: []ContactView{}}
+	if d.VisibilityForced != "" {
+		st.Visibility, st.Choices.Allowed, st.Choices.Forced, st.Choices.Protected = d.Visibility, []discreet.Visibility{d.Visibility}, d.VisibilityForced, d.Protected
+	}
 	if d.Reason == discreet.ReasonNeverLogList {
 		st.Log = false
 		raw := d.Address
@@ -57,6 +64,10 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 			raw = given[i]
 		}
 		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
+	}
+	prot, err := s.protectedSet(ctx) // read by the decision just now: the cached set
+	if err != nil {
+		return ComposeState{}, err
 	}
 	n := s.names()
 	var seen []string
@@ -74,7 +85,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		if err != nil {
 			return ComposeState{}, err
 		}
-		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org)))
+		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, contactAccess(actor, c, org, prot)))
 	}
 	return st, nil
 }
@@ -153,16 +164,16 @@ func (s *Service) PutIntent(ctx context.Context, actor discreet.User, req Intent
 	if len(req.Subject) > maxSubjectLen {
 		return IntentResult{}, discreet.FieldError("subject", "at most %d bytes", maxSubjectLen)
 	}
-	vis := req.Visibility
-	if vis == "" {
-		org, err := s.store.OrgSettings(ctx)
-		if err != nil {
-			return IntentResult{}, err
-		}
-		_, vis = defaults(org, us)
-	}
-	if !vis.Valid() {
+	if req.Visibility != "" && !req.Visibility.Valid() {
 		return IntentResult{}, discreet.FieldError("visibility", "must be private, team or public")
+	}
+	orgSettings, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return IntentResult{}, err
+	}
+	vis, err := s.chosenVisibility(actor, orgSettings, us, req.Visibility, true)
+	if err != nil {
+		return IntentResult{}, err
 	}
 	now := s.now()
 	in := discreet.Intent{

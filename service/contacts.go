@@ -50,10 +50,14 @@ func (s *Service) SearchContacts(ctx context.Context, actor discreet.User, q str
 	if err != nil {
 		return nil, err
 	}
+	prot, err := s.protectedSet(ctx)
+	if err != nil {
+		return nil, err
+	}
 	n := s.names()
 	out := make([]ContactView, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org)))
+		out = append(out, n.contactView(ctx, actor, c, contactAccess(actor, c, org, prot)))
 	}
 	return out, nil
 }
@@ -76,7 +80,17 @@ func (s *Service) Contact(ctx context.Context, actor discreet.User, email string
 	if err != nil {
 		return ContactView{}, err
 	}
-	return s.names().contactView(ctx, actor, c, policy.ContactAccess(actor, c, org)), nil
+	prot, err := s.protectedSet(ctx)
+	if err != nil {
+		return ContactView{}, err
+	}
+	return s.names().contactView(ctx, actor, c, contactAccess(actor, c, org, prot)), nil
+}
+
+// contactAccess is what actor gets of c: policy.ContactAccess, narrowed to
+// the stub for a protected contact (policy.ProtectedContactAccess).
+func contactAccess(actor discreet.User, c discreet.Contact, org discreet.OrgSettings, prot *policy.Protected) discreet.Access {
+	return policy.ProtectedContactAccess(actor, c, policy.ContactAccess(actor, c, org), prot)
 }
 
 // SetContactOwner reassigns a contact (owner, its team's manager, admin).
@@ -118,7 +132,11 @@ func (s *Service) SetContactOwner(ctx context.Context, actor discreet.User, emai
 	if err != nil {
 		return ContactView{}, err
 	}
-	return s.names().contactView(ctx, actor, c, policy.ContactAccess(actor, c, org)), nil
+	prot, err := s.protectedSet(ctx)
+	if err != nil {
+		return ContactView{}, err
+	}
+	return s.names().contactView(ctx, actor, c, contactAccess(actor, c, org, prot)), nil
 }
 
 // Timeline returns a page of a contact's timeline as the caller sees it.
@@ -144,18 +162,32 @@ func (s *Service) Timeline(ctx context.Context, actor discreet.User, email strin
 	if err != nil {
 		return TimelineView{}, err
 	}
-	return s.timeline(ctx, s.names(), actor, org, c, limit, cursor)
+	return s.timeline(ctx, s.names(), actor, org, c, limit, cursor, nil)
 }
 
 // timeline is Timeline of a loaded contact, under the org settings the
-// caller read.
-func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, c discreet.Contact, limit int, cursor string) (TimelineView, error) {
+// caller read. prot is the protected set when the caller read it; nil
+// reads it first. A protected contact's timeline shows what
+// the viewer may read and nothing of the rest: no hidden count, no hidden
+// rows (their dates and owners would show the owner's activity).
+func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, c discreet.Contact, limit int, cursor string, prot *policy.Protected) (TimelineView, error) {
 	addr := c.Email
-	access := policy.ContactAccess(actor, c, org)
 	mode := org.HiddenEmails
 	if !mode.Valid() {
 		mode = discreet.HiddenCount
 	}
+	if prot == nil {
+		// Read before the page: a page read as if the contact were not
+		// protected would say, by its cursor, that hidden entries follow.
+		var err error
+		if prot, err = s.protectedSet(ctx); err != nil {
+			return TimelineView{}, err
+		}
+	}
+	if _, ok := prot.CoversAddress(addr); ok {
+		mode = discreet.HiddenNone
+	}
+	access := contactAccess(actor, c, org, prot)
 	page, err := s.store.Timeline(ctx, store.TimelineQuery{
 		Contact:     addr,
 		Keys:        policy.ViewerAudience(actor, org, access),

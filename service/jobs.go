@@ -57,6 +57,9 @@ var jobKinds = map[string]jobKind{
 	JobRulePurge: {step: (*Service).rulePurgeStep},
 	// retention.go
 	JobRetention: {step: (*Service).retentionStep},
+	// protection.go, transfer.go
+	JobNarrow:   {step: (*Service).narrowStep},
+	JobTransfer: {step: (*Service).transferStep},
 }
 
 // JobQueue hands jobs to whatever runs them: worker.Embedded in process,

@@ -143,7 +143,11 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 	if err != nil {
 		return LogResult{}, err
 	}
-	d, domains, err := s.decide(ctx, actor, org, us, msg.Participants, in.toggle, in.visibility, contentOf(msg))
+	vis, err := s.chosenVisibility(actor, org, us, in.visibility, in.source == discreet.SourceButton)
+	if err != nil {
+		return LogResult{}, err
+	}
+	d, domains, err := s.decide(ctx, actor, org, us, msg.Participants, in.toggle, vis, contentOf(msg), nil)
 	if err != nil {
 		return LogResult{}, err
 	}
@@ -266,16 +270,27 @@ func lenientKeys(ps []policy.Participant) []string {
 	return slices.Compact(out)
 }
 
-// decide is policy.Decide with the caller's lists, domains and defaults
-// loaded, and the matched entry's id filled in.
+// decide is policy.Decide with the caller's lists, domains, protected
+// contacts and defaults loaded, and the matched entry's id filled in.
+// prot is the protected set when the caller read it already; nil reads it
+// (alongside the Never Log version: no extra round trip).
 func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings,
-	ps []policy.Participant, toggle *bool, vis discreet.Visibility, content sensitive.Message) (discreet.Decision, *policy.Domains, error) {
+	ps []policy.Participant, toggle *bool, vis discreet.Visibility, content sensitive.Message, prot *policy.Protected) (discreet.Decision, *policy.Domains, error) {
 	domains, err := policy.NewDomains(org.InternalDomains)
 	if err != nil {
 		return discreet.Decision{}, nil, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
 	}
-	view, err := s.orgNeverLog(ctx)
-	if err != nil {
+	var view *orgView
+	var perr error
+	if prot == nil {
+		parallel(
+			func() { view, err = s.orgNeverLog(ctx) },
+			func() { prot, perr = s.protectedSet(ctx) },
+		)
+	} else {
+		view, err = s.orgNeverLog(ctx)
+	}
+	if err = errors.Join(err, perr); err != nil {
 		return discreet.Decision{}, nil, err
 	}
 	personal, err := s.personalNeverLog(ctx, actor.Email, us.NeverLogVersion)
@@ -294,6 +309,7 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 		return discreet.Decision{}, nil, err
 	}
 	defLog, defVis := defaults(org, us)
+	defVis = policy.VisibilityPolicyFor(actor, org.VisibilityPolicy).DefaultVisibility(defVis)
 	d, orgList, err := s.decideNeverLog(ctx, view, policy.Input{
 		Participants:      ps,
 		Toggle:            toggle,
@@ -304,6 +320,7 @@ func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.
 		Personal:          personal.list,
 		Erased:            erased,
 		Rules:             policy.Sensitivity{Scanner: rules, Message: content},
+		Protected:         prot,
 	})
 	if err != nil {
 		return discreet.Decision{}, nil, err

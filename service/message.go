@@ -27,6 +27,9 @@ type MessageState struct {
 	Rule *discreet.SensitivityRule `json:"rule,omitempty"`
 	// DefaultVisibility preselects the Log choice.
 	DefaultVisibility discreet.Visibility `json:"defaultVisibility"`
+	// Choices are the visibilities the caller may pick (the visibility
+	// policy in force, or private only with a protected participant).
+	Choices VisibilityChoices `json:"choices"`
 	// Contacts are the message's external participants, in header order.
 	Contacts []MessageContact `json:"contacts"`
 }
@@ -76,10 +79,12 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		us                  discreet.UserSettings
 		legacy, byID        discreet.Email
 		legacyOK, byIDFound bool
-		errs                [4]error
+		prot                *policy.Protected
+		errs                [5]error
 	)
 	parallel(
 		func() { org, errs[0] = s.store.OrgSettings(ctx) },
+		func() { prot, errs[4] = s.protectedSet(ctx) },
 		func() { us, errs[1] = s.store.UserSettings(ctx, actor.Email) },
 		func() { legacy, legacyOK, errs[2] = s.legacyCopy(ctx, id) },
 		func() { byID, byIDFound, errs[3] = s.maybeEmail(ctx, id.id) },
@@ -93,8 +98,12 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	if err != nil {
 		return MessageState{}, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
 	}
-	_, defVis := defaults(org, us)
-	st := MessageState{Subject: msg.Subject, DefaultVisibility: defVis, Contacts: []MessageContact{}}
+	choices := visibilityChoices(actor, org, us)
+	if _, key, ok := prot.Covers(msg.Participants); ok {
+		choices.Allowed, choices.Default = []discreet.Visibility{discreet.VisibilityPrivate}, discreet.VisibilityPrivate
+		choices.Forced, choices.Protected = discreet.ForcedProtected, key
+	}
+	st := MessageState{Subject: msg.Subject, DefaultVisibility: choices.Default, Choices: choices, Contacts: []MessageContact{}}
 	n := s.names()
 
 	// The record LogEmail would meet first.
@@ -118,7 +127,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	cerrs := make([]error, len(external)+1)
 	fns := []func(){}
 	if !found {
-		fns = append(fns, func() { st.Decision, st.Rule, cerrs[len(external)] = s.refusal(ctx, actor, org, us, msg) })
+		fns = append(fns, func() { st.Decision, st.Rule, cerrs[len(external)] = s.refusal(ctx, actor, org, us, msg, prot) })
 	}
 	for i, a := range external {
 		fns = append(fns, func() {
@@ -168,7 +177,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	if found && st.Email == nil {
 		// A record the caller may not read: the card offers Log, as for a
 		// message nobody logged, so it says what Log would do.
-		if st.Decision, st.Rule, err = s.refusal(ctx, actor, org, us, msg); err != nil {
+		if st.Decision, st.Rule, err = s.refusal(ctx, actor, org, us, msg, prot); err != nil {
 			return MessageState{}, err
 		}
 	}
@@ -184,9 +193,9 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		}
 		fns = append(fns, func() {
 			c := contacts[i]
-			cv := n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org))
+			cv := n.contactView(ctx, actor, c, contactAccess(actor, c, org, prot))
 			st.Contacts[i].Contact = &cv
-			tl, err := s.timeline(ctx, n, actor, org, c, MessageTimeline, "")
+			tl, err := s.timeline(ctx, n, actor, org, c, MessageTimeline, "", prot)
 			switch discreet.ErrorCode(err) {
 			case "":
 				st.Contacts[i].Timeline = &tl
@@ -206,10 +215,11 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 // refusal is the decision Log would take for msg when it refuses whatever
 // the caller picks (never_log_list, sensitive_content,
 // unreadable_participant, internal_only); nil when Log would log, with
-// the sensitivity rule that would force it private, if one.
-func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings, msg *message.Message) (*discreet.Decision, *discreet.SensitivityRule, error) {
+// the sensitivity rule that would force it private, if one. prot is the
+// protected set MessageState read.
+func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings, msg *message.Message, prot *policy.Protected) (*discreet.Decision, *discreet.SensitivityRule, error) {
 	log := true // the rule a private rule names shows only on a decision to log
-	d, _, err := s.decide(ctx, actor, org, us, msg.Participants, &log, "", contentOf(msg))
+	d, _, err := s.decide(ctx, actor, org, us, msg.Participants, &log, "", contentOf(msg), prot)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -65,8 +65,9 @@ type Service struct {
 	hooks        hooks
 	idKey        emailIDKey
 	displayNames nameCache
-	erasedSet    erasedCache // erasure.go
-	rules        rulesCache  // rules.go
+	erasedSet    erasedCache    // erasure.go
+	rules        rulesCache     // rules.go
+	protection   protectedCache // protection.go
 
 	instance       string
 	jobLease       time.Duration

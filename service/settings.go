@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -80,6 +81,9 @@ func (s *Service) PutOrgSettings(ctx context.Context, actor discreet.User, o dis
 	if _, err := policy.CompileRetention(o.Retention); err != nil {
 		return discreet.OrgSettings{}, err
 	}
+	if err := s.checkVisibilityPolicy(ctx, o.VisibilityPolicy); err != nil {
+		return discreet.OrgSettings{}, err
+	}
 	prev, err := s.store.OrgSettings(ctx)
 	if err != nil {
 		return discreet.OrgSettings{}, err
@@ -111,6 +115,7 @@ func changedSettings(a, b discreet.OrgSettings) []string {
 	add("storeBodies", a.StoreBodies != b.StoreBodies)
 	add("maxBodyBytes", a.MaxBodyBytes != b.MaxBodyBytes)
 	add("uploads", a.Uploads != b.Uploads)
+	add("visibilityPolicy", !reflect.DeepEqual(a.VisibilityPolicy, b.VisibilityPolicy))
 	return out
 }
 

@@ -165,8 +165,11 @@ type IntentResult struct {
 type ComposeState struct {
 	Log        bool                `json:"log"`
 	Visibility discreet.Visibility `json:"visibility"`
-	Blocked    *CheckResult        `json:"blocked,omitempty"`
-	Contacts   []ContactView       `json:"contacts"`
+	// Choices are the visibilities the card may offer (visibility policy,
+	// protected recipients).
+	Choices  VisibilityChoices `json:"choices"`
+	Blocked  *CheckResult      `json:"blocked,omitempty"`
+	Contacts []ContactView     `json:"contacts"`
 }
 
 // Me is the caller with their settings.

@@ -47,6 +47,9 @@ func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id str
 		return EmailView{}, discreet.Errorf(discreet.EPermission, "this email is private: admins may change its visibility only when adminsReadPrivate is on; they may unlog it")
 	}
 	if e.Visibility != v {
+		if err := s.mayChangeVisibility(ctx, actor, org, e, v); err != nil {
+			return EmailView{}, err
+		}
 		prev := e.Visibility
 		if e, err = s.store.SetVisibility(ctx, id, v, policy.EmailAudience); err != nil {
 			return EmailView{}, err
@@ -57,4 +60,35 @@ func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id str
 		}
 	}
 	return s.emailView(ctx, s.names(), actor, e, true), nil
+}
+
+// mayChangeVisibility refuses a change the protection or the visibility
+// policy forbids: an email with a protected participant stays private,
+// and the caller's policy caps and locks what they may set. The caller
+// manages the email and may read it, so naming the protected participant
+// tells them nothing new.
+func (s *Service) mayChangeVisibility(ctx context.Context, actor discreet.User, org discreet.OrgSettings, e discreet.Email, v discreet.Visibility) error {
+	if v != discreet.VisibilityPrivate {
+		prot, err := s.protectedSet(ctx)
+		if err != nil {
+			return err
+		}
+		if _, who, ok := prot.CoversEmail(e); ok {
+			return &discreet.Error{Code: discreet.EPermission, Field: "visibility",
+				Message: "this email is with a protected contact (" + who + "): it stays private"}
+		}
+	}
+	f := policy.VisibilityPolicyFor(actor, org.VisibilityPolicy)
+	if !f.Any() {
+		return nil
+	}
+	us, err := s.store.UserSettings(ctx, actor.Email)
+	if err != nil {
+		return err
+	}
+	_, fallback := defaults(org, us)
+	if _, refused := f.Resolve(v, fallback); refused != nil {
+		return policyRefusal(refused)
+	}
+	return nil
 }

@@ -32,6 +32,7 @@ var collectionDocs = map[string][]any{
 	colMessages:     {claimDoc{}},
 	colJobs:         {jobDoc{}},
 	colParts:        {partDoc{}},
+	colProtected:    {protectedDoc{}},
 }
 
 // queried lists, per collection, every field the store's queries filter
@@ -39,7 +40,7 @@ var collectionDocs = map[string][]any{
 // override may exempt them. TestQueriedFieldsListed keeps this table
 // complete.
 var queried = map[string][]string{
-	colContacts: {"email", "search"},
+	colContacts: {"email", "search", "owner"},
 	colTimeline: {"audience", "sortKey"},
 	colEmails:   {"matchAddresses", "matchDomains", "owner", "date"},
 	colAudit:    {"sortKey", "emailOwner"},
@@ -50,6 +51,8 @@ var queried = map[string][]string{
 	colEntries:    {"pattern"},
 	colUsers:      {"email"},
 	colMessages:   {"updatedAt"},
+	// protection.go
+	colProtected: {"pattern"},
 }
 
 // hasField reports whether the dotted path names a field of one of docs

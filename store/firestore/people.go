@@ -23,7 +23,8 @@ type orgDoc struct {
 	MaxBodyBytes      int               `firestore:"maxBodyBytes"`
 	Uploads           string            `firestore:"uploads"`
 	// Retention is discreet.Retention as stored (its JSON field names).
-	Retention *retentionDoc `firestore:"retention,omitempty"`
+	Retention        *retentionDoc `firestore:"retention,omitempty"`
+	VisibilityPolicy string        `firestore:"visibilityPolicy,omitempty"`
 }
 
 func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
@@ -44,6 +45,9 @@ func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
 		MaxBodyBytes:      d.MaxBodyBytes,
 		Uploads:           discreet.Uploads(d.Uploads),
 		Retention:         d.Retention.retention(),
+	}
+	if o.VisibilityPolicy, err = parseVisibilityPolicy(d.VisibilityPolicy); err != nil {
+		return discreet.OrgSettings{}, err
 	}
 	if d.ContactAccess != nil {
 		o.ContactAccess = make(map[discreet.Role]discreet.Scope, len(d.ContactAccess))
@@ -70,6 +74,7 @@ func toOrgDoc(o discreet.OrgSettings) orgDoc {
 		MaxBodyBytes:      o.MaxBodyBytes,
 		Uploads:           string(o.Uploads),
 		Retention:         toRetentionDoc(o.Retention),
+		VisibilityPolicy:  visibilityPolicyText(o.VisibilityPolicy),
 	}
 	if o.ContactAccess != nil {
 		d.ContactAccess = make(map[string]string, len(o.ContactAccess))

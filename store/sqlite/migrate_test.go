@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"io/fs"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,19 @@ func createAt(t *testing.T, dir string, upTo int) {
 		text, err := migrations.ReadFile(byVersion[v])
 		if err != nil {
 			t.Fatal(err)
+		}
+		if migrateSteps[v] != nil {
+			// A Go step replaces tables (0006's records): on this empty
+			// database, dropping the ones its file creates, and the index
+			// the step drops (legacy.go), is the same.
+			if _, err := db.Exec("DROP INDEX IF EXISTS email_match_email"); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range regexp.MustCompile(`(?m)^CREATE (TABLE|INDEX) (\w+)`).FindAllStringSubmatch(string(text), -1) {
+				if _, err := db.Exec("DROP " + m[1] + " IF EXISTS " + m[2]); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 		if _, err := db.Exec(string(text)); err != nil {
 			t.Fatalf("migration %d: %v", v, err)

@@ -10,12 +10,13 @@ import (
 
 // orgColumns are the org_settings row, in orgArgs' order.
 const orgColumns = `internal_domains, default_log, default_visibility, contact_access, hidden_emails,
-	admins_read_private, store_bodies, max_body_bytes, uploads, retention`
+	admins_read_private, store_bodies, max_body_bytes, uploads, retention, visibility_policy`
 
-func orgArgs(o discreet.OrgSettings) [10]arg {
-	return [10]arg{listArg(o.InternalDomains), flag(o.DefaultLog), text(string(o.DefaultVisibility)),
+func orgArgs(o discreet.OrgSettings) [11]arg {
+	return [11]arg{listArg(o.InternalDomains), flag(o.DefaultLog), text(string(o.DefaultVisibility)),
 		mapArg(o.ContactAccess), text(string(o.HiddenEmails)), flag(o.AdminsReadPrivate),
-		flag(o.StoreBodies), num(o.MaxBodyBytes), text(string(o.Uploads)), retentionArg(o.Retention)}
+		flag(o.StoreBodies), num(o.MaxBodyBytes), text(string(o.Uploads)), retentionArg(o.Retention),
+		visibilityPolicyArg(o.VisibilityPolicy)}
 }
 
 func scanOrg(r *stmt) (discreet.OrgSettings, error) {
@@ -35,16 +36,19 @@ func scanOrg(r *stmt) (discreet.OrgSettings, error) {
 	if o.ContactAccess, err = stringMap[discreet.Role, discreet.Scope](r, 3); err != nil {
 		return o, err
 	}
-	o.Retention, err = scanRetention(r, 9)
+	if o.Retention, err = scanRetention(r, 9); err != nil {
+		return o, err
+	}
+	o.VisibilityPolicy, err = scanVisibilityPolicy(r, 10)
 	return o, err
 }
 
-const putOrg = `INSERT INTO org_settings (id, ` + orgColumns + `) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const putOrg = `INSERT INTO org_settings (id, ` + orgColumns + `) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET internal_domains = excluded.internal_domains, default_log = excluded.default_log,
 		default_visibility = excluded.default_visibility, contact_access = excluded.contact_access,
 		hidden_emails = excluded.hidden_emails, admins_read_private = excluded.admins_read_private,
 		store_bodies = excluded.store_bodies, max_body_bytes = excluded.max_body_bytes, uploads = excluded.uploads,
-		retention = excluded.retention`
+		retention = excluded.retention, visibility_policy = excluded.visibility_policy`
 
 // OrgSettings returns the org's settings, the defaults before any were put
 // (memo.go).
@@ -60,6 +64,7 @@ func (s *Store) OrgSettings(ctx context.Context) (discreet.OrgSettings, error) {
 	}, func(o discreet.OrgSettings) discreet.OrgSettings {
 		o.InternalDomains, o.ContactAccess = slices.Clone(o.InternalDomains), maps.Clone(o.ContactAccess)
 		o.Retention.Teams = maps.Clone(o.Retention.Teams)
+		o.VisibilityPolicy = o.VisibilityPolicy.Clone()
 		return o
 	})
 }

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Secrets", func(t *testing.T) { RunSecrets(t, open) })
 	t.Run("Governance", func(t *testing.T) { RunGovernance(t, open) })
 	t.Run("Holds", func(t *testing.T) { RunHolds(t, open) })
+	t.Run("Protection", func(t *testing.T) { RunProtection(t, open) })
 	t.Run("Scale", func(t *testing.T) { RunScale(t, open) })
 }
 

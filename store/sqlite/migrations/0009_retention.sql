@@ -4,4 +4,4 @@ ALTER TABLE org_settings ADD COLUMN retention TEXT;
 
 -- What of an owner's expires soon is found among their emails (dates
 -- are kept as given, so they are compared with julianday, not as text).
-CREATE INDEX emails_owner ON emails (owner);
+CREATE INDEX emails_owner ON emails (owner, id);
