@@ -124,6 +124,7 @@ type Store interface {
 	Jobs       // long work, see job.go
 	Secrets    // keys the service derives ids with, see secrets.go
 	Governance // erasure of a person, see governance.go
+	Access     // access requests, grants and shares, see access.go
 }
 
 // Match selects logged emails by participant: an exact normalized address

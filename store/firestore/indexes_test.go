@@ -32,6 +32,9 @@ var collectionDocs = map[string][]any{
 	colMessages:     {claimDoc{}},
 	colJobs:         {jobDoc{}},
 	colParts:        {partDoc{}},
+	// access.go
+	colAccessRequests: {accessRequestDoc{}},
+	colGrants:         {grantDoc{}},
 }
 
 // queried lists, per collection, every field the store's queries filter
@@ -41,7 +44,7 @@ var collectionDocs = map[string][]any{
 var queried = map[string][]string{
 	colContacts: {"email", "search"},
 	colTimeline: {"audience", "sortKey"},
-	colEmails:   {"matchAddresses", "matchDomains"},
+	colEmails:   {"matchAddresses", "matchDomains", "shareExpiry"},
 	colAudit:    {"sortKey", "emailOwner"},
 	colIntents:  {"user", "recipientsKey", "consumed", "createdAt", "id"},
 	// governance.go
@@ -50,6 +53,9 @@ var queried = map[string][]string{
 	colEntries:    {"pattern"},
 	colUsers:      {"email"},
 	colMessages:   {"updatedAt"},
+	// access.go
+	colAccessRequests: {"requester", "createdAt", "pendingDeciders"},
+	colGrants:         {"grantee", "grantedBy", "expiresAt"},
 }
 
 // hasField reports whether the dotted path names a field of one of docs

@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Jobs", func(t *testing.T) { RunJobs(t, open) })
 	t.Run("Secrets", func(t *testing.T) { RunSecrets(t, open) })
 	t.Run("Governance", func(t *testing.T) { RunGovernance(t, open) })
+	t.Run("Access", func(t *testing.T) { RunAccess(t, open) })
 	t.Run("Scale", func(t *testing.T) { RunScale(t, open) })
 }
 
