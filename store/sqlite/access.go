@@ -12,7 +12,7 @@ import (
 
 var _ store.Access = (*Store)(nil)
 
-// scanShares reads an email's shares column ('' before any share).
+// scanShares reads an email's shares column (” before any share).
 func scanShares(r *stmt, i int) ([]discreet.Share, error) {
 	s := r.text(i)
 	if s == "" || s == "null" {
@@ -23,7 +23,7 @@ func scanShares(r *stmt, i int) ([]discreet.Share, error) {
 	return out, err
 }
 
-// earliestExpiry is the soonest expiry among shares, '' when none
+// earliestExpiry is the soonest expiry among shares, ” when none
 // expires: the sweep finds the email by it.
 func earliestExpiry(shares []discreet.Share) string {
 	var first time.Time
