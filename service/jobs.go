@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/store"
 )
 
@@ -323,6 +324,11 @@ func (s *Service) SweepJobs(ctx context.Context) (int, error) {
 	}
 	for _, id := range ids {
 		s.enqueue(ctx, id, s.now())
+	}
+	// access.go: audit and remove expired grants and shares (reads never
+	// wait for it; a failure is retried by the next sweep).
+	if _, err := s.ExpireAccess(ctx, discreet.User{Email: policy.System}); err != nil {
+		s.log.WarnContext(ctx, "access expiry sweep failed", "err", err)
 	}
 	return len(ids), nil
 }

@@ -72,10 +72,12 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		us                  discreet.UserSettings
 		legacy, byID        discreet.Email
 		legacyOK, byIDFound bool
-		errs                [4]error
+		grants              policy.Grants
+		errs                [5]error
 	)
 	parallel(
 		func() { org, errs[0] = s.store.OrgSettings(ctx) },
+		func() { grants, errs[4] = s.grantsOf(ctx, actor) },
 		func() { us, errs[1] = s.store.UserSettings(ctx, actor.Email) },
 		func() { legacy, legacyOK, errs[2] = s.legacyCopy(ctx, id) },
 		func() { byID, byIDFound, errs[3] = s.maybeEmail(ctx, id.id) },
@@ -141,7 +143,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		}
 	}
 	if found {
-		v, ok, err := s.readableCopy(ctx, n, actor, org, known, first)
+		v, ok, err := s.readableCopy(ctx, n, actor, org, known, grants, first)
 		if err != nil {
 			return MessageState{}, err
 		}
@@ -151,7 +153,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 				return MessageState{}, err
 			}
 			if ownFound {
-				if v, ok, err = s.readableCopy(ctx, n, actor, org, known, own); err != nil {
+				if v, ok, err = s.readableCopy(ctx, n, actor, org, known, grants, own); err != nil {
 					return MessageState{}, err
 				}
 			}
@@ -180,9 +182,9 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		}
 		fns = append(fns, func() {
 			c := contacts[i]
-			cv := n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org))
+			cv := n.contactView(ctx, actor, c, policy.ContactAccessWith(actor, c, org, grants))
 			st.Contacts[i].Contact = &cv
-			tl, err := s.timeline(ctx, n, actor, org, c, MessageTimeline, "")
+			tl, err := s.timeline(ctx, n, actor, org, grants, c, MessageTimeline, "")
 			switch discreet.ErrorCode(err) {
 			case "":
 				st.Contacts[i].Timeline = &tl
@@ -216,8 +218,8 @@ func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet
 
 // readableCopy is e as the caller sees it, with its read audited, when the
 // caller may read it.
-func (s *Service) readableCopy(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, known map[string]discreet.Contact, e discreet.Email) (EmailView, bool, error) {
-	ok, err := s.canReadKnowing(ctx, actor, org, known, e)
+func (s *Service) readableCopy(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, known map[string]discreet.Contact, g policy.Grants, e discreet.Email) (EmailView, bool, error) {
+	ok, err := s.canReadKnowing(ctx, actor, org, known, g, e)
 	if err != nil || !ok {
 		return EmailView{}, false, err
 	}
