@@ -229,6 +229,15 @@ func (g *gateway) routes() []Route {
 		r(http.MethodGet, "/v1/jobs", g.jobs),
 		r(http.MethodGet, "/v1/jobs/{id}", g.job),
 		long(r(http.MethodPost, "/v1/erasures", g.erase)), // a dry run scans contacts, intents and the audit
+		// access.go
+		r(http.MethodPost, "/v1/access-requests", g.requestAccess),
+		r(http.MethodGet, "/v1/access-requests", g.accessRequests),
+		r(http.MethodGet, "/v1/access-requests/{id}", g.accessRequest),
+		r(http.MethodPost, "/v1/access-requests/{id}:grant", g.grantAccess),
+		r(http.MethodPost, "/v1/access-requests/{id}:deny", g.denyAccess),
+		r(http.MethodGet, "/v1/emails/{id}/shares", g.shares),
+		r(http.MethodPost, "/v1/emails/{id}/shares", g.shareEmail),
+		r(http.MethodDelete, "/v1/emails/{id}/shares/{shareId}", g.revokeShare),
 	}
 }
 

@@ -93,7 +93,7 @@ func TestOpenAPI(t *testing.T) {
 		p = strings.ReplaceAll(p, "\x00", ":")
 		op := r.Method + " " + p
 		routed[op] = true
-		if !documented[op] && !documented[op+":purge"] {
+		if !documented[op] && !documentedVerb(documented, op) {
 			t.Errorf("route %s is not documented", op)
 		}
 	}
@@ -129,4 +129,15 @@ func TestOpenAPI(t *testing.T) {
 	if len(documented) < 33 {
 		t.Errorf("only %d documented operations", len(documented))
 	}
+}
+
+// documentedVerb reports whether op ("POST /v1/x/{id}") is the Echo route
+// that serves documented custom verbs ("POST /v1/x/{id}:grant").
+func documentedVerb(documented map[string]bool, op string) bool {
+	for d := range documented {
+		if strings.HasPrefix(d, op+":") {
+			return true
+		}
+	}
+	return false
 }
