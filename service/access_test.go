@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,4 +130,43 @@ func TestExpireAccessFleet(t *testing.T) {
 	if _, err := s.svc.ExpireAccess(ctx, s.anna); discreet.ErrorCode(err) != discreet.EPermission {
 		t.Errorf("a rep runs the sweep: %v", err)
 	}
+}
+
+// TestMessageCardAgreesAtExpiry: the message card (MessageState) shows a
+// shared email, and its timeline row, until the share ends, and neither
+// at the instant it ends, as GET /v1/emails/{id} does.
+func TestMessageCardAgreesAtExpiry(t *testing.T) {
+	ctx := context.Background()
+	s := newSeed(t)
+	beatsCopy := strings.Replace(offerSent, "Cc: Anna Schmidt <anna@acme.example>\r\n", "", 1)
+	res, err := s.svc.LogEmail(ctx, s.beat, service.LogRequest{Raw: []byte(beatsCopy), Visibility: discreet.VisibilityPrivate})
+	if err != nil || !res.Created {
+		t.Fatalf("Beat's log: %+v, %v", res, err)
+	}
+	annasCopy := "Bcc: anna@acme.example\n" + strings.Replace(offerUploaded, "Cc: anna@acme.example\n", "", 1)
+	until := s.clock.Now().Add(time.Hour)
+	if _, err := s.svc.ShareEmail(ctx, s.beat, res.Email.ID, service.ShareInput{Users: []string{s.anna.Email}, ExpiresAt: &until}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want bool) {
+		t.Helper()
+		st, err := s.svc.MessageState(ctx, s.anna, []byte(annasCopy), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, errGet := s.svc.Email(ctx, s.anna, res.Email.ID)
+		tl := st.Contacts[0].Timeline
+		onTimeline := tl != nil && len(tl.Items) == 1 && tl.Items[0].Visible
+		if (st.Email != nil) != want || onTimeline != want || (errGet == nil) != want {
+			t.Errorf("%s: card email %v, timeline row %v, GET error %v; want readable %v", when, st.Email != nil, onTimeline, errGet, want)
+		}
+		if !want && (tl == nil || tl.Hidden == nil || tl.Hidden.Count != 1) {
+			t.Errorf("%s: hidden count %+v, want 1", when, tl)
+		}
+	}
+	check("before the end", true)
+	s.clock.Add(time.Hour - time.Nanosecond)
+	check("a nanosecond before the end", true)
+	s.clock.Add(time.Nanosecond)
+	check("at the end", false)
 }
