@@ -623,7 +623,7 @@ func (s *Service) RevokeShare(ctx context.Context, actor discreet.User, emailID,
 // each expiry's audit record has an id derived from the grant or share,
 // so it is written once.
 func (s *Service) ExpireAccess(ctx context.Context, actor discreet.User) (int, error) {
-	if !policy.CanRenewWatches(actor) {
+	if !policy.CanSweepJobs(actor) {
 		return 0, discreet.Errorf(discreet.EPermission, "only the deployment or an admin may run the expiry sweep")
 	}
 	now := s.now()

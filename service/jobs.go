@@ -335,7 +335,7 @@ func (s *Service) SweepJobs(ctx context.Context, actor discreet.User) (int, erro
 	}
 	// access.go: audit and remove expired grants and shares (reads never
 	// wait for it; a failure is retried by the next sweep).
-	if _, err := s.ExpireAccess(ctx, discreet.User{Email: policy.System}); err != nil {
+	if _, err := s.ExpireAccess(ctx, actor); err != nil {
 		s.log.WarnContext(ctx, "access expiry sweep failed", "err", err)
 	}
 	return len(ids), nil
