@@ -230,6 +230,9 @@ type Email struct {
 	Lenient  []string  `json:"-"`
 	Source   Source    `json:"source"`
 	LoggedAt time.Time `json:"loggedAt"`
+	// Shares are who else may read it (access.go); only those who manage
+	// the email see them (service.EmailView.Shares).
+	Shares []Share `json:"-"`
 }
 
 // Uploaded reports whether the email was logged from bytes a caller

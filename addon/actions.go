@@ -59,6 +59,15 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"unprotect":      h.unprotect,
 		"policyArea":     h.policyArea,
 		"savePolicy":     h.savePolicy,
+		// access_card.go
+		"accessRequestCard": h.accessRequestCard,
+		"requestAccess":     h.requestAccess,
+		"reviewRequest":     h.reviewRequest,
+		"grantRequest":      h.grantRequest,
+		"denyRequest":       h.denyRequest,
+		"shareCard":         h.shareCard,
+		"shareEmail":        h.shareEmail,
+		"revokeShare":       h.revokeShare,
 	}[name]
 	if !ok {
 		// The caller's mistake (an old card, a hand-made event), not ours:

@@ -65,8 +65,13 @@ func (h *handler) messageModel(ctx context.Context, r *request, decision *discre
 	if decision != nil && m.Email == nil {
 		m.Decision = decision
 	}
+	mine, decide, err := h.contactAccessRequests(ctx, r)
+	if err != nil {
+		return messageModel{}, err
+	}
 	for _, c := range st.Contacts {
-		m.Contacts = append(m.Contacts, contactModel{Address: c.Address, Contact: c.Contact, Timeline: c.Timeline})
+		m.Contacts = append(m.Contacts, contactModel{Address: c.Address, Contact: c.Contact, Timeline: c.Timeline,
+			Requests: mine[c.Address], Decide: decide[c.Address]})
 	}
 	return m, nil
 }

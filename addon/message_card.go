@@ -32,6 +32,10 @@ type contactModel struct {
 	// Contact is nil for an address nobody logged yet.
 	Contact  *service.ContactView
 	Timeline *service.TimelineView
+	// Requests are the viewer's own access requests on the contact (their
+	// outcome), Decide the pending ones the viewer may decide (access_card.go).
+	Requests []service.AccessRequestView
+	Decide   []service.AccessRequestView
 }
 
 func (v *view) messageCard(m messageModel) *Card {
@@ -67,6 +71,7 @@ func (v *view) thisEmailSection(m messageModel) *Section {
 			s.Widgets = append(s.Widgets,
 				buttons(
 					v.button(v.t("Change visibility"), "setVisibility", p("emailId", e.ID), msg),
+					v.button(v.t("Share"), "shareCard", p("emailId", e.ID)),
 					v.button(v.t("Unlog"), "unlog", p("emailId", e.ID), msg),
 				))
 		}
@@ -163,6 +168,7 @@ func (v *view) contactSection(c contactModel) *Section {
 	if c.Timeline != nil {
 		s.Widgets = append(s.Widgets, v.timelineWidgets(c.Address, *c.Timeline)...)
 	}
+	s.Widgets = append(s.Widgets, v.accessWidgets(c)...)
 	return s
 }
 
@@ -205,11 +211,15 @@ func (v *view) timelineWidgets(contact string, tl service.TimelineView) []*Widge
 			}))
 			continue
 		}
-		ws = append(ws, deco(&decorated{
+		row := &decorated{
 			StartIcon: lockIcon(v.t("An email you can't see")),
 			TopLabel:  v.date(it.Date) + " · " + person(it.OwnerName, it.Owner),
 			Text:      "<i>" + esc(v.t("An email you can't see")) + "</i>",
-		}))
+		}
+		if it.EmailID != "" {
+			row.Button = v.requestButton(v.t("Request"), contact, it.EmailID, it.Date)
+		}
+		ws = append(ws, deco(row))
 	}
 	if len(tl.Items) == 0 && (tl.Hidden == nil || tl.Hidden.Count == 0) {
 		ws = append(ws, paragraph("<i>"+esc(v.t("No emails you can see yet."))+"</i>"))

@@ -75,6 +75,8 @@ type envOptions struct {
 	// routes are other packages' routes (gateway.Config.Routes), made
 	// with the env's service and store.
 	routes func(svc *service.Service, st store.Store) []gateway.Route
+	// now is the service's clock (service.Config.Now); nil: the real one.
+	now func() time.Time
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -84,7 +86,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	buf := &syncBuffer{}
 	logger := slog.New(logging.NewHandler(buf, slog.LevelDebug))
-	svc := service.New(service.Config{Store: o.store, Gmail: o.gmail, BootstrapAdmins: []string{"admin@acme.example"}, Logger: logger})
+	svc := service.New(service.Config{Store: o.store, Gmail: o.gmail, BootstrapAdmins: []string{"admin@acme.example"}, Logger: logger, Now: o.now})
 	var routes []gateway.Route
 	if o.routes != nil {
 		routes = o.routes(svc, o.store)

@@ -245,6 +245,15 @@ func (g *gateway) routes() []Route {
 		r(http.MethodPut, "/v1/protected/{pattern}", g.protect),
 		r(http.MethodDelete, "/v1/protected/{pattern}", g.unprotect),
 		r(http.MethodPost, "/v1/users/{email}:transfer", g.transferUser),
+		// access.go
+		r(http.MethodPost, "/v1/access-requests", g.requestAccess),
+		r(http.MethodGet, "/v1/access-requests", g.accessRequests),
+		r(http.MethodGet, "/v1/access-requests/{id}", g.accessRequest),
+		r(http.MethodPost, "/v1/access-requests/{id}:grant", g.grantAccess),
+		r(http.MethodPost, "/v1/access-requests/{id}:deny", g.denyAccess),
+		r(http.MethodGet, "/v1/emails/{id}/shares", g.shares),
+		r(http.MethodPost, "/v1/emails/{id}/shares", g.shareEmail),
+		r(http.MethodDelete, "/v1/emails/{id}/shares/{shareId}", g.revokeShare),
 	}
 }
 

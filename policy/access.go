@@ -157,7 +157,30 @@ func EmailAudience(e discreet.Email) []string {
 	if e.Visibility == discreet.VisibilityPublic {
 		keys = append(keys, keyPublic)
 	}
-	return keys
+	// A share's readers hold these keys already; whether the share is in
+	// force (expiry, the sharer's standing) is decided at read time by
+	// CanReadOnTimelineWith, so an expired share's keys admit nothing.
+	for _, sh := range e.Shares {
+		for _, u := range sh.Users {
+			keys = append(keys, keyUser+u)
+		}
+		for _, t := range sh.Teams {
+			keys = append(keys, keyTeam+t)
+		}
+	}
+	return dedupe(keys)
+}
+
+func dedupe(keys []string) []string {
+	seen := make(map[string]bool, len(keys))
+	out := keys[:0]
+	for _, k := range keys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // ViewerAudience is the set of keys v holds on the timeline of a contact to
@@ -172,7 +195,17 @@ func ViewerAudience(v discreet.User, s discreet.OrgSettings, onContact discreet.
 		if s.AdminsReadPrivate {
 			return []string{keyAll}
 		}
-		return []string{keyUser + v.Email, keyShared}
+		// Team keys too: a private email shared with one of their teams.
+		keys := []string{keyUser + v.Email, keyShared}
+		for _, t := range v.Teams {
+			if len(keys) == MaxViewerKeys {
+				break
+			}
+			if t != "" {
+				keys = append(keys, keyTeam+t)
+			}
+		}
+		return keys
 	}
 	keys := make([]string, 0, 2+len(v.Teams))
 	keys = append(keys, keyUser+v.Email)

@@ -65,7 +65,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		}
 		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
 	}
-	prot, err := s.protectedSet(ctx) // read by the decision just now: the cached set
+	g, err := s.grantsOf(ctx, actor) // its protected set was read by the decision just now: the cached set
 	if err != nil {
 		return ComposeState{}, err
 	}
@@ -85,7 +85,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		if err != nil {
 			return ComposeState{}, err
 		}
-		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, contactAccess(actor, c, org, prot)))
+		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, policy.ContactAccessWith(actor, c, org, g)))
 	}
 	return st, nil
 }

@@ -50,14 +50,14 @@ func (s *Service) SearchContacts(ctx context.Context, actor discreet.User, q str
 	if err != nil {
 		return nil, err
 	}
-	prot, err := s.protectedSet(ctx)
+	g, err := s.grantsOf(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
 	n := s.names()
 	out := make([]ContactView, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, n.contactView(ctx, actor, c, contactAccess(actor, c, org, prot)))
+		out = append(out, n.contactView(ctx, actor, c, policy.ContactAccessWith(actor, c, org, g)))
 	}
 	return out, nil
 }
@@ -80,17 +80,11 @@ func (s *Service) Contact(ctx context.Context, actor discreet.User, email string
 	if err != nil {
 		return ContactView{}, err
 	}
-	prot, err := s.protectedSet(ctx)
+	g, err := s.grantsOf(ctx, actor)
 	if err != nil {
 		return ContactView{}, err
 	}
-	return s.names().contactView(ctx, actor, c, contactAccess(actor, c, org, prot)), nil
-}
-
-// contactAccess is what actor gets of c: policy.ContactAccess, narrowed to
-// the stub for a protected contact (policy.ProtectedContactAccess).
-func contactAccess(actor discreet.User, c discreet.Contact, org discreet.OrgSettings, prot *policy.Protected) discreet.Access {
-	return policy.ProtectedContactAccess(actor, c, policy.ContactAccess(actor, c, org), prot)
+	return s.names().contactView(ctx, actor, c, policy.ContactAccessWith(actor, c, org, g)), nil
 }
 
 // SetContactOwner reassigns a contact (owner, its team's manager, admin).
@@ -132,11 +126,11 @@ func (s *Service) SetContactOwner(ctx context.Context, actor discreet.User, emai
 	if err != nil {
 		return ContactView{}, err
 	}
-	prot, err := s.protectedSet(ctx)
+	g, err := s.grantsOf(ctx, actor)
 	if err != nil {
 		return ContactView{}, err
 	}
-	return s.names().contactView(ctx, actor, c, contactAccess(actor, c, org, prot)), nil
+	return s.names().contactView(ctx, actor, c, policy.ContactAccessWith(actor, c, org, g)), nil
 }
 
 // Timeline returns a page of a contact's timeline as the caller sees it.
@@ -162,35 +156,34 @@ func (s *Service) Timeline(ctx context.Context, actor discreet.User, email strin
 	if err != nil {
 		return TimelineView{}, err
 	}
-	return s.timeline(ctx, s.names(), actor, org, c, limit, cursor, nil)
+	g, err := s.grantsOf(ctx, actor)
+	if err != nil {
+		return TimelineView{}, err
+	}
+	return s.timeline(ctx, s.names(), actor, org, g, c, limit, cursor)
 }
 
 // timeline is Timeline of a loaded contact, under the org settings the
-// caller read. prot is the protected set when the caller read it; nil
-// reads it first. A protected contact's timeline shows what
-// the viewer may read and nothing of the rest: no hidden count, no hidden
-// rows (their dates and owners would show the owner's activity).
-func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, c discreet.Contact, limit int, cursor string, prot *policy.Protected) (TimelineView, error) {
+// caller read and what they hold (g: grants, and the protected set read
+// before the page, since a page read as if the contact were not protected
+// would say, by its cursor, that hidden entries follow; g.Now is the
+// instant every grant and share on the page is judged at). A protected
+// contact's timeline shows what the viewer may read and nothing of the
+// rest: no hidden count, no hidden rows (their dates and owners would show
+// the owner's activity).
+func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, g policy.Grants, c discreet.Contact, limit int, cursor string) (TimelineView, error) {
 	addr := c.Email
+	access := policy.ContactAccessWith(actor, c, org, g)
 	mode := org.HiddenEmails
 	if !mode.Valid() {
 		mode = discreet.HiddenCount
 	}
-	if prot == nil {
-		// Read before the page: a page read as if the contact were not
-		// protected would say, by its cursor, that hidden entries follow.
-		var err error
-		if prot, err = s.protectedSet(ctx); err != nil {
-			return TimelineView{}, err
-		}
-	}
-	if _, ok := prot.CoversAddress(addr); ok {
+	if _, ok := g.Protected.CoversAddress(addr); ok {
 		mode = discreet.HiddenNone
 	}
-	access := contactAccess(actor, c, org, prot)
 	page, err := s.store.Timeline(ctx, store.TimelineQuery{
 		Contact:     addr,
-		Keys:        policy.ViewerAudience(actor, org, access),
+		Keys:        policy.ViewerAudienceWith(actor, org, c, g),
 		All:         mode == discreet.HiddenStubs,
 		Limit:       limit,
 		Cursor:      cursor,
@@ -200,9 +193,13 @@ func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, o
 		return TimelineView{}, cursorError(err, cursor)
 	}
 	view := TimelineView{Contact: n.contactView(ctx, actor, c, access), Items: []TimelineItem{}, Next: page.Next}
+	// dropped counts entries the keys admitted but the rule refuses (an
+	// expired share the sweep has not removed yet): the store counted
+	// them as visible.
+	dropped := 0
 	for _, te := range page.Entries {
 		if te.Visible && te.Email != nil {
-			if policy.CanReadOnTimeline(actor, *te.Email, org, access) {
+			if policy.CanReadOnTimelineWith(actor, *te.Email, org, c, g) {
 				if err := s.auditTimelineRead(ctx, actor, *te.Email); err != nil {
 					return TimelineView{}, err
 				}
@@ -210,15 +207,18 @@ func (s *Service) timeline(ctx context.Context, n *names, actor discreet.User, o
 				view.Items = append(view.Items, TimelineItem{Visible: true, Date: te.Date, Owner: te.Email.Owner, OwnerName: ev.OwnerName, Email: &ev})
 				continue
 			}
-			// The audience keys and the access rule disagree: trust the rule.
-			s.log.WarnContext(ctx, "timeline entry visible by keys but not by policy", "email", te.EmailID, "viewer", actor.Email)
+			dropped++
+			if len(te.Email.Shares) == 0 {
+				// The audience keys and the access rule disagree: trust the rule.
+				s.log.WarnContext(ctx, "timeline entry visible by keys but not by policy", "email", te.EmailID, "viewer", actor.Email)
+			}
 		}
 		if mode == discreet.HiddenStubs {
-			view.Items = append(view.Items, TimelineItem{Date: te.Date, Owner: te.Owner, OwnerName: n.user(ctx, te.Owner)})
+			view.Items = append(view.Items, TimelineItem{EmailID: te.EmailID, Date: te.Date, Owner: te.Owner, OwnerName: n.user(ctx, te.Owner)})
 		}
 	}
-	if mode == discreet.HiddenCount && page.Hidden > 0 {
-		view.Hidden = &HiddenSummary{Count: page.Hidden, AtLeast: page.HiddenAtLeast, Owner: c.Owner, OwnerName: n.user(ctx, c.Owner)}
+	if hidden := page.Hidden + dropped; mode == discreet.HiddenCount && hidden > 0 {
+		view.Hidden = &HiddenSummary{Count: hidden, AtLeast: page.HiddenAtLeast, Owner: c.Owner, OwnerName: n.user(ctx, c.Owner)}
 	}
 	return view, nil
 }

@@ -11,35 +11,33 @@ import (
 // for one the caller may not read, so the two cannot be told apart.
 var errEmailNotFound = discreet.Errorf(discreet.ENotFound, "there is no logged email with this id")
 
-// canRead is policy.CanReadEmail with the caller's access to each of the
-// email's contacts loaded from the store.
+// canRead is policy.CanReadEmailWith with the caller's grants and their
+// access to each of the email's contacts loaded from the store.
 func (s *Service) canRead(ctx context.Context, actor discreet.User, org discreet.OrgSettings, e discreet.Email) (bool, error) {
-	return s.canReadKnowing(ctx, actor, org, nil, e)
+	g, err := s.grantsOf(ctx, actor)
+	if err != nil {
+		return false, err
+	}
+	return s.canReadKnowing(ctx, actor, org, nil, g, e)
 }
 
-// canReadKnowing is canRead with some contacts already read (known).
-func (s *Service) canReadKnowing(ctx context.Context, actor discreet.User, org discreet.OrgSettings, known map[string]discreet.Contact, e discreet.Email) (bool, error) {
+// canReadKnowing is canRead with some contacts already read (known) and
+// the caller's grants loaded (g).
+func (s *Service) canReadKnowing(ctx context.Context, actor discreet.User, org discreet.OrgSettings, known map[string]discreet.Contact, g policy.Grants, e discreet.Email) (bool, error) {
 	var loadErr error
-	seen := map[string]discreet.Access{}
-	ok := policy.CanReadEmail(actor, e, org, func(addr string) discreet.Access {
-		if a, ok := seen[addr]; ok {
-			return a
-		}
+	ok := policy.CanReadEmailWith(actor, e, org, func(addr string) (discreet.Contact, bool) {
 		if c, ok := known[addr]; ok {
-			seen[addr] = policy.ContactAccess(actor, c, org)
-			return seen[addr]
+			return c, true
 		}
-		a := discreet.AccessStub
 		c, err := s.store.Contact(ctx, addr)
 		switch {
 		case err == nil:
-			a = policy.ContactAccess(actor, c, org)
+			return c, true
 		case !isNotFound(err) && loadErr == nil:
 			loadErr = err
 		}
-		seen[addr] = a
-		return a
-	})
+		return discreet.Contact{}, false
+	}, g)
 	if !ok && loadErr != nil {
 		return false, loadErr // a store outage is not "you may not read it"
 	}
@@ -92,5 +90,9 @@ func (s *Service) emailView(ctx context.Context, n *names, actor discreet.User, 
 	if !withBody {
 		e.Body = ""
 	}
-	return EmailView{Email: e, Uploaded: e.Uploaded(), OwnerName: n.user(ctx, e.Owner), CanManage: policy.CanManageEmail(actor, e)}
+	v := EmailView{Email: e, Uploaded: e.Uploaded(), OwnerName: n.user(ctx, e.Owner), CanManage: policy.CanManageEmail(actor, e)}
+	if v.CanManage {
+		v.Shares = e.Shares // who else reads it is for those who manage it
+	}
+	return v
 }

@@ -160,6 +160,10 @@ func (s *Service) LoggedCopy(ctx context.Context, actor discreet.User, raw []byt
 	if err != nil {
 		return EmailView{}, err
 	}
+	g, err := s.grantsOf(ctx, actor)
+	if err != nil {
+		return EmailView{}, err
+	}
 	for _, next := range []string{"", id.ownID(actor.Email)} {
 		if next != "" {
 			if e, found, err = s.maybeEmail(ctx, next); err != nil {
@@ -169,7 +173,7 @@ func (s *Service) LoggedCopy(ctx context.Context, actor discreet.User, raw []byt
 		if !found {
 			continue
 		}
-		v, ok, err := s.readableCopy(ctx, s.names(), actor, org, nil, e)
+		v, ok, err := s.readableCopy(ctx, s.names(), actor, org, nil, g, e)
 		if err != nil || ok {
 			return v, err
 		}

@@ -340,6 +340,11 @@ func (s *Service) SweepJobs(ctx context.Context, actor discreet.User) (int, erro
 	for _, id := range ids {
 		s.enqueue(ctx, id, s.now())
 	}
+	// access.go: audit and remove expired grants and shares (reads never
+	// wait for it; a failure is retried by the next sweep).
+	if _, err := s.ExpireAccess(ctx, actor); err != nil {
+		s.log.WarnContext(ctx, "access expiry sweep failed", "err", err)
+	}
 	return len(ids), nil
 }
 

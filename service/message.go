@@ -79,12 +79,12 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		us                  discreet.UserSettings
 		legacy, byID        discreet.Email
 		legacyOK, byIDFound bool
-		prot                *policy.Protected
+		grants              policy.Grants
 		errs                [5]error
 	)
 	parallel(
 		func() { org, errs[0] = s.store.OrgSettings(ctx) },
-		func() { prot, errs[4] = s.protectedSet(ctx) },
+		func() { grants, errs[4] = s.grantsOf(ctx, actor) },
 		func() { us, errs[1] = s.store.UserSettings(ctx, actor.Email) },
 		func() { legacy, legacyOK, errs[2] = s.legacyCopy(ctx, id) },
 		func() { byID, byIDFound, errs[3] = s.maybeEmail(ctx, id.id) },
@@ -92,6 +92,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	if err := errors.Join(errs[:]...); err != nil {
 		return MessageState{}, err
 	}
+	prot := grants.Protected
 	// A bad internal-domains setting fails the card, as it fails a log:
 	// read leniently, colleagues would show as contacts.
 	domains, err := policy.NewDomains(org.InternalDomains)
@@ -154,7 +155,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		}
 	}
 	if found {
-		v, ok, err := s.readableCopy(ctx, n, actor, org, known, first)
+		v, ok, err := s.readableCopy(ctx, n, actor, org, known, grants, first)
 		if err != nil {
 			return MessageState{}, err
 		}
@@ -164,7 +165,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 				return MessageState{}, err
 			}
 			if ownFound {
-				if v, ok, err = s.readableCopy(ctx, n, actor, org, known, own); err != nil {
+				if v, ok, err = s.readableCopy(ctx, n, actor, org, known, grants, own); err != nil {
 					return MessageState{}, err
 				}
 			}
@@ -193,9 +194,9 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		}
 		fns = append(fns, func() {
 			c := contacts[i]
-			cv := n.contactView(ctx, actor, c, contactAccess(actor, c, org, prot))
+			cv := n.contactView(ctx, actor, c, policy.ContactAccessWith(actor, c, org, grants))
 			st.Contacts[i].Contact = &cv
-			tl, err := s.timeline(ctx, n, actor, org, c, MessageTimeline, "", prot)
+			tl, err := s.timeline(ctx, n, actor, org, grants, c, MessageTimeline, "")
 			switch discreet.ErrorCode(err) {
 			case "":
 				st.Contacts[i].Timeline = &tl
@@ -232,8 +233,8 @@ func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet
 
 // readableCopy is e as the caller sees it, with its read audited, when the
 // caller may read it.
-func (s *Service) readableCopy(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, known map[string]discreet.Contact, e discreet.Email) (EmailView, bool, error) {
-	ok, err := s.canReadKnowing(ctx, actor, org, known, e)
+func (s *Service) readableCopy(ctx context.Context, n *names, actor discreet.User, org discreet.OrgSettings, known map[string]discreet.Contact, g policy.Grants, e discreet.Email) (EmailView, bool, error) {
+	ok, err := s.canReadKnowing(ctx, actor, org, known, g, e)
 	if err != nil || !ok {
 		return EmailView{}, false, err
 	}

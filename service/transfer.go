@@ -213,12 +213,3 @@ func (s *Service) transferEmail(ctx context.Context, j *store.Job, id string, p 
 	}
 	return err == nil, err
 }
-
-// appendOnce appends r (ID and At set) unless a record with its id exists.
-func (s *Service) appendOnce(ctx context.Context, r discreet.AuditRecord) error {
-	err := s.store.AppendAudit(ctx, r)
-	if discreet.ErrorCode(err) == discreet.EConflict {
-		return nil
-	}
-	return err
-}

@@ -34,12 +34,17 @@ type EmailView struct {
 	OwnerName string `json:"ownerName"`
 	// CanManage: the viewer may change its visibility or unlog it.
 	CanManage bool `json:"canManage"`
+	// Shares are who else may read it; only for those who manage it.
+	Shares []discreet.Share `json:"shares,omitempty"`
 }
 
 // TimelineItem is one email on a timeline: the email when the viewer may
 // read it, else (hiddenEmails=stubs) only its date and owner.
 type TimelineItem struct {
-	Visible   bool       `json:"visible"`
+	Visible bool `json:"visible"`
+	// EmailID names a hidden row (hiddenEmails=stubs) so that its viewer
+	// may request access to it; the row shows no more than before.
+	EmailID   string     `json:"emailId,omitempty"`
 	Date      time.Time  `json:"date"`
 	Owner     string     `json:"owner"`
 	OwnerName string     `json:"ownerName"`

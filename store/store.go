@@ -125,6 +125,7 @@ type Store interface {
 	Secrets    // keys the service derives ids with, see secrets.go
 	Governance // erasure of a person, see governance.go
 	Protection // protected contacts, custodian transfer, see protection.go
+	Access     // access requests, grants and shares, see access.go
 }
 
 // Match selects logged emails by participant: an exact normalized address

@@ -45,6 +45,11 @@ type emailDoc struct {
 	// before lenient keys existed hold the same keys for the same fields.
 	MatchAddresses []string `firestore:"matchAddresses,omitempty"`
 	MatchDomains   []string `firestore:"matchDomains,omitempty"`
+	// Shares are the email's shares (access.go), kept in the summary too:
+	// a timeline page decides whether each is in force without another
+	// read. ShareExpiry is their soonest expiry ("" none), for the sweep.
+	Shares      []shareDoc `firestore:"shares,omitempty"`
+	ShareExpiry string     `firestore:"shareExpiry,omitempty"`
 }
 
 func toEmailDoc(e discreet.Email) emailDoc {
@@ -58,6 +63,7 @@ func toEmailDoc(e discreet.Email) emailDoc {
 	}
 	k := policy.EmailIndexKeys(e)
 	d.MatchAddresses, d.MatchDomains = k.Addresses, k.Domains
+	d.Shares, d.ShareExpiry = toShareDocs(e.Shares), shareExpiry(e.Shares)
 	return d
 }
 
@@ -68,7 +74,7 @@ func (d emailDoc) email() discreet.Email {
 		Direction: discreet.Direction(d.Direction), Snippet: d.Snippet, Body: d.Body,
 		Owner: d.Owner, Team: d.Team, Visibility: discreet.Visibility(d.Visibility),
 		Contacts: d.Contacts, Internal: d.Internal, Participants: d.Participants, Lenient: d.Lenient,
-		Source: discreet.Source(d.Source), LoggedAt: parseTS(d.LoggedAt),
+		Source: discreet.Source(d.Source), LoggedAt: parseTS(d.LoggedAt), Shares: fromShareDocs(d.Shares),
 	}
 }
 

@@ -41,13 +41,6 @@ type holdDoc struct {
 	CreatedAt string `firestore:"createdAt"`
 }
 
-func optTS(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return ts(t)
-}
-
 func toHoldDoc(h discreet.LegalHold) holdDoc {
 	return holdDoc{ID: h.ID, Contact: h.Contact, Domain: h.Domain, User: h.User, From: optTS(h.From), To: optTS(h.To),
 		Reason: h.Reason, CreatedBy: h.CreatedBy, CreatedAt: optTS(h.CreatedAt)}

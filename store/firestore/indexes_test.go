@@ -33,6 +33,9 @@ var collectionDocs = map[string][]any{
 	colJobs:         {jobDoc{}},
 	colParts:        {partDoc{}},
 	colProtected:    {protectedDoc{}},
+	// access.go
+	colAccessRequests: {accessRequestDoc{}},
+	colGrants:         {grantDoc{}},
 }
 
 // queried lists, per collection, every field the store's queries filter
@@ -42,7 +45,7 @@ var collectionDocs = map[string][]any{
 var queried = map[string][]string{
 	colContacts: {"email", "search", "owner"},
 	colTimeline: {"audience", "sortKey"},
-	colEmails:   {"matchAddresses", "matchDomains", "owner", "date"},
+	colEmails:   {"matchAddresses", "matchDomains", "owner", "date", "shareExpiry"},
 	colAudit:    {"sortKey", "emailOwner"},
 	colIntents:  {"user", "recipientsKey", "consumed", "createdAt", "id"},
 	// governance.go
@@ -53,6 +56,9 @@ var queried = map[string][]string{
 	colMessages:   {"updatedAt"},
 	// protection.go
 	colProtected: {"pattern"},
+	// access.go
+	colAccessRequests: {"requester", "createdAt", "pendingDeciders"},
+	colGrants:         {"grantee", "grantedBy", "expiresAt"},
 }
 
 // hasField reports whether the dotted path names a field of one of docs

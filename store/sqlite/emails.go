@@ -66,7 +66,8 @@ func scanEmail(r *stmt) (discreet.Email, error) {
 		return e, err
 	}
 	e.Body = r.text(emailSummaryCount + 2)
-	return e, nil
+	e.Shares, err = scanShares(r, emailSummaryCount+3)
+	return e, err
 }
 
 func unique(list []string) []string {
@@ -225,7 +226,7 @@ func getEmail(ctx context.Context, c *conn, id string) (discreet.Email, error) {
 	found, err := c.one(ctx, func(r *stmt) (err error) {
 		e, err = scanEmail(r)
 		return err
-	}, "SELECT "+emailColumns+" FROM emails WHERE id = ?", text(id))
+	}, "SELECT "+emailColumns+", shares FROM emails WHERE id = ?", text(id))
 	if err == nil && !found {
 		err = notFound("email")
 	}

@@ -188,11 +188,7 @@ func (s *Store) SetEmailOwner(ctx context.Context, id, owner string, audience st
 			return err
 		}
 		e.Owner = owner
-		keys := unique(audience(e))
-		if err := store.CheckAudience(keys); err != nil {
-			return err
-		}
-		if err := rewriteAudience(ctx, c, e, keys); err != nil {
+		if err := rewriteAudience(ctx, c, e, audience); err != nil {
 			return err
 		}
 		sk := store.SortKey(e.Date, e.ID)
@@ -221,31 +217,6 @@ func (s *Store) SetEmailOwner(ctx context.Context, id, owner string, audience st
 		return nil
 	})
 	return out, err
-}
-
-// rewriteAudience replaces the audience rows and keys of e's timeline
-// entries with keys, inside c's transaction.
-func rewriteAudience(ctx context.Context, c *conn, e discreet.Email, keys []string) error {
-	keysText := encodeList(keys)
-	sk := store.SortKey(e.Date, e.ID)
-	for _, ct := range unique(e.Contacts) {
-		if err := deleteAudience(ctx, c, ct, sk); err != nil {
-			return err
-		}
-		if _, err := c.exec(ctx, "UPDATE timeline SET keys = ? WHERE contact = ? AND sort_key = ?",
-			text(keysText), text(ct), text(sk)); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if _, err := c.exec(ctx, insertAudience, text(ct), text(k), text(sk), text(e.ID)); err != nil {
-				return err
-			}
-			if _, err := c.exec(ctx, countUp, text(ct), text(k)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // visibilityPolicyArg keeps the org's visibility policy as JSON; nil as NULL.

@@ -87,7 +87,7 @@ func timelineVisible(ctx context.Context, c *conn, contact string, keys []string
 		b.WriteString(" AND sort_key < ?2 ORDER BY sort_key DESC LIMIT ?3)")
 		args = append(args, text(k))
 	}
-	rows, err := c.query(ctx, `SELECT t.sort_key, t.owner, e.`+strings.ReplaceAll(emailSummaryColumns, ", ", ", e.")+`
+	rows, err := c.query(ctx, `SELECT t.sort_key, t.owner, e.`+strings.ReplaceAll(emailSummaryColumns+", shares", ", ", ", e.")+`
 		FROM (`+b.String()+`) v CROSS JOIN timeline t ON t.contact = ?1 AND t.sort_key = v.sort_key
 		CROSS JOIN emails e ON e.id = t.email_id
 		ORDER BY t.sort_key DESC LIMIT ?3`, args...)
@@ -100,13 +100,16 @@ func timelineVisible(ctx context.Context, c *conn, contact string, keys []string
 		if err != nil {
 			return store.TimelineEntry{}, err
 		}
+		if e.Shares, err = scanShares(rows, 2+emailSummaryCount); err != nil {
+			return store.TimelineEntry{}, err
+		}
 		return store.TimelineEntry{EmailID: e.ID, Date: sortKeyDate(sk), Owner: rows.text(1), Visible: true, Email: &e}, nil
 	})
 }
 
 // timelineAll reads every entry, marking those the viewer's keys admit.
 func timelineAll(ctx context.Context, c *conn, contact string, keys []string, before string, limit int) ([]store.TimelineEntry, string, bool, error) {
-	rows, err := c.query(ctx, `SELECT t.sort_key, t.email_id, t.owner, t.keys, e.`+strings.ReplaceAll(emailSummaryColumns, ", ", ", e.")+`
+	rows, err := c.query(ctx, `SELECT t.sort_key, t.email_id, t.owner, t.keys, e.`+strings.ReplaceAll(emailSummaryColumns+", shares", ", ", ", e.")+`
 		FROM timeline t CROSS JOIN emails e ON e.id = t.email_id
 		WHERE t.contact = ? AND t.sort_key < ? ORDER BY t.sort_key DESC LIMIT ?`, text(contact), text(before), num(limit+1))
 	if err != nil {
@@ -122,6 +125,9 @@ func timelineAll(ctx context.Context, c *conn, contact string, keys []string, be
 		if policy.SharesKey(emailKeys, keys) {
 			e, err := scanEmailSummary(rows, 4)
 			if err != nil {
+				return store.TimelineEntry{}, err
+			}
+			if e.Shares, err = scanShares(rows, 4+emailSummaryCount); err != nil {
 				return store.TimelineEntry{}, err
 			}
 			entry.Visible, entry.Email = true, &e

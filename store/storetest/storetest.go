@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Governance", func(t *testing.T) { RunGovernance(t, open) })
 	t.Run("Holds", func(t *testing.T) { RunHolds(t, open) })
 	t.Run("Protection", func(t *testing.T) { RunProtection(t, open) })
+	t.Run("Access", func(t *testing.T) { RunAccess(t, open) })
 	t.Run("Scale", func(t *testing.T) { RunScale(t, open) })
 }
 
