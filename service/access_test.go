@@ -170,3 +170,34 @@ func TestMessageCardAgreesAtExpiry(t *testing.T) {
 	s.clock.Add(time.Nanosecond)
 	check("at the end", false)
 }
+
+// TestProtectionRefusesGrantsAndShares: once a contact is protected its
+// approver cannot grant a pending request on it, its emails cannot be
+// shared, and a share made before the protection gives nothing.
+func TestProtectionRefusesGrantsAndShares(t *testing.T) {
+	ctx := context.Background()
+	s := newSeed(t)
+	res := s.logAs(t, s.beat, mail{From: s.beat.Email, To: []string{kunde}, Subject: "Kreditlinie"}, discreet.VisibilityTeam)
+	if _, err := s.svc.ShareEmail(ctx, s.beat, res.Email.ID, service.ShareInput{Users: []string{s.anna.Email}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Email(ctx, s.anna, res.Email.ID); err != nil {
+		t.Fatalf("before the protection Anna reads the shared email: %v", err)
+	}
+	r, err := s.svc.RequestAccess(ctx, s.anna, service.AccessRequestInput{Contact: kunde, Scope: discreet.GrantContact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Protect(ctx, s.admin, kunde, service.ProtectRequest{Note: "M&A"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.GrantAccess(ctx, s.beat, r.ID, service.GrantInput{}); discreet.ErrorCode(err) != discreet.EPermission {
+		t.Errorf("grant on a protected contact: %v, want permission_denied", err)
+	}
+	if _, err := s.svc.ShareEmail(ctx, s.beat, res.Email.ID, service.ShareInput{Users: []string{s.carla.Email}}); discreet.ErrorCode(err) != discreet.EPermission {
+		t.Errorf("share of an email with a protected contact: %v, want permission_denied", err)
+	}
+	if _, err := s.svc.Email(ctx, s.anna, res.Email.ID); discreet.ErrorCode(err) != discreet.ENotFound {
+		t.Errorf("Anna reads through an old share of a protected contact's email: %v, want not_found", err)
+	}
+}
