@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/auth"
 	"github.com/discreet-crm/discreet/gateway"
 	"github.com/discreet-crm/discreet/service"
@@ -109,7 +110,7 @@ func (e *Embedded) Start(ctx context.Context, svc *service.Service) {
 		t := time.NewTicker(e.sweepEvery)
 		defer t.Stop()
 		for {
-			if _, err := svc.SweepJobs(ctx); err != nil && ctx.Err() == nil {
+			if _, err := svc.SweepJobs(ctx, discreet.User{Email: service.SystemActor}); err != nil && ctx.Err() == nil {
 				e.log.WarnContext(ctx, "cannot look for due jobs", "err", err)
 			}
 			select {
