@@ -38,11 +38,9 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"saveOrgSettings": h.saveOrgSettings,
 		"refreshHome":     h.refreshHome,
 		// protect_card.go, policy_card.go
-		"protectArea":    h.protectArea,
 		"protectDryRun":  h.protectDryRun,
 		"protectConfirm": h.protectConfirm,
 		"unprotect":      h.unprotect,
-		"policyArea":     h.policyArea,
 		"savePolicy":     h.savePolicy,
 	}[name]
 	if !ok {
