@@ -192,6 +192,12 @@ func (m *Message) warn(format string, args ...any) {
 // *discreet.Error when raw is not a message (empty, no header fields, or a
 // header block over MaxHeaderBytes); any other problem is a warning.
 func Parse(raw []byte, opts Options) (*Message, error) {
+	return parse(raw, opts, true)
+}
+
+// parse is Parse; plain false skips readPlainText, for the tests that hold
+// it to the full parse.
+func parse(raw []byte, opts Options, plain bool) (*Message, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -210,7 +216,7 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 		return nil, err
 	}
 
-	root, env, err := readEnvelope(raw)
+	root, env, err := readEnvelope(raw, plain)
 	if err != nil {
 		return nil, notMessage("%v", err)
 	}
@@ -245,7 +251,7 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 	m.To, m.Cc, m.Bcc = h.addresses("To"), h.addresses("Cc"), h.addresses("Bcc")
 	for _, f := range policy.ParticipantFields {
 		for _, list := range h.addressLists(f) {
-			m.Participants = append(m.Participants, policy.ParseAddressList(strings.ToLower(f), list)...)
+			m.Participants = append(m.Participants, policy.ParseAddressList(lowerName(f), list)...)
 		}
 	}
 
@@ -285,7 +291,17 @@ func Parse(raw []byte, opts Options) (*Message, error) {
 // is an attachment whatever its disposition says, so attached .txt files
 // never become body text. When the structure cannot be read at all, env is
 // nil and only the header is returned.
-func readEnvelope(raw []byte) (*enmime.Part, *enmime.Envelope, error) {
+func readEnvelope(raw []byte, plain bool) (*enmime.Part, *enmime.Envelope, error) {
+	if plain {
+		if root, env, ok := readPlainText(raw); ok {
+			return root, env, nil
+		}
+	}
+	return readParts(raw)
+}
+
+// readParts is readEnvelope with enmime's full MIME parse.
+func readParts(raw []byte) (*enmime.Part, *enmime.Envelope, error) {
 	p := enmime.NewParser(
 		enmime.SkipMalformedParts(true),
 		enmime.MultipartWOBoundaryAsSinglePart(true),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/store"
 )
 
@@ -319,8 +320,16 @@ func (s *Service) DueJobs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// SweepJobs hands every due job to the queue and returns how many.
-func (s *Service) SweepJobs(ctx context.Context) (int, error) {
+// SweepJobs hands every due job to the queue and returns how many. actor
+// is an admin, or SystemActor for cron and the embedded ticker
+// (policy.CanSweepJobs); the caller authenticated them.
+func (s *Service) SweepJobs(ctx context.Context, actor discreet.User) (int, error) {
+	if err := requireUser(actor); err != nil {
+		return 0, err
+	}
+	if !policy.CanSweepJobs(actor) {
+		return 0, discreet.Errorf(discreet.EPermission, "only admins may sweep jobs")
+	}
 	ids, err := s.DueJobs(ctx)
 	if err != nil {
 		return 0, err

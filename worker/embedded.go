@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/auth"
 	"github.com/discreet-crm/discreet/gateway"
 	"github.com/discreet-crm/discreet/service"
@@ -110,7 +111,7 @@ func (e *Embedded) Start(ctx context.Context, svc *service.Service) {
 		defer t.Stop()
 		var retention retentionDaily
 		for {
-			if _, err := svc.SweepJobs(ctx); err != nil && ctx.Err() == nil {
+			if _, err := svc.SweepJobs(ctx, discreet.User{Email: service.SystemActor}); err != nil && ctx.Err() == nil {
 				e.log.WarnContext(ctx, "cannot look for due jobs", "err", err)
 			}
 			retention.tick(ctx, svc, time.Now(), e) // retention.go

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/discreet-crm/discreet"
-	"github.com/discreet-crm/discreet/auth"
 	"github.com/discreet-crm/discreet/gateway"
 	"github.com/discreet-crm/discreet/service"
 )
@@ -58,23 +57,6 @@ func retentionRoutes(a sweepAuth, svc func() *service.Service) []gateway.Route {
 				return start(ec)
 			}},
 	}
-}
-
-// signedIn is the user of a verified ID token; whether they may start the
-// sweep is the service's call.
-func signedIn(ctx context.Context, r *http.Request, a sweepAuth, svc *service.Service) (discreet.User, error) {
-	token, ok := auth.Bearer(r)
-	if !ok {
-		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "sign in first")
-	}
-	if a.verifier == nil || len(a.audiences) == 0 {
-		return discreet.User{}, discreet.Errorf(discreet.EUnauthenticated, "ID-token sign-in is not configured (DISCREET_AUDIENCE)")
-	}
-	id, err := a.verifier.Verify(ctx, token, a.audiences...)
-	if err != nil {
-		return discreet.User{}, err
-	}
-	return svc.SignIn(ctx, id.Email)
 }
 
 // retentionDaily starts the day's retention sweep from the embedded

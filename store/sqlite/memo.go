@@ -11,7 +11,7 @@ import (
 // stale: not at all.
 //
 // Every request reads the caller's user, the org's settings, the caller's
-// settings and the Never Log List's version; each read of a reader
+// settings and the Never Log List's version (with the tombstones'); each read of a reader
 // connection after a write starts from an empty page cache (SQLite resets
 // it when the file changed since the connection's last read), so during
 // ingest each of these small reads cost some ten microseconds of page
@@ -44,6 +44,7 @@ const (
 	tabUserSettings
 	tabCounters
 	tabNeverLogChanges
+	tabTombstones
 	tabCount = iota
 	tabAll   = 1<<tabCount - 1
 )
@@ -51,6 +52,7 @@ const (
 var cachedTables = map[string]uint32{
 	"users": tabUsers, "org_settings": tabOrgSettings, "user_settings": tabUserSettings,
 	"counters": tabCounters, "never_log_changes": tabNeverLogChanges,
+	"tombstones": tabTombstones,
 }
 
 var writeTarget = regexp.MustCompile(`(?is)^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+(\w+)`)

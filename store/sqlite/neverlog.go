@@ -71,15 +71,7 @@ func personalVersion(ctx context.Context, c *conn, email string) (int64, error) 
 // NeverLogVersion is the org list's version and recent changes, in one
 // read transaction (memo.go).
 func (s *Store) NeverLogVersion(ctx context.Context) (store.NeverLogChanges, error) {
-	ch, err := s.neverLogVersion(ctx)
-	if err != nil {
-		return ch, err
-	}
-	if ch.Tombstones, err = s.TombstoneVersion(ctx); err != nil {
-		return ch, err
-	}
-	ch.Rules, err = s.RulesVersion(ctx)
-	return ch, err
+	return s.neverLogVersion(ctx)
 }
 
 func (s *Store) neverLogVersion(ctx context.Context) (store.NeverLogChanges, error) {
@@ -100,10 +92,12 @@ func (s *Store) neverLogVersion(ctx context.Context) (store.NeverLogChanges, err
 func neverLogChanges(ctx context.Context, c *conn) (store.NeverLogChanges, error) {
 	var out store.NeverLogChanges
 	if _, err := c.one(ctx, func(r *stmt) error {
-		out.Version, out.Since = r.int(0), r.int(1)
+		out.Version, out.Since, out.Tombstones, out.Rules = r.int(0), r.int(1), r.int(2), r.int(3)
 		return nil
 	}, `SELECT coalesce((SELECT value FROM counters WHERE name = ?1), 0),
-		coalesce((SELECT value FROM counters WHERE name = ?2), 0)`, text(neverLogCounter), text(neverLogSince)); err != nil {
+		coalesce((SELECT value FROM counters WHERE name = ?2), 0),
+		(SELECT count(*) FROM tombstones),
+		coalesce((SELECT value FROM counters WHERE name = ?3), 0)`, text(neverLogCounter), text(neverLogSince), text(rulesCounter)); err != nil {
 		return out, err
 	}
 	if out.Version == out.Since {

@@ -95,7 +95,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	s.users = newMemo[string, discreet.User](&s.vs, tabUsers, off)
 	s.org = newMemo[struct{}, discreet.OrgSettings](&s.vs, tabOrgSettings, off)
 	s.userSettings = newMemo[string, discreet.UserSettings](&s.vs, tabUserSettings, off)
-	s.neverLog = newMemo[struct{}, store.NeverLogChanges](&s.vs, tabCounters|tabNeverLogChanges, off)
+	s.neverLog = newMemo[struct{}, store.NeverLogChanges](&s.vs, tabCounters|tabNeverLogChanges|tabTombstones, off)
 	for range n {
 		s.readers <- nil
 	}
