@@ -108,7 +108,7 @@ func (v *view) rulesCard(m rulesModel) *Card {
 	}
 	add.Widgets = append(add.Widgets, buttons(filled(v.button(v.t("Add rule"), "addRule"))))
 	sections = append(sections, list, add)
-	return card(v.t("Sensitivity rules"), v.t("Checked in every email before it is logged"), sections...)
+	return areaCard("rules", v.t("Sensitivity rules"), v.t("Checked in every email before it is logged"), sections...)
 }
 
 // holdsModel is the legal holds card.
@@ -162,7 +162,7 @@ func (v *view) holdsCard(m holdsModel) *Card {
 		add.Widgets = append(add.Widgets, errorText(m.Error))
 	}
 	add.Widgets = append(add.Widgets, buttons(filled(v.button(v.t("Place hold"), "placeHold"))))
-	return card(v.t("Legal holds"), v.t("Suspend retention and erasure"), list, add)
+	return areaCard("holds", v.t("Legal holds"), v.t("Suspend retention and erasure"), list, add)
 }
 
 // erasureModel is the erasure card: the subject typed, and its dry run.
@@ -191,7 +191,7 @@ func (v *view) erasureCard(m erasureModel) *Card {
 			buttons(filled(v.button(v.t("Erase"), "erase", p("subject", m.Subject)))))
 		sections = append(sections, r)
 	}
-	return card(v.t("Erasure"), v.t("Right to erasure"), sections...)
+	return areaCard("erasure", v.t("Erasure"), v.t("Right to erasure"), sections...)
 }
 
 // Handlers: load a model with one service call, render its card.
@@ -390,7 +390,7 @@ func (v *view) retentionCard(m retentionModel) *Card {
 			buttons(filled(v.button(v.t("Save"), "saveRetention"))))
 		sections = append(sections, s)
 	}
-	return card(v.t("Retention"), v.t("Delete old emails on schedule"), sections...)
+	return areaCard("retention", v.t("Retention"), v.t("Delete old emails on schedule"), sections...)
 }
 
 func (r *request) retentionInput(keep discreet.Retention) discreet.Retention {
@@ -440,4 +440,35 @@ func (h *handler) saveRetention(ctx context.Context, r *request) (Response, erro
 		return Response{}, err
 	}
 	return render(r.v.t("Retention saved"), Navigation{UpdateCard: r.v.retentionCard(retentionModel{Retention: saved.Retention})}), nil
+}
+
+// The homepage's governance areas (home_areas.go): each loads its model
+// with the same service calls as its actions and renders its card.
+
+func (h *handler) erasureArea(_ context.Context, r *request, _ areaForm) (*Card, error) {
+	return r.v.erasureCard(erasureModel{}), nil
+}
+
+func (h *handler) holdsArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
+	hs, err := h.cfg.Service.LegalHolds(ctx, r.user)
+	if err != nil {
+		return nil, err
+	}
+	return r.v.holdsCard(holdsModel{Holds: hs}), nil
+}
+
+func (h *handler) rulesArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
+	m, err := h.rulesModel(ctx, r, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	return r.v.rulesCard(m), nil
+}
+
+func (h *handler) retentionArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
+	org, err := h.cfg.Service.OrgSettings(ctx, r.user)
+	if err != nil {
+		return nil, err
+	}
+	return r.v.retentionCard(retentionModel{Retention: org.Retention}), nil
 }
