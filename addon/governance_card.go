@@ -26,7 +26,7 @@ func (v *view) ruleLabel(r discreet.SensitivityRule) string {
 	case discreet.DetectorAutomated:
 		return v.t("Automated mail")
 	case discreet.DetectorKeyword:
-		return v.t("Keyword “%s”", r.Keyword)
+		return v.t("Keyword: %s", r.Keyword)
 	}
 	return string(r.Detector)
 }
@@ -471,4 +471,42 @@ func (h *handler) retentionArea(ctx context.Context, r *request, _ areaForm) (*C
 		return nil, err
 	}
 	return r.v.retentionCard(retentionModel{Retention: org.Retention}), nil
+}
+
+// germanGovernance are this file's strings for userLocale "de*", merged
+// into german: the area titles, and all a rep sees (the rule notes).
+var germanGovernance = map[string]string{
+	"Erasure":             "Löschung",
+	"Legal holds":         "Rechtliche Sperren",
+	"Sensitivity rules":   "Regeln für sensible Inhalte",
+	"Retention":           "Aufbewahrung",
+	"Sensitivity rule":    "Regel für sensible Inhalte",
+	"IBAN (bank account)": "IBAN (Bankkonto)",
+	"Payment card number": "Kartennummer",
+	"Automated mail":      "Automatische E-Mail",
+	"Keyword: %s":         "Stichwort: %s",
+	"never log":           "nie protokollieren",
+	"force private":       "immer privat",
+	"Private":             "Privat",
+	"Not logged: the sensitivity rule “%s” fired.":                         "Nicht protokolliert: Die Regel „%s“ für sensible Inhalte hat angeschlagen.",
+	"Logged private whatever you choose: the sensitivity rule “%s” fired.": "Wird privat protokolliert, was Sie auch wählen: Die Regel „%s“ für sensible Inhalte hat angeschlagen.",
+	"Right to erasure":                           "Recht auf Löschung",
+	"Suspend retention and erasure":              "Setzen Aufbewahrung und Löschung aus",
+	"Delete old emails on schedule":              "Alte E-Mails planmässig löschen",
+	"Checked in every email before it is logged": "Geprüft in jeder E-Mail, bevor sie protokolliert wird",
+	"Preview":    "Vorschau",
+	"Save":       "Speichern",
+	"Lift":       "Aufheben",
+	"Place hold": "Sperre setzen",
+	"Add rule":   "Regel hinzufügen",
+	"Remove":     "Entfernen",
+	"Erase":      "Löschen",
+}
+
+func init() {
+	for en, de := range germanGovernance {
+		if _, taken := german[en]; !taken { // the shared table's wording wins
+			german[en] = de
+		}
+	}
 }
