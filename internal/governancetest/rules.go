@@ -114,7 +114,11 @@ func testRuleDecisions(t *testing.T, e *env) {
 	if err != nil || kw.Keyword != "Projekt Falke" {
 		t.Fatalf("AddRule keyword = %+v, %v", kw, err)
 	}
-	r := e.logRaw(t, e.b, e.rawWith("Status zu projekt falke: gut."))
+	falke := e.rawWith("Status zu projekt falke: gut.")
+	r := e.logRaw(t, e.b, falke)
+	if again := e.logRaw(t, e.a, falke); again.Decision.Reason != discreet.ReasonAlreadyLogged || again.Decision.Rule != nil {
+		t.Fatalf("the same email again: %+v, want already_logged naming no rule", again.Decision)
+	}
 	if !r.Decision.Logged || r.Decision.Visibility != discreet.VisibilityPrivate || r.Decision.Rule == nil || r.Decision.Rule.ID != kw.ID || r.Email == nil || r.Email.Visibility != discreet.VisibilityPrivate {
 		t.Fatalf("keyword private rule: %+v, want logged private naming %s", r.Decision, kw.ID)
 	}
