@@ -56,6 +56,31 @@ func (v *view) ruleNote(r discreet.SensitivityRule) *Widget {
 	})
 }
 
+// composeRulesNote tells the rep, on the compose card, what the sent
+// message will be checked for: the draft's text does not reach the add-on,
+// so no rule can fire yet. Keyword rules come without their keywords.
+func (v *view) composeRulesNote(rules []discreet.SensitivityRule) *Widget {
+	var parts []string
+	keywords := map[discreet.RuleAction]int{}
+	for _, r := range rules {
+		if r.Detector == discreet.DetectorKeyword {
+			keywords[r.Action]++
+			continue
+		}
+		parts = append(parts, v.t("%s (%s)", v.ruleLabel(r), v.ruleAction(r.Action)))
+	}
+	for _, a := range []discreet.RuleAction{discreet.ActionNeverLog, discreet.ActionPrivate} {
+		if n := keywords[a]; n > 0 {
+			parts = append(parts, v.t("%d keywords (%s)", n, v.ruleAction(a)))
+		}
+	}
+	return deco(&decorated{
+		StartIcon: lockIcon(v.t("Sensitivity rule")),
+		TopLabel:  v.t("Sensitivity rules"),
+		Text:      esc(v.t("When it is sent, its text is checked for: %s.", strings.Join(parts, "; "))),
+	})
+}
+
 // rulesModel is the sensitivity rules card: the rules, and a rule's dry
 // run when one was asked for.
 type rulesModel struct {
@@ -494,13 +519,15 @@ var germanGovernance = map[string]string{
 	"Suspend retention and erasure":              "Setzen Aufbewahrung und Löschung aus",
 	"Delete old emails on schedule":              "Alte E-Mails planmässig löschen",
 	"Checked in every email before it is logged": "Geprüft in jeder E-Mail, bevor sie protokolliert wird",
-	"Preview":    "Vorschau",
-	"Save":       "Speichern",
-	"Lift":       "Aufheben",
-	"Place hold": "Sperre setzen",
-	"Add rule":   "Regel hinzufügen",
-	"Remove":     "Entfernen",
-	"Erase":      "Löschen",
+	"Preview":          "Vorschau",
+	"Save":             "Speichern",
+	"Lift":             "Aufheben",
+	"Place hold":       "Sperre setzen",
+	"Add rule":         "Regel hinzufügen",
+	"Remove":           "Entfernen",
+	"Erase":            "Löschen",
+	"%d keywords (%s)": "%d Stichwörter (%s)",
+	"When it is sent, its text is checked for: %s.": "Beim Senden wird der Text geprüft auf: %s.",
 }
 
 func init() {

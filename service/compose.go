@@ -47,7 +47,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		return ComposeState{}, err
 	}
 	defLog, defVis := defaults(org, us)
-	st := ComposeState{Log: defLog, Visibility: defVis, Contacts: []ContactView{}}
+	st := ComposeState{Log: defLog, Visibility: defVis, Contacts: []ContactView{}, Rules: s.composeRules()}
 	if d.Reason == discreet.ReasonNeverLogList {
 		st.Log = false
 		raw := d.Address
