@@ -125,6 +125,21 @@ func testRuleDecisions(t *testing.T, e *env) {
 	// A never_log rule beats a private one.
 	wantBlockedBy(t, "both rules", e.logRaw(t, e.b, e.rawWith("Projekt Falke: IBAN "+iban)), ibanRule, "2011")
 
+	// The compose card lists what the sent message will be checked for,
+	// a keyword rule without its keyword.
+	cs, err := e.b.ComposeState(ctx, e.rep, []string{bob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Rules) != 4 {
+		t.Fatalf("compose rules = %+v, want the 4 rules", cs.Rules)
+	}
+	for _, r := range cs.Rules {
+		if r.Keyword != "" || r.AddedBy != "" {
+			t.Fatalf("the compose card would show %+v: keywords and who added a rule are the admin's", r)
+		}
+	}
+
 	// The message card says which rule would fire.
 	raw := e.rawWith("Projekt Falke")
 	st, err := e.b.MessageState(ctx, e.rep, raw, "")
