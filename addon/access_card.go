@@ -305,7 +305,12 @@ func (h *handler) afterDecision(ctx context.Context, r *request, note string) (R
 		}
 		return render(note, Navigation{PopToRoot: true}, Navigation{UpdateCard: r.v.messageCard(m)}), nil
 	}
-	return render(note, Navigation{PopToRoot: true}), nil
+	// Decided from the homepage: back to it, without the decided row.
+	home, err := h.homeCard(ctx, r)
+	if err != nil {
+		return Response{}, err
+	}
+	return render(note, Navigation{PopToRoot: true}, Navigation{UpdateCard: home}), nil
 }
 
 func (h *handler) accessRequestCard(ctx context.Context, r *request) (Response, error) {

@@ -37,6 +37,7 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"importEntries":   h.importEntries,
 		"saveOrgSettings": h.saveOrgSettings,
 		"refreshHome":     h.refreshHome,
+		"expiringEmails":  h.expiringEmails, // home_access.go
 		// governance_card.go
 		"erasure":          h.erasure,
 		"eraseDryRun":      h.eraseDryRun,

@@ -24,27 +24,26 @@ type area struct {
 }
 
 // areas are the homepage's buttons, in order. Adding an area is one entry
-// here and one loader (h *handler) rendering the area's card, e.g.
-//
-//	{name: "access", title: "Access requests", card: (*handler).accessArea},
-//
-// with accessArea loading D1's model and returning r.v.accessCard(m). The
-// areas of issue 15 and 16 (access requests; protection and visibility
-// policy; erasure, holds, rules, retention) join here at merge; none is
-// listed before its card exists.
+// here and one loader (h *handler) rendering the area's card.
 var areas = []area{
 	{name: "mySettings", title: "Your settings", card: (*handler).mySettingsArea},
 	{name: "myNeverLog", title: "Your Never Log List", card: (*handler).myNeverLogArea},
+	// home_access.go (issue 15): what the user may decide and asked for;
+	// anyone may be asked (a rep decides requests on the contacts they own).
+	{name: accessAreaName, title: "Access requests", card: (*handler).accessArea},
 	{name: "neverLog", title: "Never Log List", admin: true, card: (*handler).neverLogArea},
 	{name: "testAddress", title: "Test an address", admin: true, card: (*handler).testArea},
 	{name: "import", title: "Import and export", admin: true, card: (*handler).importArea},
 	{name: "orgSettings", title: "Org settings", admin: true, card: (*handler).orgSettingsArea},
-	{name: "jobs", title: "Jobs", admin: true, card: (*handler).jobsArea},
+	// protect_card.go, policy_card.go (issue 15)
+	{name: protectedAreaName, title: "Protected contacts", admin: true, card: (*handler).protectedArea},
+	{name: policyAreaName, title: "Visibility policy", admin: true, card: (*handler).visibilityPolicyArea},
 	// governance_card.go (issue 16)
 	{name: "erasure", title: "Erasure", admin: true, card: (*handler).erasureArea},
 	{name: "holds", title: "Legal holds", admin: true, card: (*handler).holdsArea},
 	{name: "rules", title: "Sensitivity rules", admin: true, card: (*handler).rulesArea},
 	{name: "retention", title: "Retention", admin: true, card: (*handler).retentionArea},
+	{name: "jobs", title: "Jobs", admin: true, card: (*handler).jobsArea},
 }
 
 func areaNamed(name string) (area, bool) {

@@ -29,17 +29,21 @@ type homeModel struct {
 const maxDecisionRows = 5
 
 // decisionKinds render what waits on the user, most urgent kind first,
-// one row widget per item. A new kind (pending access requests the user
-// may decide, grants about to expire) is one field of service.Home and one
-// function here; its rows carry a button to the card where it is decided.
-var decisionKinds = []func(v *view, h service.Home) []*Widget{
+// one row widget per item; each row that asks for a decision carries a
+// button to the card where it is decided. A new kind is one field of
+// service.Home and one function here.
+var decisionKinds = []func(v *view, m homeModel) []*Widget{
+	(*view).requestDecisions,       // access requests the user may decide (home_access.go)
+	(*view).grantEndings,           // grants made or held that end within a week
+	(*view).expiringEmailsDecision, // the user's emails retention deletes soon
+	(*view).myRequestOutcomes,      // the user's own requests and their outcome
 	(*view).jobDecisions,
 }
 
 func (v *view) homeCard(m homeModel) *Card {
 	var rows []*Widget
 	for _, kind := range decisionKinds {
-		rows = append(rows, kind(v, m.Home)...)
+		rows = append(rows, kind(v, m)...)
 	}
 	var waiting *Section
 	if len(rows) > 0 {
@@ -72,9 +76,9 @@ func (v *view) homeCard(m homeModel) *Card {
 const homeCardName = "home"
 
 // jobDecisions are the running and lately failed jobs.
-func (v *view) jobDecisions(h service.Home) []*Widget {
+func (v *view) jobDecisions(m homeModel) []*Widget {
 	var out []*Widget
-	for _, j := range h.Jobs {
+	for _, j := range m.Home.Jobs {
 		out = append(out, v.jobRow(j))
 	}
 	return out
