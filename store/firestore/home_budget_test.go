@@ -8,14 +8,27 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/service"
 	"github.com/discreet-crm/discreet/store"
 )
 
-// homeReadBudget is the most the add-on homepage may read: one page of
-// the newest jobs (service's homeJobScan, 20) and the one more the store
-// reads to tell whether a next page exists, whatever the org holds.
-const homeReadBudget = 21
+// homeReadBudget is what the add-on homepage reads when nothing but jobs
+// waits: one page of the newest jobs (service's homeJobScan, 20) and the
+// one more the store reads to tell whether a next page exists; the
+// pending-requests query, the two grant queries and the user's own
+// requests query (an empty query is billed one read each); and the org
+// settings (retention unset: nothing more).
+const homeReadBudget = 21 + 4 + 1
+
+// homeBusyBudget is the homepage of an admin with 3 pending requests to
+// decide, a grant of theirs ending within a week, and 10 of their emails
+// expiring within 30 days: homeReadBudget's jobs; the 3 requests, one
+// contact lookup each and one requester's name each (cold name cache);
+// the two grant queries (the grant, and one billed empty); the empty
+// own-requests query; the org settings; the owner's 10 oldest emails
+// (the query reads up to 51) and the holds query (empty: one read).
+const homeBusyBudget = 21 + (3 + 3 + 3) + 2 + 1 + 1 + 10 + 1
 
 // TestHomeBudget: what the add-on homepage reads, before (the one long
 // card: the user's settings and personal list, a page of the org list, the
@@ -103,6 +116,56 @@ func TestHomeBudget(t *testing.T) {
 		t.Errorf("the homepage shows %d jobs, want the running and the failed one", len(home.Jobs))
 	}
 	t.Logf("homepage: %d reads before, %d after", before, after)
+
+	// What waits on the admin besides jobs: three requests on a rep's
+	// contact, a grant ending in two days, ten old private emails under
+	// a one-year retention.
+	now := time.Now()
+	const contact = "budget@kunde.example"
+	rep := discreet.User{Email: "rep1@acme.com", Name: "Rep", Role: discreet.RoleRep, Teams: []string{"ch"}}
+	must(s.PutUser(ctx, rep))
+	seedMixed(t, s, contact, rep.Email, 20)
+	for i := range 10 {
+		id := fmt.Sprintf("<old-%d@mail.example>", i)
+		e := discreet.Email{ID: policy.LegacyEmailID(id, ""), MessageID: id, Subject: fmt.Sprintf("Old %d", i), From: admin.Email,
+			To: []string{contact}, Date: now.AddDate(-1, 0, 10).Add(time.Duration(i) * time.Minute), Direction: discreet.Outbound,
+			Owner: admin.Email, Visibility: discreet.VisibilityPrivate, Contacts: []string{contact},
+			Participants: []string{admin.Email, contact}, Source: discreet.SourceButton, LoggedAt: now.AddDate(-1, 0, 10)}
+		_, _, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: policy.EmailAudience(e)})
+		must(err)
+	}
+	c, err := s.Contact(ctx, contact)
+	must(err)
+	for i := range 4 {
+		req := discreet.AccessRequest{ID: fmt.Sprintf("req-%d", i), Requester: fmt.Sprintf("asker%d@acme.com", i), Contact: contact,
+			Scope: discreet.GrantContactEmails, Status: discreet.RequestPending, CreatedAt: now, Deciders: policy.RequestDeciders(c, "")}
+		_, _, err := s.PutAccessRequest(ctx, req)
+		must(err)
+		if i == 3 {
+			g := discreet.Grant{ID: "grant-3", RequestID: req.ID, Grantee: req.Requester, Scope: req.Scope, Contact: contact,
+				GrantedBy: admin.Email, GrantedAt: now, ExpiresAt: now.Add(48 * time.Hour)}
+			_, err := s.DecideAccessRequest(ctx, req.ID, store.AccessDecision{Status: discreet.RequestGranted, By: admin.Email, At: now, Grant: &g})
+			must(err)
+		}
+	}
+	org.Retention = discreet.Retention{Private: "P1Y"}
+	must(s.PutOrgSettings(ctx, org))
+	busy := measure("the short homepage, busy", func() error {
+		var err error
+		home, err = svc.Home(ctx, admin)
+		return err
+	})
+	if len(home.Requests) != 3 || len(home.Expiring) != 1 || len(home.ExpiringEmails.Emails) != 10 {
+		t.Errorf("busy homepage: %d requests, %d grants ending, %d emails expiring; want 3, 1, 10",
+			len(home.Requests), len(home.Expiring), len(home.ExpiringEmails.Emails))
+	}
+	if busy > homeBusyBudget {
+		t.Errorf("the busy homepage read %d documents; budget %d", busy, homeBusyBudget)
+	}
+	// Its parts, for docs/PERFORMANCE.md.
+	measure("  of which pending decisions", func() error { _, err := svc.PendingDecisions(ctx, admin); return err })
+	measure("  of which expiring emails", func() error { _, err := svc.ExpiringSoon(ctx, admin); return err })
+
 	measure("area Your settings / Your Never Log List", func() error {
 		if _, err := svc.Me(ctx, admin); err != nil {
 			return err
