@@ -251,6 +251,96 @@ func TestPreviewInChromium(t *testing.T) {
 	step("rep settings", click("Your settings"), title("Your settings"), click("Save settings"),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#toast').innerText.includes('Settings saved')`),
 		title("Your settings"))
+
+	// The stub is a door: Anna asks for the Swiss customer's emails from
+	// her message card; the request names no subject.
+	toastText := func(s string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](`document.querySelector('#toast').innerText.includes(` + jsString(s) + `)`)
+	}
+	hideToast := chromedp.Evaluate[chromedp.Void](`document.querySelector('#toast').style.display = 'none'`)
+	step("request access from the stub",
+		open(anna, "message:zurich-to-anna"),
+		waitText("Request access"),
+		click("Request access"),
+		title("Request access"),
+		waitText("Beat Keller decides"),
+		chromedp.SetValue(chromedp.CSS(`#card textarea[name="note"]`), "Hans asked me about Basel; I need the history."),
+		shot("access-request"))
+	if c := card(); strings.Contains(c, "renewal quote") || strings.Contains(c, "CFO") {
+		t.Errorf("the request card tells more than the stub:\n%s", c)
+	}
+	step("send the request",
+		click("Send request"),
+		toastText("Request sent"),
+		waitText("waiting for an answer"),
+		hideToast,
+		shot("access-requested"))
+
+	// Beat's homepage shows it on top; Review, Grant: he is back on his
+	// homepage, the request gone.
+	step("the owner's homepage",
+		open(beat, "home"),
+		title("Discreet"),
+		waitText("Needs your attention"),
+		waitText("Anna Schmidt asks for the contact's emails"),
+		shot("home-pending-request"))
+	homeSize("the owner's homepage with a request")
+	step("review",
+		click("Review"),
+		title("Access request"),
+		waitText("Hans asked me about Basel"),
+		shot("access-approval"))
+	step("grant",
+		click("Grant"),
+		toastText("Granted the contact's emails to Anna Schmidt"),
+		title("Discreet"),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('#card').innerText.includes('Anna Schmidt asks for')`),
+		hideToast,
+		shot("home-after-grant"))
+	if n := value(`String(document.querySelectorAll('#card .ph .back').length)`); n != "0" {
+		t.Error("after granting from the homepage the approval card is still on the stack")
+	}
+
+	// Anna sees the outcome, on her card and her homepage, and the emails
+	// it opened.
+	step("the requester's card after the grant",
+		open(anna, "message:zurich-to-anna"),
+		waitText("Granted: the contact's emails until"),
+		waitText("Zurich Bank: CFO's personal request"),
+		shot("message-after-grant"))
+	step("the requester's homepage after the grant",
+		open(anna, "home"),
+		waitText("Granted: the contact's emails until"),
+		shot("rep-homepage-outcome"))
+	homeSize("the requester's homepage")
+
+	// A shared email: the Swiss customer's email Anna logged private at
+	// the start is hers alone (Beat owns the contact, not the email): on
+	// Beat's message card of the customer it is a row he cannot see. She
+	// shares it with him from its card; his card then lists it.
+	const basel = "Zurich Bank: can Berlin deliver to our Basel branch?"
+	step("the recipient cannot read it before",
+		open(beat, "message:zurich-to-beat"),
+		waitText("Recent emails"))
+	if c := card(); strings.Contains(c, basel) {
+		t.Errorf("Beat's card lists Anna's private email before it is shared:\n%s", c)
+	}
+	step("share from the message card",
+		open(anna, "message:zurich-to-anna"),
+		waitText("Logged as Private"),
+		click("Share"),
+		title("Share"),
+		waitText("Not shared with anyone."),
+		chromedp.SetValue(chromedp.CSS(`#card input[name="users"]`), beat),
+		click("Share"),
+		toastText("Shared"),
+		waitText(beat),
+		hideToast,
+		shot("share-card"))
+	step("the recipient's card shows the shared email",
+		open(beat, "message:zurich-to-beat"),
+		waitText(basel),
+		shot("message-shared"))
 }
 
 // xpathString quotes s for XPath (no quotes of both kinds in our labels).
