@@ -53,11 +53,9 @@ func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 		"previewRetention": h.previewRetention,
 		"saveRetention":    h.saveRetention,
 		// protect_card.go, policy_card.go
-		"protectArea":    h.protectArea,
 		"protectDryRun":  h.protectDryRun,
 		"protectConfirm": h.protectConfirm,
 		"unprotect":      h.unprotect,
-		"policyArea":     h.policyArea,
 		"savePolicy":     h.savePolicy,
 		// access_card.go
 		"accessRequestCard": h.accessRequestCard,

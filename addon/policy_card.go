@@ -43,8 +43,11 @@ func (v *view) policyCard(m policyModel) *Card {
 		teams.Widgets = append(teams.Widgets, paragraph("<i>"+esc(v.t("No teams yet."))+"</i>"))
 	}
 	save := section("", buttons(filled(v.button(v.t("Save policy"), "savePolicy"))))
-	return card(v.t("Visibility policy"), v.t("Admin"), intro, roles, teams, save)
+	return areaCard(policyAreaName, v.t("Visibility policy"), v.t("Admin"), intro, roles, teams, save)
 }
+
+// policyAreaName names the area (home_areas.go's areas list) and its card.
+const policyAreaName = "visibilityPolicy"
 
 // ruleWidgets are one rule's inputs, named max:<key>, default:<key> and
 // locked:<key>.
@@ -112,16 +115,16 @@ func (h *handler) policyModelFor(ctx context.Context, r *request) (policyModel, 
 	return policyModel{Policy: org.VisibilityPolicy, Teams: teams}, nil
 }
 
-// policyArea pushes the card (the homepage's button for the area).
-func (h *handler) policyArea(ctx context.Context, r *request) (Response, error) {
-	if r.user.Role != discreet.RoleAdmin {
-		return Response{}, discreet.Errorf(discreet.EPermission, "only admins may change the visibility policy")
-	}
+// visibilityPolicyArea loads the area's card: the homepage lists it as
+// {name: policyAreaName, title: "Visibility policy", admin: true,
+// card: (*handler).visibilityPolicyArea}. Saving is the service's to
+// allow (admins only); the card shows the policy every user may read.
+func (h *handler) visibilityPolicyArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
 	m, err := h.policyModelFor(ctx, r)
 	if err != nil {
-		return Response{}, err
+		return nil, err
 	}
-	return render("", Navigation{PushCard: r.v.policyCard(m)}), nil
+	return r.v.policyCard(m), nil
 }
 
 // savePolicy puts the policy into the org settings; the service checks it.

@@ -10,7 +10,8 @@ import (
 
 // The admin's protected contacts area: ONE pushed card that lists the
 // protected contacts and domains, adds one after a dry-run count, and
-// removes one. Its actions are registered in actions.go.
+// removes one. Its actions are registered in actions.go; each keeps the
+// admin on the card (UpdateCard).
 
 // protectModel is what the protected contacts card shows.
 type protectModel struct {
@@ -58,8 +59,11 @@ func (v *view) protectCard(m protectModel) *Card {
 	} else {
 		list.Widgets = append(list.Widgets, paragraph(esc(v.t("Removing a protection leaves the emails it narrowed private."))))
 	}
-	return card(v.t("Protected contacts"), v.t("Admin"), add, list)
+	return areaCard(protectedAreaName, v.t("Protected contacts"), v.t("Admin"), add, list)
 }
+
+// protectedAreaName names the area (home_areas.go's areas list) and its card.
+const protectedAreaName = "protected"
 
 // protectModelFor loads the card's list.
 func (h *handler) protectModelFor(ctx context.Context, r *request, m protectModel) (protectModel, error) {
@@ -71,13 +75,15 @@ func (h *handler) protectModelFor(ctx context.Context, r *request, m protectMode
 	return m, nil
 }
 
-// protectArea pushes the card (the homepage's button for the area).
-func (h *handler) protectArea(ctx context.Context, r *request) (Response, error) {
+// protectedArea loads the area's card: the homepage lists it as
+// {name: protectedAreaName, title: "Protected contacts", admin: true,
+// card: (*handler).protectedArea}.
+func (h *handler) protectedArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
 	m, err := h.protectModelFor(ctx, r, protectModel{})
 	if err != nil {
-		return Response{}, err
+		return nil, err
 	}
-	return render("", Navigation{PushCard: r.v.protectCard(m)}), nil
+	return r.v.protectCard(m), nil
 }
 
 // protectDryRun counts what the typed pattern covers, changing nothing.

@@ -126,6 +126,9 @@ func (s *Service) Protect(ctx context.Context, actor discreet.User, pattern stri
 	if err != nil {
 		return ProtectResult{}, err
 	}
+	if err := s.notColleagues(ctx, e); err != nil {
+		return ProtectResult{}, err
+	}
 	note := strings.TrimSpace(req.Note)
 	if len(note) > maxProtectedNote {
 		return ProtectResult{}, discreet.FieldError("note", "at most %d bytes", maxProtectedNote)
@@ -158,6 +161,31 @@ func (s *Service) Protect(ctx context.Context, actor discreet.User, pattern stri
 	}
 	res.Job = &j
 	return res, nil
+}
+
+// notColleagues refuses a pattern that covers colleagues: protecting an
+// internal domain would make every email of the org private at once.
+func (s *Service) notColleagues(ctx context.Context, e policy.Entry) error {
+	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return err
+	}
+	domains, err := policy.NewDomains(org.InternalDomains)
+	if err != nil {
+		return discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
+	}
+	if e.Kind == policy.KindAddress {
+		if domains.Covers(e.Value) {
+			return discreet.FieldError("pattern", "%s is a colleague: protect contacts and their domains, not the org's own", e.Value)
+		}
+		return nil
+	}
+	for _, d := range org.InternalDomains {
+		if domains.Covers("x@"+e.Value) || d == e.Value || strings.HasSuffix(d, "."+e.Value) {
+			return discreet.FieldError("pattern", "@%s covers the org's own domain %s: protect contacts and their domains", e.Value, d)
+		}
+	}
+	return nil
 }
 
 // Unprotect removes a protection (admin). Emails narrowed while it stood

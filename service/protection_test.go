@@ -166,6 +166,12 @@ func TestProtectNarrowsExisting(t *testing.T) {
 	wantCode(t, err, discreet.EPermission, "")
 	_, err = s.svc.Protect(ctx, s.admin, "not a pattern", service.ProtectRequest{})
 	wantCode(t, err, discreet.EInvalid, "pattern")
+	// Colleagues are not contacts: protecting them would make the whole
+	// org's mail private at once.
+	for _, pat := range []string{"anna@acme.example", "@acme-ch.example", "@example", "@eu.acme.example"} {
+		_, err = s.svc.Protect(ctx, s.admin, pat, service.ProtectRequest{DryRun: true})
+		wantCode(t, err, discreet.EInvalid, "pattern")
+	}
 }
 
 // TestVisibilityPolicyEnforced: the service refuses what the policy
