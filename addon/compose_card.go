@@ -37,6 +37,10 @@ func (v *view) composeCard(m composeModel) *Card {
 		)
 	}
 
+	if len(st.Rules) > 0 {
+		main.Widgets = append(main.Widgets, v.composeRulesNote(st.Rules)) // governance_card.go
+	}
+
 	rs := section(v.t("Recipients"))
 	contacts := map[string]service.ContactView{}
 	for _, c := range st.Contacts {

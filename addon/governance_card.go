@@ -26,7 +26,7 @@ func (v *view) ruleLabel(r discreet.SensitivityRule) string {
 	case discreet.DetectorAutomated:
 		return v.t("Automated mail")
 	case discreet.DetectorKeyword:
-		return v.t("Keyword “%s”", r.Keyword)
+		return v.t("Keyword: %s", r.Keyword)
 	}
 	return string(r.Detector)
 }
@@ -53,6 +53,31 @@ func (v *view) ruleNote(r discreet.SensitivityRule) *Widget {
 		StartIcon: lockIcon(v.t("Private")),
 		TopLabel:  v.t("Sensitivity rule"),
 		Text:      esc(v.t("Logged private whatever you choose: the sensitivity rule “%s” fired.", v.ruleLabel(r))),
+	})
+}
+
+// composeRulesNote tells the rep, on the compose card, what the sent
+// message will be checked for: the draft's text does not reach the add-on,
+// so no rule can fire yet. Keyword rules come without their keywords.
+func (v *view) composeRulesNote(rules []discreet.SensitivityRule) *Widget {
+	var parts []string
+	keywords := map[discreet.RuleAction]int{}
+	for _, r := range rules {
+		if r.Detector == discreet.DetectorKeyword {
+			keywords[r.Action]++
+			continue
+		}
+		parts = append(parts, v.t("%s (%s)", v.ruleLabel(r), v.ruleAction(r.Action)))
+	}
+	for _, a := range []discreet.RuleAction{discreet.ActionNeverLog, discreet.ActionPrivate} {
+		if n := keywords[a]; n > 0 {
+			parts = append(parts, v.t("%d keywords (%s)", n, v.ruleAction(a)))
+		}
+	}
+	return deco(&decorated{
+		StartIcon: lockIcon(v.t("Sensitivity rule")),
+		TopLabel:  v.t("Sensitivity rules"),
+		Text:      esc(v.t("When it is sent, its text is checked for: %s.", strings.Join(parts, "; "))),
 	})
 }
 
@@ -108,7 +133,7 @@ func (v *view) rulesCard(m rulesModel) *Card {
 	}
 	add.Widgets = append(add.Widgets, buttons(filled(v.button(v.t("Add rule"), "addRule"))))
 	sections = append(sections, list, add)
-	return card(v.t("Sensitivity rules"), v.t("Checked in every email before it is logged"), sections...)
+	return areaCard("rules", v.t("Sensitivity rules"), v.t("Checked in every email before it is logged"), sections...)
 }
 
 // holdsModel is the legal holds card.
@@ -162,7 +187,7 @@ func (v *view) holdsCard(m holdsModel) *Card {
 		add.Widgets = append(add.Widgets, errorText(m.Error))
 	}
 	add.Widgets = append(add.Widgets, buttons(filled(v.button(v.t("Place hold"), "placeHold"))))
-	return card(v.t("Legal holds"), v.t("Suspend retention and erasure"), list, add)
+	return areaCard("holds", v.t("Legal holds"), v.t("Suspend retention and erasure"), list, add)
 }
 
 // erasureModel is the erasure card: the subject typed, and its dry run.
@@ -191,7 +216,7 @@ func (v *view) erasureCard(m erasureModel) *Card {
 			buttons(filled(v.button(v.t("Erase"), "erase", p("subject", m.Subject)))))
 		sections = append(sections, r)
 	}
-	return card(v.t("Erasure"), v.t("Right to erasure"), sections...)
+	return areaCard("erasure", v.t("Erasure"), v.t("Right to erasure"), sections...)
 }
 
 // Handlers: load a model with one service call, render its card.
@@ -390,7 +415,7 @@ func (v *view) retentionCard(m retentionModel) *Card {
 			buttons(filled(v.button(v.t("Save"), "saveRetention"))))
 		sections = append(sections, s)
 	}
-	return card(v.t("Retention"), v.t("Delete old emails on schedule"), sections...)
+	return areaCard("retention", v.t("Retention"), v.t("Delete old emails on schedule"), sections...)
 }
 
 func (r *request) retentionInput(keep discreet.Retention) discreet.Retention {
@@ -440,4 +465,75 @@ func (h *handler) saveRetention(ctx context.Context, r *request) (Response, erro
 		return Response{}, err
 	}
 	return render(r.v.t("Retention saved"), Navigation{UpdateCard: r.v.retentionCard(retentionModel{Retention: saved.Retention})}), nil
+}
+
+// The homepage's governance areas (home_areas.go): each loads its model
+// with the same service calls as its actions and renders its card.
+
+func (h *handler) erasureArea(_ context.Context, r *request, _ areaForm) (*Card, error) {
+	return r.v.erasureCard(erasureModel{}), nil
+}
+
+func (h *handler) holdsArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
+	hs, err := h.cfg.Service.LegalHolds(ctx, r.user)
+	if err != nil {
+		return nil, err
+	}
+	return r.v.holdsCard(holdsModel{Holds: hs}), nil
+}
+
+func (h *handler) rulesArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
+	m, err := h.rulesModel(ctx, r, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	return r.v.rulesCard(m), nil
+}
+
+func (h *handler) retentionArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
+	org, err := h.cfg.Service.OrgSettings(ctx, r.user)
+	if err != nil {
+		return nil, err
+	}
+	return r.v.retentionCard(retentionModel{Retention: org.Retention}), nil
+}
+
+// germanGovernance are this file's strings for userLocale "de*", merged
+// into german: the area titles, and all a rep sees (the rule notes).
+var germanGovernance = map[string]string{
+	"Erasure":             "Löschung",
+	"Legal holds":         "Rechtliche Sperren",
+	"Sensitivity rules":   "Regeln für sensible Inhalte",
+	"Retention":           "Aufbewahrung",
+	"Sensitivity rule":    "Regel für sensible Inhalte",
+	"IBAN (bank account)": "IBAN (Bankkonto)",
+	"Payment card number": "Kartennummer",
+	"Automated mail":      "Automatische E-Mail",
+	"Keyword: %s":         "Stichwort: %s",
+	"never log":           "nie protokollieren",
+	"force private":       "immer privat",
+	"Private":             "Privat",
+	"Not logged: the sensitivity rule “%s” fired.":                         "Nicht protokolliert: Die Regel „%s“ für sensible Inhalte hat angeschlagen.",
+	"Logged private whatever you choose: the sensitivity rule “%s” fired.": "Wird privat protokolliert, was Sie auch wählen: Die Regel „%s“ für sensible Inhalte hat angeschlagen.",
+	"Right to erasure":                           "Recht auf Löschung",
+	"Suspend retention and erasure":              "Setzen Aufbewahrung und Löschung aus",
+	"Delete old emails on schedule":              "Alte E-Mails planmässig löschen",
+	"Checked in every email before it is logged": "Geprüft in jeder E-Mail, bevor sie protokolliert wird",
+	"Preview":          "Vorschau",
+	"Save":             "Speichern",
+	"Lift":             "Aufheben",
+	"Place hold":       "Sperre setzen",
+	"Add rule":         "Regel hinzufügen",
+	"Remove":           "Entfernen",
+	"Erase":            "Löschen",
+	"%d keywords (%s)": "%d Stichwörter (%s)",
+	"When it is sent, its text is checked for: %s.": "Beim Senden wird der Text geprüft auf: %s.",
+}
+
+func init() {
+	for en, de := range germanGovernance {
+		if _, taken := german[en]; !taken { // the shared table's wording wins
+			german[en] = de
+		}
+	}
 }

@@ -40,6 +40,11 @@ var areas = []area{
 	{name: "import", title: "Import and export", admin: true, card: (*handler).importArea},
 	{name: "orgSettings", title: "Org settings", admin: true, card: (*handler).orgSettingsArea},
 	{name: "jobs", title: "Jobs", admin: true, card: (*handler).jobsArea},
+	// governance_card.go (issue 16)
+	{name: "erasure", title: "Erasure", admin: true, card: (*handler).erasureArea},
+	{name: "holds", title: "Legal holds", admin: true, card: (*handler).holdsArea},
+	{name: "rules", title: "Sensitivity rules", admin: true, card: (*handler).rulesArea},
+	{name: "retention", title: "Retention", admin: true, card: (*handler).retentionArea},
 }
 
 func areaNamed(name string) (area, bool) {

@@ -51,7 +51,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 	}
 	defLog, _ := defaults(org, us)
 	choices := visibilityChoices(actor, org, us)
-	st := ComposeState{Log: defLog, Visibility: choices.Default, Choices: choices, Contacts: []ContactView{}}
+	st := ComposeState{Log: defLog, Visibility: choices.Default, Choices: choices, Contacts: []ContactView{}, Rules: s.composeRules()}
 	if d.VisibilityForced != "" {
 		st.Visibility, st.Choices.Allowed, st.Choices.Forced, st.Choices.Protected = d.Visibility, []discreet.Visibility{d.Visibility}, d.VisibilityForced, d.Protected
 	}

@@ -219,6 +219,7 @@ func (s *Service) logMessage(ctx context.Context, actor discreet.User, org discr
 	// their own record having passed out of their sight since.
 	d.Reason = discreet.ReasonAlreadyLogged
 	d.Visibility = ""
+	d.Rule = nil // the record was logged as it was; a rule firing now changed nothing
 	ok, err := s.canRead(ctx, actor, org, stored)
 	if err != nil {
 		return LogResult{}, err

@@ -326,3 +326,19 @@ func contentOf(msg *message.Message) sensitive.Message {
 	}
 	return m
 }
+
+// composeRules are the rules the decision just made applied (the cache
+// decide refreshed: no read more), as a rep may see them: what each looks
+// for and does, a keyword rule without its keyword (which may itself be
+// confidential, like a project's name).
+func (s *Service) composeRules() []discreet.SensitivityRule {
+	c := &s.rules
+	c.mu.Lock()
+	sc := c.scanner
+	c.mu.Unlock()
+	var out []discreet.SensitivityRule
+	for _, r := range sc.Rules() {
+		out = append(out, discreet.SensitivityRule{ID: r.ID, Detector: r.Detector, Action: r.Action})
+	}
+	return out
+}

@@ -175,6 +175,10 @@ type ComposeState struct {
 	Choices  VisibilityChoices `json:"choices"`
 	Blocked  *CheckResult      `json:"blocked,omitempty"`
 	Contacts []ContactView     `json:"contacts"`
+	// Rules are the sensitivity rules the sent message will be checked
+	// against (the draft's text is not sent to the add-on, so none can
+	// fire yet); keyword rules without their keyword (rules.go).
+	Rules []discreet.SensitivityRule `json:"rules,omitempty"`
 }
 
 // Me is the caller with their settings.

@@ -114,12 +114,31 @@ func testRuleDecisions(t *testing.T, e *env) {
 	if err != nil || kw.Keyword != "Projekt Falke" {
 		t.Fatalf("AddRule keyword = %+v, %v", kw, err)
 	}
-	r := e.logRaw(t, e.b, e.rawWith("Status zu projekt falke: gut."))
+	falke := e.rawWith("Status zu projekt falke: gut.")
+	r := e.logRaw(t, e.b, falke)
+	if again := e.logRaw(t, e.a, falke); again.Decision.Reason != discreet.ReasonAlreadyLogged || again.Decision.Rule != nil {
+		t.Fatalf("the same email again: %+v, want already_logged naming no rule", again.Decision)
+	}
 	if !r.Decision.Logged || r.Decision.Visibility != discreet.VisibilityPrivate || r.Decision.Rule == nil || r.Decision.Rule.ID != kw.ID || r.Email == nil || r.Email.Visibility != discreet.VisibilityPrivate {
 		t.Fatalf("keyword private rule: %+v, want logged private naming %s", r.Decision, kw.ID)
 	}
 	// A never_log rule beats a private one.
 	wantBlockedBy(t, "both rules", e.logRaw(t, e.b, e.rawWith("Projekt Falke: IBAN "+iban)), ibanRule, "2011")
+
+	// The compose card lists what the sent message will be checked for,
+	// a keyword rule without its keyword.
+	cs, err := e.b.ComposeState(ctx, e.rep, []string{bob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Rules) != 4 {
+		t.Fatalf("compose rules = %+v, want the 4 rules", cs.Rules)
+	}
+	for _, r := range cs.Rules {
+		if r.Keyword != "" || r.AddedBy != "" {
+			t.Fatalf("the compose card would show %+v: keywords and who added a rule are the admin's", r)
+		}
+	}
 
 	// The message card says which rule would fire.
 	raw := e.rawWith("Projekt Falke")
