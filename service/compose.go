@@ -56,6 +56,10 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
 	}
 	n := s.names()
+	g, err := s.grantsOf(ctx, actor) // a contact grant shows the contact in full here too
+	if err != nil {
+		return ComposeState{}, err
+	}
 	var seen []string
 	for _, p := range ps[1:] {
 		if p.Err != nil || p.Address == "" || domains.Covers(p.Address) || slices.Contains(seen, p.Address) {
@@ -71,7 +75,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		if err != nil {
 			return ComposeState{}, err
 		}
-		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, policy.ContactAccess(actor, c, org)))
+		st.Contacts = append(st.Contacts, n.contactView(ctx, actor, c, policy.ContactAccessWith(actor, c, org, g)))
 	}
 	return st, nil
 }
