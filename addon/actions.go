@@ -15,6 +15,11 @@ import (
 func (h *handler) action(ctx context.Context, r *request) (Response, error) {
 	name := r.ev.param("action")
 	fn, ok := map[string]endpointFunc{
+		// the homepage's areas (home_areas.go)
+		"openArea":        h.openArea,
+		"refreshArea":     h.refreshAreaAction,
+		"areaPage":        h.areaPage,
+		"exportEntries":   h.exportEntries,
 		"log":             h.logEmail,
 		"setVisibility":   h.setVisibility,
 		"unlog":           h.unlog,
@@ -180,15 +185,6 @@ func (h *handler) saveIntent(ctx context.Context, r *request) (Response, error) 
 	return render(r.v.t("Saved: this email will be logged as %s.", r.v.visibility(in.Visibility))), nil
 }
 
-// refreshHome re-renders the homepage in place with a toast.
-func (h *handler) refreshHomeWith(ctx context.Context, r *request, form homeForm, cursor, note string) (Response, error) {
-	c, err := h.homeCard(ctx, r, form, cursor)
-	if err != nil {
-		return Response{}, err
-	}
-	return render(note, Navigation{UpdateCard: c}), nil
-}
-
 // invalid reports whether err is the user's input at fault, to be shown
 // next to the field rather than as an error card.
 func invalid(err error) bool {
@@ -215,19 +211,19 @@ func (h *handler) saveMySettings(ctx context.Context, r *request) (Response, err
 	if err := h.cfg.Service.PutMyDefaults(ctx, r.user, &log, vis); err != nil {
 		return Response{}, err
 	}
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Settings saved"))
+	return h.refreshArea(ctx, r, "mySettings", areaForm{}, r.v.t("Settings saved"))
 }
 
 func (h *handler) addPersonal(ctx context.Context, r *request) (Response, error) {
 	pattern := strings.TrimSpace(r.ev.input("personalPattern"))
 	e, err := h.cfg.Service.AddPersonalNeverLog(ctx, r.user, pattern, "")
 	if c := discreet.ErrorCode(err); c == discreet.EInvalid || c == discreet.EConflict {
-		return h.refreshHomeWith(ctx, r, homeForm{PersonalPattern: pattern, PersonalError: discreet.ErrorMessage(err)}, "", "")
+		return h.refreshArea(ctx, r, "myNeverLog", areaForm{PersonalPattern: pattern, PersonalError: discreet.ErrorMessage(err)}, "")
 	}
 	if err != nil {
 		return Response{}, err
 	}
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Added %s", e.Pattern))
+	return h.refreshArea(ctx, r, "myNeverLog", areaForm{}, r.v.t("Added %s", e.Pattern))
 }
 
 func (h *handler) removePersonal(ctx context.Context, r *request) (Response, error) {
@@ -239,7 +235,7 @@ func (h *handler) removePersonal(ctx context.Context, r *request) (Response, err
 	if err != nil {
 		return Response{}, err
 	}
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Removed %s", e.Pattern))
+	return h.refreshArea(ctx, r, "myNeverLog", areaForm{}, r.v.t("Removed %s", e.Pattern))
 }
 
 func (h *handler) addEntry(ctx context.Context, r *request) (Response, error) {
@@ -249,15 +245,17 @@ func (h *handler) addEntry(ctx context.Context, r *request) (Response, error) {
 		if !invalid(err) {
 			return Response{}, err
 		}
-		return h.refreshHomeWith(ctx, r, homeForm{Pattern: pattern, Note: note, PatternError: discreet.ErrorMessage(err)}, "", "")
+		return h.refreshArea(ctx, r, "neverLog", areaForm{Pattern: pattern, Note: note, PatternError: discreet.ErrorMessage(err)}, "")
 	}
 	msg := r.v.t("Added %s", added.Entry.Pattern)
 	if added.Matching > 0 {
 		msg = r.v.t("Added %s — %d logged emails match; purge them from the entry's page.", added.Entry.Pattern, added.Matching)
 	}
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", msg)
+	return h.refreshArea(ctx, r, "neverLog", areaForm{}, msg)
 }
 
+// removeEntry is clicked on the entry's card, pushed over the org list:
+// back to the list, updated.
 func (h *handler) removeEntry(ctx context.Context, r *request) (Response, error) {
 	id, err := r.required("id")
 	if err != nil {
@@ -266,11 +264,11 @@ func (h *handler) removeEntry(ctx context.Context, r *request) (Response, error)
 	if err := h.cfg.Service.RemoveNeverLog(ctx, r.user, id); err != nil {
 		return Response{}, err
 	}
-	c, err := h.homeCard(ctx, r, homeForm{}, "")
+	c, err := h.areaCard(ctx, r, "neverLog", areaForm{})
 	if err != nil {
 		return Response{}, err
 	}
-	return render(r.v.t("Removed %s", r.ev.param("pattern")), Navigation{PopToRoot: true}, Navigation{UpdateCard: c}), nil
+	return render(r.v.t("Removed %s", r.ev.param("pattern")), Navigation{Pop: true}, Navigation{UpdateCard: c}), nil
 }
 
 // manageEntry is the dry run: how many logged emails the entry covers.
@@ -295,28 +293,47 @@ func (h *handler) purgeEntry(ctx context.Context, r *request) (Response, error) 
 	if err != nil {
 		return Response{}, err
 	}
-	c, err := h.homeCard(ctx, r, homeForm{}, "")
-	if err != nil {
-		return Response{}, err
-	}
-	return render(r.v.t("Purging %d emails in the background; the homepage shows the progress.", started.Matching),
-		Navigation{PopToRoot: true}, Navigation{UpdateCard: c}), nil
+	return h.startedJob(ctx, r, "neverLog", r.v.t("Purging %d emails in the background; the homepage shows the progress.", started.Matching))
 }
 
 func (h *handler) refreshHome(ctx context.Context, r *request) (Response, error) {
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", "")
+	c, err := h.homeCard(ctx, r)
+	if err != nil {
+		return Response{}, err
+	}
+	return render("", Navigation{UpdateCard: c}), nil
 }
 
+// refreshAreaAction re-reads the area the user is on (Refresh, First page).
+func (h *handler) refreshAreaAction(ctx context.Context, r *request) (Response, error) {
+	a, err := r.area()
+	if err != nil {
+		return Response{}, err
+	}
+	return h.refreshArea(ctx, r, a.name, areaForm{}, "")
+}
+
+// areaPage shows the page of a listing area at the cursor.
+func (h *handler) areaPage(ctx context.Context, r *request) (Response, error) {
+	a, err := r.area()
+	if err != nil {
+		return Response{}, err
+	}
+	return h.refreshArea(ctx, r, a.name, areaForm{Cursor: r.ev.param("cursor")}, "")
+}
+
+// neverLogPage is the org list's More button on cards rendered before
+// areaPage existed.
 func (h *handler) neverLogPage(ctx context.Context, r *request) (Response, error) {
-	return h.refreshHomeWith(ctx, r, homeForm{}, r.ev.param("cursor"), "")
+	return h.refreshArea(ctx, r, "neverLog", areaForm{Cursor: r.ev.param("cursor")}, "")
 }
 
 func (h *handler) testAddress(ctx context.Context, r *request) (Response, error) {
 	addr := strings.TrimSpace(r.ev.input("testAddress"))
-	form := homeForm{TestAddress: addr}
+	form := areaForm{TestAddress: addr}
 	if addr == "" {
 		form.TestError = discreet.ErrorMessage(discreet.FieldError("testAddress", "enter an address"))
-		return h.refreshHomeWith(ctx, r, form, "", "")
+		return h.refreshArea(ctx, r, "testAddress", form, "")
 	}
 	res, err := h.cfg.Service.CheckNeverLog(ctx, r.user, []string{addr})
 	if err != nil {
@@ -326,7 +343,7 @@ func (h *handler) testAddress(ctx context.Context, r *request) (Response, error)
 		form.TestError = discreet.ErrorMessage(err)
 	}
 	form.TestResults = res
-	return h.refreshHomeWith(ctx, r, form, "", "")
+	return h.refreshArea(ctx, r, "testAddress", form, "")
 }
 
 func (h *handler) importEntries(ctx context.Context, r *request) (Response, error) {
@@ -336,19 +353,35 @@ func (h *handler) importEntries(ctx context.Context, r *request) (Response, erro
 		if !invalid(err) {
 			return Response{}, err
 		}
-		form := homeForm{ImportText: text, ImportErrors: lineErrors(err)}
+		form := areaForm{ImportText: text, ImportErrors: lineErrors(err)}
 		if len(form.ImportErrors) == 0 {
 			form.ImportErrors = res.Errors
 		}
 		if len(form.ImportErrors) == 0 {
 			form.ImportError = discreet.ErrorMessage(err)
 		}
-		return h.refreshHomeWith(ctx, r, form, "", "")
+		return h.refreshArea(ctx, r, "import", form, "")
 	}
 	if res.Job != nil {
-		return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Importing %d entries in the background; the homepage shows the progress.", res.Job.Total))
+		return h.startedJob(ctx, r, "import", r.v.t("Importing %d entries in the background; the homepage shows the progress.", res.Job.Total))
 	}
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Imported %d entries (%d already on the list)", res.Added, res.Duplicates))
+	return h.refreshArea(ctx, r, "import", areaForm{}, r.v.t("Imported %d entries (%d already on the list)", res.Added, res.Duplicates))
+}
+
+// exportEntries shows the org list as CSV on the import/export card, when
+// it is short enough for a card.
+func (h *handler) exportEntries(ctx context.Context, r *request) (Response, error) {
+	entries, err := h.cfg.Service.ExportNeverLog(ctx, r.user)
+	if err != nil {
+		return Response{}, err
+	}
+	form := areaForm{}
+	if csv := service.ExportNeverLogCSV(entries); len(csv) <= maxExportShown {
+		form.Export = string(csv)
+	} else {
+		form.ExportTooLong = len(entries)
+	}
+	return h.refreshArea(ctx, r, "import", form, "")
 }
 
 func (h *handler) saveOrgSettings(ctx context.Context, r *request) (Response, error) {
@@ -380,9 +413,10 @@ func (h *handler) saveOrgSettings(ctx context.Context, r *request) (Response, er
 	org.ContactAccess = access
 	if _, err := h.cfg.Service.PutOrgSettings(ctx, r.user, org); err != nil {
 		if invalid(err) {
-			return render(discreet.ErrorMessage(err)), nil
+			// What the admin chose stays on the card, with the reason.
+			return h.refreshArea(ctx, r, "orgSettings", areaForm{Org: &org, OrgError: discreet.ErrorMessage(err)}, "")
 		}
 		return Response{}, err
 	}
-	return h.refreshHomeWith(ctx, r, homeForm{}, "", r.v.t("Org settings saved"))
+	return h.refreshArea(ctx, r, "orgSettings", areaForm{}, r.v.t("Org settings saved"))
 }

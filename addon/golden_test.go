@@ -115,46 +115,75 @@ func scenarios() map[string]Response {
 	admin := discreet.User{Email: "admin@acme.example", Name: "Ada Admin", Role: discreet.RoleAdmin}
 	org := discreet.DefaultOrgSettings()
 	org.InternalDomains = []string{"acme.example", "acme-ch.example"}
-	home := homeModel{
-		User: admin, Me: service.Me{User: admin, Org: org},
-		Mine: service.MySettings{DefaultLog: &off, NeverLog: []discreet.NeverLogEntry{{ID: "p1", Pattern: "friend@private.example", Note: "my cousin"}}},
-		Admin: &adminModel{Org: org, NeverLog: service.Page[discreet.NeverLogEntry]{
-			Items: []discreet.NeverLogEntry{
-				{ID: "n1", Pattern: "@hr-partner.example", Note: "HR provider", AddedBy: "admin@acme.example", AddedAt: at("2026-01-05T12:00:00Z")},
-				{ID: "n2", Pattern: "lawyer@kanzlei.example", AddedBy: "admin@acme.example", AddedAt: at("2026-01-06T12:00:00Z")},
-			}, Next: "page-2"},
-			Jobs: []service.JobView{
-				{ID: "j2", Kind: service.JobPurge, State: store.JobRunning, Done: 40, Total: 120, Report: json.RawMessage(`{"pattern":"@hr-partner.example","deleted":40}`),
-					StartedBy: "admin@acme.example", CreatedAt: at("2026-01-06T12:05:00Z")},
-				{ID: "j1", Kind: service.JobImport, State: store.JobDone, Done: 5000, Total: 5000, Report: json.RawMessage(`{"added":4990,"duplicates":10}`),
-					StartedBy: "admin@acme.example", CreatedAt: at("2026-01-05T12:00:00Z")},
-			}},
-		Form: homeForm{Pattern: "bad@@example", PatternError: `pattern: "bad@@example" has more than one '@'`,
-			TestAddress: "x@hr-partner.example", TestResults: []service.CheckResult{{Address: "x@hr-partner.example", Blocked: true, Entry: "@hr-partner.example", List: "org"}}},
+	jobs := []service.JobView{
+		{ID: "j3", Kind: service.JobPurge, State: store.JobRunning, Done: 40, Total: 120, Report: json.RawMessage(`{"pattern":"@hr-partner.example","deleted":40}`),
+			StartedBy: "admin@acme.example", CreatedAt: at("2026-01-06T12:05:00Z")},
+		{ID: "j2", Kind: service.JobImport, State: store.JobFailed, Done: 1200, Total: 5000, Error: "the store refused <part 3>",
+			StartedBy: "admin@acme.example", CreatedAt: at("2026-01-06T11:00:00Z")},
 	}
-	importErrs := home
-	importErrs.Form = homeForm{ImportText: "@ok.example\nbad@@x\n*foo@x.example\n",
-		ImportErrors: []service.LineError{{Line: 2, Text: "bad@@x", Message: `"bad@@x" has more than one '@'`}, {Line: 3, Text: "*foo@x.example", Message: "'*' is only allowed as a leading *@"}}}
+	adminAreas, repAreas := areas, []area(nil)
+	for _, a := range areas {
+		if !a.admin {
+			repAreas = append(repAreas, a)
+		}
+	}
+	home := homeModel{User: admin, Home: service.Home{Admin: true, Jobs: jobs}, Areas: adminAreas}
+	quiet := homeModel{User: admin, Home: service.Home{Admin: true}, Areas: adminAreas}
 	rep := discreet.User{Email: "anna@acme.example", Name: "Anna Schmidt", Role: discreet.RoleRep, Teams: []string{"de"}}
-	repHome := homeModel{User: rep, Me: service.Me{User: rep, Org: org}}
+	repHome := homeModel{User: rep, Areas: repAreas}
+
+	mine := mineModel{Me: service.Me{User: admin, Org: org},
+		Mine: service.MySettings{DefaultLog: &off, NeverLog: []discreet.NeverLogEntry{{ID: "p1", Pattern: "friend@private.example", Note: "my cousin"}}}}
+	mineError := mine
+	mineError.Form = areaForm{PersonalPattern: "friend@private.example", PersonalError: `personalPattern: "friend@private.example" is already on your list`}
+	orgList := neverLogModel{Page: service.Page[discreet.NeverLogEntry]{
+		Items: []discreet.NeverLogEntry{
+			{ID: "n1", Pattern: "@hr-partner.example", Note: "HR provider", AddedBy: "admin@acme.example", AddedAt: at("2026-01-05T12:00:00Z")},
+			{ID: "n2", Pattern: "lawyer@kanzlei.example", AddedBy: "admin@acme.example", AddedAt: at("2026-01-06T12:00:00Z")},
+		}, Next: "page-2"}}
+	orgListError := orgList
+	orgListError.Form = areaForm{Cursor: "page-1", Pattern: "bad@@example", PatternError: `pattern: "bad@@example" has more than one '@'`}
+	testForm := areaForm{TestAddress: "x@hr-partner.example", TestResults: []service.CheckResult{{Address: "x@hr-partner.example", Blocked: true, Entry: "@hr-partner.example", List: "org"}}}
+	importErrs := areaForm{ImportText: "@ok.example\nbad@@x\n*foo@x.example\n",
+		ImportErrors: []service.LineError{{Line: 2, Text: "bad@@x", Message: `"bad@@x" has more than one '@'`}, {Line: 3, Text: "*foo@x.example", Message: "'*' is only allowed as a leading *@"}}}
+	exported := areaForm{Export: string(service.ExportNeverLogCSV(orgList.Page.Items))}
+	badOrg := org
+	badOrg.HiddenEmails = discreet.HiddenStubs
+	orgError := areaForm{Org: &badOrg, OrgError: "hiddenEmails: the store is read-only during maintenance"}
 
 	return map[string]Response{
-		"message_stub":           pushCard(en.messageCard(stub)),
-		"message_stub_de":        pushCard(de.messageCard(stub)),
-		"message_full":           pushCard(en.messageCard(full)),
-		"message_logged_private": render(en.t("Logged as %s", en.visibility(discreet.VisibilityPrivate)), Navigation{UpdateCard: en.messageCard(logged)}),
-		"message_uploaded":       pushCard(en.messageCard(upload)),
-		"message_uploaded_de":    pushCard(de.messageCard(upload)),
-		"message_blocked":        pushCard(en.messageCard(blocked)),
-		"message_internal":       pushCard(en.messageCard(internal)),
-		"timeline_more":          render("", Navigation{PushCard: en.timelineCard("kunde@zurich-bank.example", *full.Contacts[0].Timeline)}),
-		"compose_blocked":        pushCard(en.composeCard(composeBlocked)),
-		"compose_normal":         pushCard(en.composeCard(composeNormal)),
-		"home_admin":             pushCard(en.homeCard(home)),
-		"home_import_errors":     render("", Navigation{UpdateCard: en.homeCard(importErrs)}),
-		"home_rep":               pushCard(en.homeCard(repHome)),
-		"entry_dry_run":          render("", Navigation{PushCard: en.entryCard(service.PurgeResult{Entry: home.Admin.NeverLog.Items[0], DryRun: true, Matching: 4})}),
-		"error":                  pushCard(en.errorCard(en.t("This request is not a Gmail add-on event we understand: %s", "the body is not JSON"))),
+		"message_stub":            pushCard(en.messageCard(stub)),
+		"message_stub_de":         pushCard(de.messageCard(stub)),
+		"message_full":            pushCard(en.messageCard(full)),
+		"message_logged_private":  render(en.t("Logged as %s", en.visibility(discreet.VisibilityPrivate)), Navigation{UpdateCard: en.messageCard(logged)}),
+		"message_uploaded":        pushCard(en.messageCard(upload)),
+		"message_uploaded_de":     pushCard(de.messageCard(upload)),
+		"message_blocked":         pushCard(en.messageCard(blocked)),
+		"message_internal":        pushCard(en.messageCard(internal)),
+		"timeline_more":           render("", Navigation{PushCard: en.timelineCard("kunde@zurich-bank.example", *full.Contacts[0].Timeline)}),
+		"compose_blocked":         pushCard(en.composeCard(composeBlocked)),
+		"compose_normal":          pushCard(en.composeCard(composeNormal)),
+		"home_admin":              pushCard(en.homeCard(home)),
+		"home_admin_de":           pushCard(de.homeCard(home)),
+		"home_admin_quiet":        pushCard(en.homeCard(quiet)),
+		"home_rep":                pushCard(en.homeCard(repHome)),
+		"area_my_settings":        render("", Navigation{PushCard: en.mySettingsCard(mine)}),
+		"area_my_never_log":       render("", Navigation{PushCard: en.myNeverLogCard(mine)}),
+		"area_my_never_log_error": render("", Navigation{UpdateCard: en.myNeverLogCard(mineError)}),
+		"area_never_log":          render("", Navigation{PushCard: en.neverLogCard(orgList)}),
+		"area_never_log_de":       render("", Navigation{UpdateCard: de.neverLogCard(orgListError)}),
+		"area_never_log_error":    render("", Navigation{UpdateCard: en.neverLogCard(orgListError)}),
+		"area_test":               render("", Navigation{UpdateCard: en.testCard(testForm)}),
+		"area_import":             render("", Navigation{PushCard: en.importCard(areaForm{})}),
+		"area_import_errors":      render("", Navigation{UpdateCard: en.importCard(importErrs)}),
+		"area_export":             render("", Navigation{UpdateCard: en.importCard(exported)}),
+		"area_export_too_long":    render("", Navigation{UpdateCard: en.importCard(areaForm{ExportTooLong: 100000})}),
+		"area_org_settings":       render("", Navigation{PushCard: en.orgSettingsCard(org, areaForm{})}),
+		"area_org_settings_error": render("", Navigation{UpdateCard: en.orgSettingsCard(badOrg, orgError)}),
+		"area_jobs":               render("", Navigation{PushCard: en.jobsCard(service.Page[service.JobView]{Items: jobs, Next: "jobs-2"}, false)}),
+		"area_jobs_empty":         render("", Navigation{PushCard: en.jobsCard(service.Page[service.JobView]{}, false)}),
+		"entry_dry_run":           render("", Navigation{PushCard: en.entryCard(service.PurgeResult{Entry: orgList.Page.Items[0], DryRun: true, Matching: 4})}),
+		"error":                   pushCard(en.errorCard(en.t("This request is not a Gmail add-on event we understand: %s", "the body is not JSON"))),
 	}
 }
 

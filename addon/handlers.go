@@ -14,49 +14,9 @@ import (
 const (
 	moreTimeline = 10
 	neverLogPage = 10
-	// homeJobs is how many recent jobs the admin homepage shows.
-	homeJobs = 3
+	// jobsPage is how many jobs the Jobs area lists per page.
+	jobsPage = 10
 )
-
-func (h *handler) homepage(ctx context.Context, r *request) (Response, error) {
-	c, err := h.homeCard(ctx, r, homeForm{}, "")
-	if err != nil {
-		return Response{}, err
-	}
-	return pushCard(c), nil
-}
-
-// homeCard loads the homepage. Whether the admin sections show is the
-// service's answer to NeverLog, not a role check here.
-func (h *handler) homeCard(ctx context.Context, r *request, form homeForm, cursor string) (*Card, error) {
-	svc := h.cfg.Service
-	me, err := svc.Me(ctx, r.user)
-	if err != nil {
-		return nil, err
-	}
-	mine, err := svc.MySettings(ctx, r.user)
-	if err != nil {
-		return nil, err
-	}
-	m := homeModel{User: me.User, Me: me, Mine: mine, Form: form}
-	page, err := svc.NeverLog(ctx, r.user, neverLogPage, cursor)
-	switch discreet.ErrorCode(err) {
-	case "":
-		org, err := svc.OrgSettings(ctx, r.user)
-		if err != nil {
-			return nil, err
-		}
-		jobs, err := svc.Jobs(ctx, r.user, homeJobs, "")
-		if err != nil {
-			return nil, err
-		}
-		m.Admin = &adminModel{Org: org, NeverLog: page, Jobs: jobs.Items}
-	case discreet.EPermission, discreet.ENotFound:
-	default:
-		return nil, err
-	}
-	return r.v.homeCard(m), nil
-}
 
 func (h *handler) message(ctx context.Context, r *request) (Response, error) {
 	m, err := h.messageModel(ctx, r, nil)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,12 +65,13 @@ func TestPreviewInChromium(t *testing.T) {
 		t.Fatalf("starting chromium: %v", err)
 	}
 
+	var dump func() string
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
+			t.Fatalf("%s: %v\n%s", what, err, dump())
 		}
 	}
 	value := func(expr string) string {
@@ -108,6 +110,10 @@ func TestPreviewInChromium(t *testing.T) {
 		}
 	}
 	card := func() string { return value(`document.querySelector('#card').innerText`) }
+	dump = func() string {
+		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#card').innerText + '\\n[toast] ' + document.querySelector('#toast').innerText`))
+		return v
+	}
 
 	// Anna opens the Swiss customer's email: she learns the contact exists
 	// and is Beat's, nothing more.
@@ -152,12 +158,107 @@ func TestPreviewInChromium(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('#toast').innerText.includes('Saved: this email will be logged')`),
 		shot("compose-normal"))
 
-	// The admin's homepage: the org list, test, import, org settings.
+	// The admin's homepage is short: nothing waits in the demo org, so it
+	// is the area buttons only. Its size is bounded by its content: at
+	// most maxDecisionRows rows, "and N more", Refresh, and one button
+	// list per group of areas, whatever the org holds.
+	title := func(s string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](`document.querySelector('#card-title') && document.querySelector('#card-title').innerText === ` + jsString(s))
+	}
+	click := func(text string) chromedp.Action[chromedp.Void] {
+		return chromedp.Click(chromedp.Search(`//div[@id="card"]//button[normalize-space()=` + xpathString(text) + `]`))
+	}
+	back := chromedp.Click(chromedp.CSS(`#card .ph .back`))
+	homeSize := func(what string) {
+		t.Helper()
+		n, _ := strconv.Atoi(value(`String(document.querySelectorAll('#card .w').length)`))
+		h, _ := strconv.ParseFloat(value(`String(document.querySelector('#card').getBoundingClientRect().height)`), 64)
+		t.Logf("%s: %d widgets, %.0f px high at side-panel width", what, n, h)
+		if max := maxDecisionRows + 2 + 2; n > max {
+			t.Errorf("%s has %d widgets, want at most %d", what, n, max)
+		}
+		// A side panel shows about 600 px of card on a laptop screen; the
+		// old homepage was about 1,600 px.
+		if h > 600 {
+			t.Errorf("%s is %.0f px high; it must fit the side panel without scrolling (600 px)", what, h)
+		}
+	}
 	step("admin homepage",
 		open(admin, "home"),
-		waitText("@hr-partner.example"),
+		title("Discreet"),
 		waitText("Org settings"),
 		shot("admin-homepage"))
+	homeSize("the admin homepage")
+	if c := card(); strings.Contains(c, "@hr-partner.example") || strings.Contains(c, "Needs your attention") {
+		t.Errorf("the quiet homepage shows more than its buttons:\n%s", c)
+	}
+
+	// Each button pushes its area; back returns to the homepage.
+	for _, a := range areas {
+		en := enView()
+		step("open "+a.name,
+			click(en.t(a.title)),
+			title(en.t(a.title)),
+			shot("area-"+a.name))
+		step("back from "+a.name, back, title("Discreet"))
+	}
+
+	// An action inside an area keeps the user there, updated.
+	step("add to the org list",
+		click("Never Log List"), title("Never Log List"),
+		chromedp.SetValue(chromedp.CSS(`#card input[name="pattern"]`), "@new-partner.example"),
+		click("Add to list"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#toast').innerText.includes('Added @new-partner.example')`),
+		title("Never Log List"),
+		waitText("@new-partner.example"),
+		shot("area-neverLog-added"))
+	if n := value(`String(document.querySelectorAll('#card .ph .back').length)`); n != "1" {
+		t.Error("after the action the area card is no longer over the homepage")
+	}
+	step("a mistake stays on the area",
+		chromedp.SetValue(chromedp.CSS(`#card input[name="pattern"]`), "bad@@example.com"),
+		click("Add to list"),
+		waitText("more than one"),
+		title("Never Log List"))
+
+	// A purge started from an entry returns to the list; the homepage
+	// under it now lists the running purge.
+	step("purge from the entry's card",
+		chromedp.SetValue(chromedp.CSS(`#card input[name="pattern"]`), "@berlin-tools.example"),
+		click("Add to list"),
+		waitText("@berlin-tools.example"),
+		chromedp.Click(chromedp.Search(`//div[@id="card"]//div[@data-widget="decoratedText"][.//b[text()="@berlin-tools.example"]]//button`)),
+		title("Never Log entry"),
+		click("Purge 1 emails"),
+		title("Never Log List"),
+		back, title("Discreet"),
+		waitText("Needs your attention"),
+		waitText("Purge @berlin-tools.example"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#toast').style.display = 'none'`),
+		shot("admin-homepage-attention"))
+	homeSize("the admin homepage with a running purge")
+
+	// The rep's homepage: their settings and their list, no org areas.
+	step("rep homepage",
+		open(anna, "home"),
+		title("Discreet"),
+		waitText("Your Never Log List"),
+		shot("rep-homepage"))
+	homeSize("the rep's homepage")
+	if c := card(); strings.Contains(c, "Org settings") || strings.Contains(c, "Jobs") {
+		t.Errorf("the rep's homepage offers org areas:\n%s", c)
+	}
+	step("rep settings", click("Your settings"), title("Your settings"), click("Save settings"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#toast').innerText.includes('Settings saved')`),
+		title("Your settings"))
+}
+
+// xpathString quotes s for XPath (no quotes of both kinds in our labels).
+func xpathString(s string) string {
+	if strings.Contains(s, "'") {
+		return `"` + s + `"`
+	}
+	return "'" + s + "'"
 }
 
 func jsString(s string) string {

@@ -302,7 +302,9 @@ func mustJSON(x any) string {
 func TestHomepageAdminNeverLog(t *testing.T) {
 	e := devServer(t, newDemoService(t))
 	resp := do(t, e, call{path: PathHomepage, user: admin, body: eventJSON(ev{}, nil, nil)})
-	wantText(t, resp, "@hr-partner.example", "Org settings", "Your settings")
+	wantText(t, resp, "Never Log List", "Org settings", "Your settings")
+	resp = do(t, e, call{path: PathAction, user: admin, body: eventJSON(ev{}, map[string]string{"action": "openArea", "area": "neverLog"}, nil)})
+	wantText(t, resp, "@hr-partner.example")
 
 	resp = do(t, e, call{path: PathHomepage, user: anna, body: eventJSON(ev{}, nil, nil)})
 	wantText(t, resp, "Your Never Log List")

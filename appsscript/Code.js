@@ -84,15 +84,20 @@ function callback_(path, e) {
   var r = post_(path, e);
   var action = (r.renderActions && r.renderActions.action) || r.action || {};
   var b = CardService.newActionResponseBuilder();
-  (action.navigations || []).forEach(function (n) {
+  // One Navigation carries every step, in order (e.g. popToRoot, then
+  // updateCard, then pushCard): a second setNavigation would replace it.
+  var navs = action.navigations || [];
+  if (navs.length) {
     var nav = CardService.newNavigation();
-    if (n.pushCard) nav = nav.pushCard(buildCard_(n.pushCard));
-    else if (n.updateCard) nav = nav.updateCard(buildCard_(n.updateCard));
-    else if (n.pop) nav = nav.popCard();
-    else if (n.popToRoot) nav = nav.popToRoot();
-    else if (n.popToCard) nav = nav.popToNamedCard(n.popToCard);
+    navs.forEach(function (n) {
+      if (n.pushCard) nav = nav.pushCard(buildCard_(n.pushCard));
+      else if (n.updateCard) nav = nav.updateCard(buildCard_(n.updateCard));
+      else if (n.pop) nav = nav.popCard();
+      else if (n.popToRoot) nav = nav.popToRoot();
+      else if (n.popToCard) nav = nav.popToNamedCard(n.popToCard);
+    });
     b.setNavigation(nav);
-  });
+  }
   if (action.notification) b.setNotification(CardService.newNotification().setText(action.notification.text));
   return b.build();
 }

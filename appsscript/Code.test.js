@@ -98,6 +98,16 @@ test('buttons call onAction with the card parameters; callbacks become ActionRes
   assert.strictEqual(call(call(resp, 'setNotification')[0][1], 'setText')[0][1], 'Logged as Private');
 });
 
+test('several navigations are steps of one Navigation, in order', () => {
+  const card = (name) => ({name, sections: [{widgets: [{divider: {}}]}]});
+  const {ctx} = load({renderActions: {action: {navigations: [{popToRoot: true}, {updateCard: card('home')}, {pushCard: card('neverLog')}]}}});
+  const resp = ctx.onAction({commonEventObject: {parameters: {action: 'purgeEntry', id: 'n1'}}});
+  const navs = call(resp, 'setNavigation');
+  assert.strictEqual(navs.length, 1);
+  assert.deepStrictEqual(navs[0][1].calls.map((c) => c[0]), ['popToRoot', 'updateCard', 'pushCard']);
+  assert.deepStrictEqual(call(navs[0][1], 'pushCard')[0][1].calls[0], ['setName', 'neverLog']);
+});
+
 test('a failing server gives an error card, not an exception', () => {
   for (const [body, status] of [['oops', 502], ['not json', 200]]) {
     const {ctx} = load(body, status);
