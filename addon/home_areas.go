@@ -35,6 +35,7 @@ type area struct {
 var areas = []area{
 	{name: "mySettings", title: "Your settings", card: (*handler).mySettingsArea},
 	{name: "myNeverLog", title: "Your Never Log List", card: (*handler).myNeverLogArea},
+	{name: "access", title: "Access requests", card: (*handler).accessArea}, // access_card.go
 	{name: "neverLog", title: "Never Log List", admin: true, card: (*handler).neverLogArea},
 	{name: "testAddress", title: "Test an address", admin: true, card: (*handler).testArea},
 	{name: "import", title: "Import and export", admin: true, card: (*handler).importArea},
