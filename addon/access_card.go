@@ -534,3 +534,72 @@ func init() {
 		}
 	}
 }
+
+// accessModel is the access area's card (the homepage's "Access requests"
+// area, wired by the lead into areas): what the user may decide, what
+// ends soon, and their own requests with their outcome.
+type accessModel struct {
+	Pending service.PendingDecisions
+	Mine    []service.AccessRequestView
+}
+
+// accessArea loads the access area: service.PendingDecisions and the
+// user's own requests. Its signature is an area loader's (home_areas.go).
+func (h *handler) accessArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
+	pd, err := h.cfg.Service.PendingDecisions(ctx, r.user)
+	if err != nil {
+		return nil, err
+	}
+	mine, err := h.cfg.Service.AccessRequests(ctx, r.user, "requester")
+	if err != nil {
+		return nil, err
+	}
+	return r.v.accessCard(accessModel{Pending: pd, Mine: mine}), nil
+}
+
+// pendingDecisionRows are the homepage's "Needs your attention" rows for
+// access: each pending request with Review (the approval card), and each
+// grant ending within service.ExpiringWithin. The lead adds it to
+// decisionKinds with service.Home carrying PendingDecisions.
+func (v *view) pendingDecisionRows(pd service.PendingDecisions) []*Widget {
+	var out []*Widget
+	for _, r := range pd.Requests {
+		text := v.t("%s asks for %s", person(r.RequesterName, r.Requester), v.scopeText(r.Scope))
+		out = append(out, deco(&decorated{
+			StartIcon: knownIcon("INVITE"),
+			TopLabel:  v.t("Access request · %s", esc(r.Contact)),
+			Text:      esc(text),
+			Button:    v.button(v.t("Review"), "reviewRequest", p("id", r.ID)),
+		}))
+	}
+	for _, g := range pd.Expiring {
+		out = append(out, deco(&decorated{
+			StartIcon: knownIcon("CLOCK"),
+			TopLabel:  v.t("Grant ending · %s", esc(g.Contact)),
+			Text:      esc(v.t("%s: %s until %s", g.Grantee, v.scopeText(g.Scope), v.date(g.ExpiresAt))),
+		}))
+	}
+	return out
+}
+
+// accessCard is the access area: requests to decide, grants ending soon,
+// and the user's own requests.
+func (v *view) accessCard(m accessModel) *Card {
+	decide := section(v.t("Waiting for your decision"), v.pendingDecisionRows(service.PendingDecisions{Requests: m.Pending.Requests})...)
+	if len(m.Pending.Requests) == 0 {
+		decide.Widgets = append(decide.Widgets, paragraph("<i>"+esc(v.t("No request waits for you."))+"</i>"))
+	}
+	ending := section(v.t("Ending within a week"), v.pendingDecisionRows(service.PendingDecisions{Expiring: m.Pending.Expiring})...)
+	mine := section(v.t("Your requests"))
+	for _, r := range m.Mine {
+		mine.Widgets = append(mine.Widgets, deco(&decorated{
+			StartIcon: knownIcon("INVITE"),
+			TopLabel:  esc(r.Contact) + " · " + v.date(r.CreatedAt),
+			Text:      esc(v.requestStatusText(r)),
+		}))
+	}
+	if len(m.Mine) == 0 {
+		mine.Widgets = append(mine.Widgets, paragraph("<i>"+esc(v.t("You have not asked for access. Ask from a contact's card in a message."))+"</i>"))
+	}
+	return areaCard("access", v.t("Access requests"), v.t("Grant or deny; see what you asked for."), decide, ending, mine)
+}

@@ -114,3 +114,45 @@ func TestPeriodInput(t *testing.T) {
 		t.Error("a period the card does not offer is accepted")
 	}
 }
+
+// TestGoldenAccessArea: the access area's card and the homepage rows it
+// lends to "Needs your attention".
+func TestGoldenAccessArea(t *testing.T) {
+	en := enView()
+	req := service.AccessRequestView{AccessRequest: discreet.AccessRequest{ID: "req-1", Requester: "anna@acme.example",
+		Contact: "kunde@zurich-bank.example", Scope: discreet.GrantContactEmails, Status: discreet.RequestPending,
+		CreatedAt: at("2026-03-05T09:00:00Z")}, RequesterName: "Anna Schmidt"}
+	ending := discreet.Grant{ID: "grant-0", Grantee: "dora@acme.example", Scope: discreet.GrantContact, Contact: "kunde@zurich-bank.example",
+		GrantedBy: "beat@acme-ch.example", ExpiresAt: at("2026-03-09T09:00:00Z")}
+	mine := service.AccessRequestView{AccessRequest: discreet.AccessRequest{ID: "req-9", Requester: "beat@acme-ch.example",
+		Contact: "einkauf@berlin-tools.example", Scope: discreet.GrantContact, Status: discreet.RequestPending,
+		CreatedAt: at("2026-03-04T09:00:00Z")}}
+	for name, resp := range map[string]Response{
+		"access_area": render("", Navigation{PushCard: en.accessCard(accessModel{
+			Pending: service.PendingDecisions{Requests: []service.AccessRequestView{req}, Expiring: []discreet.Grant{ending}},
+			Mine:    []service.AccessRequestView{mine}})}),
+		"access_area_empty": render("", Navigation{PushCard: en.accessCard(accessModel{})}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := marshal(t, resp)
+			validateResponse(t, name, got)
+			path := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./addon -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from %s\n%s", name, path, got)
+			}
+		})
+	}
+	if rows := en.pendingDecisionRows(service.PendingDecisions{Requests: []service.AccessRequestView{req}, Expiring: []discreet.Grant{ending}}); len(rows) != 2 {
+		t.Errorf("homepage rows: %d, want one per request and per ending grant", len(rows))
+	}
+}

@@ -8,52 +8,11 @@ import (
 )
 
 // What of access requests, grants and retention waits on the user, on the
-// homepage (decisionKinds) and in the two cards its rows open: the
-// "Access requests" area (everything the homepage's rows are the first
-// few of) and the list of the user's emails that retention deletes soon.
-// Deciding is D1's approval card (reviewRequest); every list is the
-// service's answer for this user.
-
-// accessModel is the "Access requests" area.
-type accessModel struct {
-	User    discreet.User
-	Pending service.PendingDecisions
-	// Mine are the user's own requests, newest first.
-	Mine []service.AccessRequestView
-}
-
-// accessAreaName names the area and its card.
-const accessAreaName = "accessRequests"
-
-// requestRow is a pending request the user may decide, with Review.
-func (v *view) requestRow(r service.AccessRequestView) *Widget {
-	text := v.t("%s asks for %s", person(r.RequesterName, r.Requester), v.scopeText(r.Scope))
-	if r.Note != "" {
-		text += ": “" + r.Note + "”"
-	}
-	return deco(&decorated{
-		StartIcon:   knownIcon("INVITE"),
-		TopLabel:    v.t("Access request · %s", v.date(r.CreatedAt)),
-		Text:        esc(text),
-		BottomLabel: esc(r.Contact),
-		Button:      v.button(v.t("Review"), "reviewRequest", p("id", r.ID)),
-	})
-}
-
-// grantEndingRow is a grant the user made or holds that ends soon.
-func (v *view) grantEndingRow(user discreet.User, g discreet.Grant) *Widget {
-	text, about := v.t("Your access to %s ends %s", v.scopeText(g.Scope), v.date(g.ExpiresAt)), g.Contact
-	if g.Grantee != user.Email {
-		text = v.t("Your grant to %s ends %s", g.Grantee, v.date(g.ExpiresAt))
-		about += " · " + v.scopeText(g.Scope)
-	}
-	return deco(&decorated{
-		StartIcon:   knownIcon("CLOCK"),
-		TopLabel:    v.t("Grant ending"),
-		Text:        esc(text),
-		BottomLabel: esc(about),
-	})
-}
+// homepage (decisionKinds): the requests they may decide and the grants
+// ending soon are D1's rows (access_card.go pendingDecisionRows; Review
+// opens the approval card) and D1's "Access requests" area lists them all;
+// here are the user's own requests with their outcome, and the one row of
+// their emails that retention deletes soon, with the card it opens.
 
 // myRequestRow is the user's own request and where it stands.
 func (v *view) myRequestRow(r service.AccessRequestView) *Widget {
@@ -67,20 +26,10 @@ func (v *view) myRequestRow(r service.AccessRequestView) *Widget {
 
 // The homepage's decision kinds of this file, most urgent first.
 
-func (v *view) requestDecisions(m homeModel) []*Widget {
-	var out []*Widget
-	for _, r := range m.Home.Requests {
-		out = append(out, v.requestRow(r))
-	}
-	return out
-}
-
-func (v *view) grantEndings(m homeModel) []*Widget {
-	var out []*Widget
-	for _, g := range m.Home.Expiring {
-		out = append(out, v.grantEndingRow(m.User, g))
-	}
-	return out
+// accessDecisions are the pending requests the user may decide, each
+// with Review, and the grants they made or hold that end within a week.
+func (v *view) accessDecisions(m homeModel) []*Widget {
+	return v.pendingDecisionRows(m.Home.PendingDecisions)
 }
 
 // expiringEmailsDecision is one row however many of the user's emails
@@ -117,48 +66,6 @@ func (v *view) myRequestOutcomes(m homeModel) []*Widget {
 		out = append(out, v.myRequestRow(r))
 	}
 	return out
-}
-
-// accessCard is the "Access requests" area: every pending request the
-// user may decide, the grants ending soon, and the user's own requests.
-func (v *view) accessCard(m accessModel) *Card {
-	decide := section(v.t("Waiting for your decision"))
-	for _, r := range m.Pending.Requests {
-		decide.Widgets = append(decide.Widgets, v.requestRow(r))
-	}
-	if len(m.Pending.Requests) == 0 {
-		decide.Widgets = append(decide.Widgets, paragraph("<i>"+esc(v.t("No request waits for you."))+"</i>"))
-	}
-	sections := []*Section{decide}
-	if len(m.Pending.Expiring) > 0 {
-		ending := section(v.t("Grants ending within a week"))
-		for _, g := range m.Pending.Expiring {
-			ending.Widgets = append(ending.Widgets, v.grantEndingRow(m.User, g))
-		}
-		sections = append(sections, ending)
-	}
-	mine := section(v.t("Your requests"))
-	for _, r := range m.Mine {
-		mine.Widgets = append(mine.Widgets, v.myRequestRow(r))
-	}
-	if len(m.Mine) == 0 {
-		mine.Widgets = append(mine.Widgets, paragraph("<i>"+esc(v.t("You asked for nothing yet. Ask from a message whose contact you see only in part."))+"</i>"))
-	}
-	sections = append(sections, mine, section("", buttons(v.button(v.t("Refresh"), "refreshArea", p("area", accessAreaName)))))
-	return areaCard(accessAreaName, v.t("Access requests"), m.User.Email, sections...)
-}
-
-// accessArea loads the "Access requests" area.
-func (h *handler) accessArea(ctx context.Context, r *request, _ areaForm) (*Card, error) {
-	pending, err := h.cfg.Service.PendingDecisions(ctx, r.user)
-	if err != nil {
-		return nil, err
-	}
-	mine, err := h.cfg.Service.AccessRequests(ctx, r.user, "requester")
-	if err != nil {
-		return nil, err
-	}
-	return r.v.accessCard(accessModel{User: r.user, Pending: pending, Mine: mine}), nil
 }
 
 // expiringCardName names the card of the user's expiring emails.
@@ -207,19 +114,11 @@ func (h *handler) expiringEmails(ctx context.Context, r *request) (Response, err
 
 func init() {
 	for en, de := range map[string]string{
-		"Access requests":                "Zugriffsanfragen",
-		"Your access to %s ends %s":      "Ihr Zugriff auf %s endet am %s",
 		"Your grant of %s to %s ends %s": "Ihre Freigabe von %s an %s endet am %s",
-		"Grant ending":                   "Freigabe endet",
 		"Show":                           "Anzeigen",
 		"%d of your emails are deleted within 30 days":           "%d Ihrer E-Mails werden innerhalb von 30 Tagen gelöscht",
 		"1 of your emails is deleted within 30 days":             "1 Ihrer E-Mails wird innerhalb von 30 Tagen gelöscht",
 		"More than %d of your emails are deleted within 30 days": "Mehr als %d Ihrer E-Mails werden innerhalb von 30 Tagen gelöscht",
-		"Waiting for your decision":                              "Wartet auf Ihre Entscheidung",
-		"No request waits for you.":                              "Keine Anfrage wartet auf Sie.",
-		"Grants ending within a week":                            "Freigaben, die binnen einer Woche enden",
-		"Your requests":                                          "Ihre Anfragen",
-		"You asked for nothing yet. Ask from a message whose contact you see only in part.": "Sie haben noch nichts angefragt. Fragen Sie aus einer Nachricht an, deren Kontakt Sie nur teilweise sehen.",
 		"Expiring emails": "Ablaufende E-Mails",
 		"The org's retention deletes these emails you own on the date shown. Ask an admin for a legal hold if one must be kept.": "Die Aufbewahrungsregeln der Organisation löschen diese E-Mails von Ihnen am angegebenen Datum. Bitten Sie einen Admin um eine rechtliche Sperre, wenn eine erhalten bleiben muss.",
 		"deleted %s":           "gelöscht am %s",

@@ -28,9 +28,9 @@ type area struct {
 var areas = []area{
 	{name: "mySettings", title: "Your settings", card: (*handler).mySettingsArea},
 	{name: "myNeverLog", title: "Your Never Log List", card: (*handler).myNeverLogArea},
-	// home_access.go (issue 15): what the user may decide and asked for;
+	// access_card.go (issue 15): what the user may decide and asked for;
 	// anyone may be asked (a rep decides requests on the contacts they own).
-	{name: accessAreaName, title: "Access requests", card: (*handler).accessArea},
+	{name: "access", title: "Access requests", card: (*handler).accessArea},
 	{name: "neverLog", title: "Never Log List", admin: true, card: (*handler).neverLogArea},
 	{name: "testAddress", title: "Test an address", admin: true, card: (*handler).testArea},
 	{name: "import", title: "Import and export", admin: true, card: (*handler).importArea},

@@ -33,8 +33,7 @@ const maxDecisionRows = 5
 // button to the card where it is decided. A new kind is one field of
 // service.Home and one function here.
 var decisionKinds = []func(v *view, m homeModel) []*Widget{
-	(*view).requestDecisions,       // access requests the user may decide (home_access.go)
-	(*view).grantEndings,           // grants made or held that end within a week
+	(*view).accessDecisions,        // access requests the user may decide, grants ending (access_card.go)
 	(*view).expiringEmailsDecision, // the user's emails retention deletes soon
 	(*view).myRequestOutcomes,      // the user's own requests and their outcome
 	(*view).jobDecisions,

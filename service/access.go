@@ -16,25 +16,33 @@ import (
 // sharing: the stub is a door"). Who may read what stays in policy/; this
 // file loads what policy needs, asks it, and writes and audits the result.
 
-// grantsOf loads the grants the caller holds, with the grantors of
-// contact grants as they are now, judged at one instant (s.now()). One
-// indexed query for the grants (plus one read per grantor of a contact
-// grant in force), and the org's protected set beside it.
+// grantsOf loads the grants the caller holds (heldGrants) and the org's
+// protected set beside them.
 func (s *Service) grantsOf(ctx context.Context, actor discreet.User) (policy.Grants, error) {
-	g := policy.Grants{Now: s.now()}
 	var (
-		held      []discreet.Grant
+		g         policy.Grants
+		prot      *policy.Protected
 		err, perr error
 	)
 	parallel(
-		func() { g.Protected, perr = s.protectedSet(ctx) },
-		func() {
-			if actor.Email != "" {
-				held, err = s.store.Grants(ctx, store.GrantQuery{Grantee: actor.Email})
-			}
-		},
+		func() { prot, perr = s.protectedSet(ctx) },
+		func() { g, err = s.heldGrants(ctx, actor) },
 	)
-	if err = errors.Join(err, perr); err != nil {
+	g.Protected = prot
+	return g, errors.Join(err, perr)
+}
+
+// heldGrants loads the grants the caller holds, with the grantors of
+// contact grants as they are now, judged at one instant (s.now()), without
+// the protected set. One indexed query for the grants (plus one read per
+// grantor of a contact grant in force).
+func (s *Service) heldGrants(ctx context.Context, actor discreet.User) (policy.Grants, error) {
+	g := policy.Grants{Now: s.now()}
+	if actor.Email == "" {
+		return g, nil
+	}
+	held, err := s.store.Grants(ctx, store.GrantQuery{Grantee: actor.Email})
+	if err != nil {
 		return g, err
 	}
 	for _, gr := range held {

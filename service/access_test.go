@@ -171,6 +171,52 @@ func TestMessageCardAgreesAtExpiry(t *testing.T) {
 	check("at the end", false)
 }
 
+// TestContactGrantEverywhere: a contact grant shows the contact in full on
+// the contact route, in search and on the compose card alike, and none of
+// them after it ends.
+func TestContactGrantEverywhere(t *testing.T) {
+	ctx := context.Background()
+	s := newSeed(t)
+	s.logAs(t, s.beat, mail{From: s.beat.Email, To: []string{kunde}, Subject: "Kreditlinie"}, discreet.VisibilityPublic)
+	r, err := s.svc.RequestAccess(ctx, s.anna, service.AccessRequestInput{Contact: kunde, Scope: discreet.GrantContact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := s.clock.Now().Add(time.Hour)
+	if _, err := s.svc.GrantAccess(ctx, s.carla, r.ID, service.GrantInput{ExpiresAt: &until}); err != nil {
+		t.Fatal(err)
+	}
+	access := func() []discreet.Access {
+		t.Helper()
+		c, err := s.svc.Contact(ctx, s.anna, kunde)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, err := s.svc.SearchContacts(ctx, s.anna, "kunde", 10)
+		if err != nil || len(found) != 1 {
+			t.Fatalf("search: %+v, %v", found, err)
+		}
+		st, err := s.svc.ComposeState(ctx, s.anna, []string{kunde})
+		if err != nil || len(st.Contacts) != 1 {
+			t.Fatalf("compose: %+v, %v", st, err)
+		}
+		return []discreet.Access{c.Access, found[0].Access, st.Contacts[0].Access}
+	}
+	for _, a := range access() {
+		if a != discreet.AccessFull {
+			t.Errorf("with the grant: %v, want full everywhere", access())
+			break
+		}
+	}
+	s.clock.Add(time.Hour)
+	for _, a := range access() {
+		if a != discreet.AccessStub {
+			t.Errorf("at its end: %v, want stub everywhere", access())
+			break
+		}
+	}
+}
+
 // TestProtectionRefusesGrantsAndShares: once a contact is protected its
 // approver cannot grant a pending request on it, its emails cannot be
 // shared, and a share made before the protection gives nothing.

@@ -65,7 +65,7 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 		}
 		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
 	}
-	g, err := s.grantsOf(ctx, actor) // its protected set was read by the decision just now: the cached set
+	g, err := s.grantsOf(ctx, actor) // a contact grant shows the contact in full here too
 	if err != nil {
 		return ComposeState{}, err
 	}

@@ -273,27 +273,22 @@ func lenientKeys(ps []policy.Participant) []string {
 
 // decide is policy.Decide with the caller's lists, domains, protected
 // contacts and defaults loaded, and the matched entry's id filled in.
-// prot is the protected set when the caller read it already; nil reads it
-// (alongside the Never Log version: no extra round trip).
+// l are the org's lists when the caller read them already (orgLists);
+// nil reads them.
 func (s *Service) decide(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings,
-	ps []policy.Participant, toggle *bool, vis discreet.Visibility, content sensitive.Message, prot *policy.Protected) (discreet.Decision, *policy.Domains, error) {
+	ps []policy.Participant, toggle *bool, vis discreet.Visibility, content sensitive.Message, l *orgLists) (discreet.Decision, *policy.Domains, error) {
 	domains, err := policy.NewDomains(org.InternalDomains)
 	if err != nil {
 		return discreet.Decision{}, nil, discreet.Wrap(err, discreet.EInternal, "the org's internal domains are not valid")
 	}
-	var view *orgView
-	var perr error
-	if prot == nil {
-		parallel(
-			func() { view, err = s.orgNeverLog(ctx) },
-			func() { prot, perr = s.protectedSet(ctx) },
-		)
-	} else {
-		view, err = s.orgNeverLog(ctx)
+	if l == nil {
+		read, err := s.readOrgLists(ctx)
+		if err != nil {
+			return discreet.Decision{}, nil, err
+		}
+		l = &read
 	}
-	if err = errors.Join(err, perr); err != nil {
-		return discreet.Decision{}, nil, err
-	}
+	view, prot := l.view, l.prot
 	personal, err := s.personalNeverLog(ctx, actor.Email, us.NeverLogVersion)
 	if err != nil {
 		return discreet.Decision{}, nil, err

@@ -80,11 +80,16 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 		legacy, byID        discreet.Email
 		legacyOK, byIDFound bool
 		grants              policy.Grants
-		errs                [5]error
+		lists               orgLists
+		errs                [6]error
 	)
 	parallel(
 		func() { org, errs[0] = s.store.OrgSettings(ctx) },
-		func() { grants, errs[4] = s.grantsOf(ctx, actor) },
+		// The org's lists for the decision below: their one document
+		// carries the protected contacts' version, which the contacts'
+		// access needs too, so nothing reads it apart.
+		func() { lists, errs[4] = s.readOrgLists(ctx) },
+		func() { grants, errs[5] = s.heldGrants(ctx, actor) },
 		func() { us, errs[1] = s.store.UserSettings(ctx, actor.Email) },
 		func() { legacy, legacyOK, errs[2] = s.legacyCopy(ctx, id) },
 		func() { byID, byIDFound, errs[3] = s.maybeEmail(ctx, id.id) },
@@ -92,7 +97,8 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	if err := errors.Join(errs[:]...); err != nil {
 		return MessageState{}, err
 	}
-	prot := grants.Protected
+	prot := lists.prot
+	grants.Protected = prot
 	// A bad internal-domains setting fails the card, as it fails a log:
 	// read leniently, colleagues would show as contacts.
 	domains, err := policy.NewDomains(org.InternalDomains)
@@ -128,7 +134,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	cerrs := make([]error, len(external)+1)
 	fns := []func(){}
 	if !found {
-		fns = append(fns, func() { st.Decision, st.Rule, cerrs[len(external)] = s.refusal(ctx, actor, org, us, msg, prot) })
+		fns = append(fns, func() { st.Decision, st.Rule, cerrs[len(external)] = s.refusal(ctx, actor, org, us, msg, &lists) })
 	}
 	for i, a := range external {
 		fns = append(fns, func() {
@@ -178,7 +184,7 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 	if found && st.Email == nil {
 		// A record the caller may not read: the card offers Log, as for a
 		// message nobody logged, so it says what Log would do.
-		if st.Decision, st.Rule, err = s.refusal(ctx, actor, org, us, msg, prot); err != nil {
+		if st.Decision, st.Rule, err = s.refusal(ctx, actor, org, us, msg, &lists); err != nil {
 			return MessageState{}, err
 		}
 	}
@@ -216,11 +222,11 @@ func (s *Service) MessageState(ctx context.Context, actor discreet.User, raw []b
 // refusal is the decision Log would take for msg when it refuses whatever
 // the caller picks (never_log_list, sensitive_content,
 // unreadable_participant, internal_only); nil when Log would log, with
-// the sensitivity rule that would force it private, if one. prot is the
-// protected set MessageState read.
-func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings, msg *message.Message, prot *policy.Protected) (*discreet.Decision, *discreet.SensitivityRule, error) {
+// the sensitivity rule that would force it private, if one. l are the
+// org's lists MessageState read.
+func (s *Service) refusal(ctx context.Context, actor discreet.User, org discreet.OrgSettings, us discreet.UserSettings, msg *message.Message, l *orgLists) (*discreet.Decision, *discreet.SensitivityRule, error) {
 	log := true // the rule a private rule names shows only on a decision to log
-	d, _, err := s.decide(ctx, actor, org, us, msg.Participants, &log, "", contentOf(msg), prot)
+	d, _, err := s.decide(ctx, actor, org, us, msg.Participants, &log, "", contentOf(msg), l)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -65,6 +65,32 @@ func (s *Service) protectedSet(ctx context.Context) (*policy.Protected, error) {
 	if err != nil {
 		return nil, discreet.Wrap(err, discreet.EUnavailable, "the protected contacts could not be read; nothing was changed")
 	}
+	return s.protectedAt(ctx, v)
+}
+
+// orgLists are what a decision matches participants against beyond the
+// personal list: the org's Never Log view, whose one document carries the
+// versions of the tombstones, the sensitivity rules and the protected
+// contacts, and the protected set at its version.
+type orgLists struct {
+	view *orgView
+	prot *policy.Protected
+}
+
+// readOrgLists reads the org's lists as they are now: one document read,
+// and what moved since this instance compiled it.
+func (s *Service) readOrgLists(ctx context.Context) (orgLists, error) {
+	view, err := s.orgNeverLog(ctx)
+	if err != nil {
+		return orgLists{}, err
+	}
+	prot, err := s.protectedAt(ctx, view.head.Protected)
+	return orgLists{view: view, prot: prot}, err
+}
+
+// protectedAt is the protected set at version v or later: the compiled one
+// when it is that new, else read again.
+func (s *Service) protectedAt(ctx context.Context, v int64) (*policy.Protected, error) {
 	c := &s.protection
 	c.mu.Lock()
 	if c.loaded && c.version >= v {

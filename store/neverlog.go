@@ -25,6 +25,10 @@ type NeverLogChanges struct {
 	// Rules is the sensitivity rules' version (RulesVersion), read with
 	// the Never Log version for the same reason.
 	Rules int64
+	// Protected is the protected contacts' version (ProtectedVersion),
+	// likewise: a decision learns from this one read whether the set it
+	// compiled is still the org's.
+	Protected int64
 }
 
 // Covers reports whether Changes hold every change after version v: a

@@ -22,22 +22,8 @@ const RouteRetention = "/v1/retention:sweep"
 // 202 with the day's job, 200 {"job": null} when the org keeps every
 // email.
 func retentionRoutes(a sweepAuth, svc func() *service.Service) []gateway.Route {
-	cron := func(r *http.Request) bool { return a.trustCron && r.Header.Get("X-Appengine-Cron") == "true" }
-	start := func(ec echo.Context) error {
-		r := ec.Request()
-		ctx := r.Context()
-		s := svc()
-		if s == nil {
-			return discreet.Errorf(discreet.EUnavailable, "the job driver has not started")
-		}
-		actor := discreet.User{Email: service.SystemActor}
-		if !cron(r) {
-			var err error
-			if actor, err = signedIn(ctx, r, a, s); err != nil {
-				return err
-			}
-		}
-		job, err := s.StartRetentionSweep(ctx, actor)
+	return cronRoutes(RouteRetention, a, svc, func(ec echo.Context, s *service.Service, actor discreet.User) error {
+		job, err := s.StartRetentionSweep(ec.Request().Context(), actor)
 		if err != nil {
 			return err
 		}
@@ -45,18 +31,7 @@ func retentionRoutes(a sweepAuth, svc func() *service.Service) []gateway.Route {
 			return ec.JSON(http.StatusOK, map[string]any{"job": nil})
 		}
 		return ec.JSON(http.StatusAccepted, map[string]any{"job": job})
-	}
-	return []gateway.Route{
-		{Method: http.MethodPost, Path: RouteRetention, Handler: start, Public: true, Deadline: gateway.LongRequestTimeout},
-		// App Engine cron only sends GET; nobody else may start it with GET.
-		{Method: http.MethodGet, Path: RouteRetention, Public: true, Deadline: gateway.LongRequestTimeout,
-			Handler: func(ec echo.Context) error {
-				if !cron(ec.Request()) {
-					return echo.ErrMethodNotAllowed
-				}
-				return start(ec)
-			}},
-	}
+	})
 }
 
 // retentionDaily starts the day's retention sweep from the embedded

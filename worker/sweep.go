@@ -23,10 +23,23 @@ type sweepAuth struct {
 // sweepRoutes are POST (and, for App Engine cron, GET) RouteSweep: 200
 // {"enqueued": n}. svc is the service the driver was given.
 func sweepRoutes(a sweepAuth, svc func() *service.Service) []gateway.Route {
+	return cronRoutes(RouteSweep, a, svc, func(ec echo.Context, s *service.Service, actor discreet.User) error {
+		n, err := s.SweepJobs(ec.Request().Context(), actor)
+		if err != nil {
+			return err
+		}
+		return ec.JSON(http.StatusOK, map[string]int{"enqueued": n})
+	})
+}
+
+// cronRoutes are POST path, for a user signed in with an ID token, and GET
+// path, for App Engine cron only (it sends nothing else); run gets the
+// actor, service.SystemActor for cron, and the service decides whether
+// they may.
+func cronRoutes(path string, a sweepAuth, svc func() *service.Service, run func(ec echo.Context, s *service.Service, actor discreet.User) error) []gateway.Route {
 	cron := func(r *http.Request) bool { return a.trustCron && r.Header.Get("X-Appengine-Cron") == "true" }
-	sweep := func(ec echo.Context) error {
+	handle := func(ec echo.Context) error {
 		r := ec.Request()
-		ctx := r.Context()
 		s := svc()
 		if s == nil {
 			return discreet.Errorf(discreet.EUnavailable, "the job driver has not started")
@@ -34,25 +47,20 @@ func sweepRoutes(a sweepAuth, svc func() *service.Service) []gateway.Route {
 		actor := discreet.User{Email: service.SystemActor}
 		if !cron(r) {
 			var err error
-			if actor, err = signedIn(ctx, r, a, s); err != nil {
+			if actor, err = signedIn(r.Context(), r, a, s); err != nil {
 				return err
 			}
 		}
-		n, err := s.SweepJobs(ctx, actor)
-		if err != nil {
-			return err
-		}
-		return ec.JSON(http.StatusOK, map[string]int{"enqueued": n})
+		return run(ec, s, actor)
 	}
 	return []gateway.Route{
-		{Method: http.MethodPost, Path: RouteSweep, Handler: sweep, Public: true, Deadline: gateway.LongRequestTimeout},
-		// App Engine cron only sends GET; nobody else may sweep with GET.
-		{Method: http.MethodGet, Path: RouteSweep, Public: true, Deadline: gateway.LongRequestTimeout,
+		{Method: http.MethodPost, Path: path, Handler: handle, Public: true, Deadline: gateway.LongRequestTimeout},
+		{Method: http.MethodGet, Path: path, Public: true, Deadline: gateway.LongRequestTimeout,
 			Handler: func(ec echo.Context) error {
 				if !cron(ec.Request()) {
 					return echo.ErrMethodNotAllowed
 				}
-				return sweep(ec)
+				return handle(ec)
 			}},
 	}
 }

@@ -40,8 +40,10 @@ type versionDoc struct {
 	// the transaction that adds a tombstone, so the one read of this
 	// document a decision makes covers both lists.
 	Tombstones int64 `firestore:"tombstones"`
-	// Rules mirrors the sensitivity rules' version (holds.go) likewise.
-	Rules int64 `firestore:"rules"`
+	// Rules mirrors the sensitivity rules' version (holds.go) likewise,
+	// and Protected the protected contacts' (protection.go).
+	Rules     int64 `firestore:"rules"`
+	Protected int64 `firestore:"protected"`
 }
 
 type changeDoc struct {
@@ -52,7 +54,7 @@ type changeDoc struct {
 }
 
 func (d versionDoc) changes() store.NeverLogChanges {
-	out := store.NeverLogChanges{Version: d.Version, Since: d.Since, Tombstones: d.Tombstones, Rules: d.Rules}
+	out := store.NeverLogChanges{Version: d.Version, Since: d.Since, Tombstones: d.Tombstones, Rules: d.Rules, Protected: d.Protected}
 	for _, c := range d.Changes {
 		out.Changes = append(out.Changes, store.NeverLogChange{Version: c.Version, Removed: c.Removed, ID: c.ID, Pattern: c.Pattern})
 	}
@@ -60,7 +62,7 @@ func (d versionDoc) changes() store.NeverLogChanges {
 }
 
 func toVersionDoc(c store.NeverLogChanges) versionDoc {
-	d := versionDoc{Version: c.Version, Since: c.Since, Changes: []changeDoc{}, Tombstones: c.Tombstones, Rules: c.Rules}
+	d := versionDoc{Version: c.Version, Since: c.Since, Changes: []changeDoc{}, Tombstones: c.Tombstones, Rules: c.Rules, Protected: c.Protected}
 	for _, ch := range c.Changes {
 		d.Changes = append(d.Changes, changeDoc{Version: ch.Version, Removed: ch.Removed, ID: ch.ID, Pattern: ch.Pattern})
 	}
@@ -187,7 +189,7 @@ func (s *Store) recordChange(tx *firestore.Transaction, scope string, prev *fire
 		}
 	}
 	next := store.AppendNeverLogChanges(d.changes(), changes)
-	next.Tombstones, next.Rules = d.Tombstones, d.Rules // the whole document is rewritten: keep them
+	next.Tombstones, next.Rules, next.Protected = d.Tombstones, d.Rules, d.Protected // the whole document is rewritten: keep them
 	return tx.Set(s.versionRef(), toVersionDoc(next))
 }
 

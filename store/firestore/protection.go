@@ -78,7 +78,7 @@ func (s *Store) PutProtected(ctx context.Context, p discreet.ProtectedEntry) (bo
 		if err := tx.Set(ref, protectedDoc{Pattern: p.Pattern, Note: p.Note, AddedBy: p.AddedBy, AddedAt: ts(p.AddedAt)}); err != nil {
 			return err
 		}
-		return tx.Set(vref, protectionVersionDoc{Version: v + 1})
+		return s.moveProtectedVersion(tx, vref, v)
 	})
 	return added, wrap(err, "cannot store the protected entry")
 }
@@ -111,12 +111,23 @@ func (s *Store) DeleteProtected(ctx context.Context, pattern string) (discreet.P
 		if err := tx.Delete(ref); err != nil {
 			return err
 		}
-		return tx.Set(vref, protectionVersionDoc{Version: v + 1})
+		return s.moveProtectedVersion(tx, vref, v)
 	})
 	if err != nil {
 		return discreet.ProtectedEntry{}, wrap(err, "cannot remove the protected entry")
 	}
 	return out, nil
+}
+
+// moveProtectedVersion moves the protection version inside tx (prev as tx
+// read it) and mirrors it into the Never Log version document, which every
+// decision reads: a decision learns whether the protected set moved
+// without a read of its own.
+func (s *Store) moveProtectedVersion(tx *firestore.Transaction, vref *firestore.DocumentRef, prev int64) error {
+	if err := tx.Set(vref, protectionVersionDoc{Version: prev + 1}); err != nil {
+		return err
+	}
+	return tx.Set(s.versionRef(), map[string]any{"protected": prev + 1}, firestore.MergeAll)
 }
 
 func (d protectedDoc) entry() discreet.ProtectedEntry {

@@ -92,12 +92,14 @@ func (s *Store) neverLogVersion(ctx context.Context) (store.NeverLogChanges, err
 func neverLogChanges(ctx context.Context, c *conn) (store.NeverLogChanges, error) {
 	var out store.NeverLogChanges
 	if _, err := c.one(ctx, func(r *stmt) error {
-		out.Version, out.Since, out.Tombstones, out.Rules = r.int(0), r.int(1), r.int(2), r.int(3)
+		out.Version, out.Since, out.Tombstones, out.Rules, out.Protected = r.int(0), r.int(1), r.int(2), r.int(3), r.int(4)
 		return nil
 	}, `SELECT coalesce((SELECT value FROM counters WHERE name = ?1), 0),
 		coalesce((SELECT value FROM counters WHERE name = ?2), 0),
 		(SELECT count(*) FROM tombstones),
-		coalesce((SELECT value FROM counters WHERE name = ?3), 0)`, text(neverLogCounter), text(neverLogSince), text(rulesCounter)); err != nil {
+		coalesce((SELECT value FROM counters WHERE name = ?3), 0),
+		coalesce((SELECT value FROM counters WHERE name = ?4), 0)`,
+		text(neverLogCounter), text(neverLogSince), text(rulesCounter), text(protectedCounter)); err != nil {
 		return out, err
 	}
 	if out.Version == out.Since {

@@ -56,6 +56,14 @@ func testProtectedEntries(t *testing.T, s store.Store) {
 	if v2, _ := s.ProtectedVersion(ctx); v2 <= v {
 		t.Fatalf("version %d after removing, %d before", v2, v)
 	}
+	// The Never Log version document carries it, and a Never Log edit,
+	// which rewrites that document, keeps it: a decision reads one
+	// document for every list.
+	must(t, s.AddNeverLog(ctx, []discreet.NeverLogEntry{{ID: "protection-nl-1", Pattern: "@protection.example", AddedAt: at(4)}}), "AddNeverLog")
+	pv, _ := s.ProtectedVersion(ctx)
+	if ch, err := s.NeverLogVersion(ctx); err != nil || ch.Protected != pv {
+		t.Fatalf("NeverLogVersion carries protection version %d (%v), ProtectedVersion says %d", ch.Protected, err, pv)
+	}
 	_, err = s.DeleteProtected(ctx, "ceo@bank.example")
 	wantCode(t, err, discreet.ENotFound, "DeleteProtected of an absent entry")
 	if list, _, _ := s.Protected(ctx); len(list) != 1 {
