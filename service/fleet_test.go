@@ -164,6 +164,11 @@ func TestFleetAdvanceNeverBlocksDecisions(t *testing.T) {
 			t.Fatalf("the compiled list's entry while the advance is held: %+v, %v", d, err)
 		}
 	}
+	// The advance starts on its own goroutine, which may not have reached
+	// the hook yet on a loaded machine: wait for it, boundedly.
+	for wait := time.Now().Add(10 * time.Second); held.Load() == 0 && time.Now().Before(wait); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if held.Load() == 0 {
 		t.Fatal("no advance started: the test proves nothing")
 	}
