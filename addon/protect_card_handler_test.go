@@ -1,25 +1,11 @@
 package addon
 
-import (
-	"slices"
-	"testing"
-)
-
-// withPolicyAreas lists the protection and policy areas on the homepage
-// for the test, as the lead wires them at merge (home_areas.go).
-func withPolicyAreas(t *testing.T) {
-	saved := slices.Clone(areas)
-	areas = append(areas,
-		area{name: protectedAreaName, title: "Protected contacts", admin: true, card: (*handler).protectedArea},
-		area{name: policyAreaName, title: "Visibility policy", admin: true, card: (*handler).visibilityPolicyArea})
-	t.Cleanup(func() { areas = saved })
-}
+import "testing"
 
 // TestProtectedAndPolicyAreas: each area is one pushed card; its actions
 // keep the admin on it; the compose card then shows the policy and the
 // protection in force.
 func TestProtectedAndPolicyAreas(t *testing.T) {
-	withPolicyAreas(t)
 	e := devServer(t, newDemoService(t))
 	r := do(t, e, call{path: PathAction, user: admin, body: act("openArea", map[string]string{"area": protectedAreaName}, nil)})
 	wantNavs(t, "open protected", r, "push:"+protectedAreaName)
