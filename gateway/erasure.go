@@ -17,8 +17,5 @@ func (g *gateway) erase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if res.Job != nil {
-		return accepted(c, res)
-	}
-	return ok(c, res)
+	return startedOrOK(c, res.Job != nil, res)
 }

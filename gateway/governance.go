@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -80,20 +79,15 @@ func (g *gateway) purgeRule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	dryRun := false
-	if s := c.QueryParam("dryRun"); s != "" {
-		if dryRun, err = strconv.ParseBool(s); err != nil {
-			return discreet.FieldError("dryRun", "must be true or false")
-		}
+	dryRun, err := dryRunParam(c)
+	if err != nil {
+		return err
 	}
 	res, err := g.svc.PurgeRule(c.Request().Context(), actor(c), id, dryRun)
 	if err != nil {
 		return err
 	}
-	if res.Job != nil {
-		return accepted(c, res)
-	}
-	return ok(c, res)
+	return startedOrOK(c, res.Job != nil, res)
 }
 
 // exportSubject is GET /v1/subjects/{address}:export: the service checks

@@ -242,10 +242,7 @@ func (g *gateway) importNeverLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if res.Job != nil {
-		return accepted(c, res)
-	}
-	return ok(c, res)
+	return startedOrOK(c, res.Job != nil, res)
 }
 
 func (g *gateway) exportNeverLog(c echo.Context) error {
@@ -279,17 +276,34 @@ func (g *gateway) purgeNeverLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	dryRun := false
-	if s := c.QueryParam("dryRun"); s != "" {
-		if dryRun, err = strconv.ParseBool(s); err != nil {
-			return discreet.FieldError("dryRun", "must be true or false")
-		}
+	dryRun, err := dryRunParam(c)
+	if err != nil {
+		return err
 	}
 	res, err := g.svc.PurgeNeverLog(c.Request().Context(), actor(c), id, dryRun)
 	if err != nil {
 		return err
 	}
-	if res.Job != nil {
+	return startedOrOK(c, res.Job != nil, res)
+}
+
+// dryRunParam is the ?dryRun= flag of a purge or a protection; absent is
+// false.
+func dryRunParam(c echo.Context) (bool, error) {
+	s := c.QueryParam("dryRun")
+	if s == "" {
+		return false, nil
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, discreet.FieldError("dryRun", "must be true or false")
+	}
+	return v, nil
+}
+
+// startedOrOK answers 202 with res when it started a job, else 200.
+func startedOrOK(c echo.Context, started bool, res any) error {
+	if started {
 		return accepted(c, res)
 	}
 	return ok(c, res)

@@ -2,11 +2,9 @@ package gateway
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/service"
 )
 
@@ -25,10 +23,8 @@ func (g *gateway) protect(c echo.Context) error {
 		return err
 	}
 	req := service.ProtectRequest{}
-	if s := c.QueryParam("dryRun"); s != "" {
-		if req.DryRun, err = strconv.ParseBool(s); err != nil {
-			return discreet.FieldError("dryRun", "must be true or false")
-		}
+	if req.DryRun, err = dryRunParam(c); err != nil {
+		return err
 	}
 	if c.Request().ContentLength != 0 {
 		var b protectBody
@@ -41,10 +37,7 @@ func (g *gateway) protect(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if res.Job != nil {
-		return accepted(c, res)
-	}
-	return ok(c, res)
+	return startedOrOK(c, res.Job != nil, res)
 }
 
 func (g *gateway) unprotect(c echo.Context) error {
