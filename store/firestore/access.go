@@ -276,15 +276,8 @@ func (s *Store) DecideAccessRequest(ctx context.Context, id string, d store.Acce
 	var conflict error
 	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		conflict = nil
-		snap, err := tx.Get(ref)
-		if isNotFound(err) {
-			return notFound("access request")
-		}
+		doc, err := txDoc[accessRequestDoc](tx, ref, "access request")
 		if err != nil {
-			return err
-		}
-		var doc accessRequestDoc
-		if err := snap.DataTo(&doc); err != nil {
 			return err
 		}
 		r := doc.request()

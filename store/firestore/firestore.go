@@ -151,6 +151,22 @@ func getDoc[T any](ctx context.Context, ref *firestore.DocumentRef, what string)
 	return d, err
 }
 
+// txDoc is getDoc inside a transaction: the document decoded, or
+// not_found ("the <what> does not exist"); other errors as tx.Get gives
+// them, for the transaction to retry or return.
+func txDoc[T any](tx *firestore.Transaction, ref *firestore.DocumentRef, what string) (T, error) {
+	var d T
+	snap, err := tx.Get(ref)
+	if isNotFound(err) {
+		return d, notFound(what)
+	}
+	if err != nil {
+		return d, err
+	}
+	err = snap.DataTo(&d)
+	return d, err
+}
+
 // docID turns a key (an address, a team id, an entry id) into a valid
 // document id, reversibly: '%' and '/' are percent-encoded, and so is what
 // Firestore reserves ("." and "..", ids of the form __x__). Every document

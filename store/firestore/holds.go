@@ -113,15 +113,8 @@ func (s *Store) DeleteLegalHold(ctx context.Context, id string) (discreet.LegalH
 	}
 	var out discreet.LegalHold
 	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if isNotFound(err) {
-			return notFound("legal hold")
-		}
+		d, err := txDoc[holdDoc](tx, ref, "legal hold")
 		if err != nil {
-			return err
-		}
-		var d holdDoc
-		if err := snap.DataTo(&d); err != nil {
 			return err
 		}
 		out = d.hold()
@@ -261,15 +254,8 @@ func (s *Store) DeleteRule(ctx context.Context, id string) (discreet.Sensitivity
 	}
 	var out discreet.SensitivityRule
 	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if isNotFound(err) {
-			return notFound("rule")
-		}
+		d, err := txDoc[ruleDoc](tx, ref, "rule")
 		if err != nil {
-			return err
-		}
-		var d ruleDoc
-		if err := snap.DataTo(&d); err != nil {
 			return err
 		}
 		out = d.rule()

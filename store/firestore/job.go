@@ -207,15 +207,8 @@ func (s *Store) ClaimJob(ctx context.Context, id, holder string, now time.Time, 
 	var out store.Job
 	var claim store.Claim
 	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if isNotFound(err) {
-			return notFound("job")
-		}
+		d, err := txDoc[jobDoc](tx, ref, "job")
 		if err != nil {
-			return err
-		}
-		var d jobDoc
-		if err := snap.DataTo(&d); err != nil {
 			return err
 		}
 		j := d.job()
@@ -244,15 +237,8 @@ func (s *Store) SaveJob(ctx context.Context, j store.Job, holder string) error {
 		return err
 	}
 	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if isNotFound(err) {
-			return notFound("job")
-		}
+		d, err := txDoc[jobDoc](tx, ref, "job")
 		if err != nil {
-			return err
-		}
-		var d jobDoc
-		if err := snap.DataTo(&d); err != nil {
 			return err
 		}
 		cur := d.job()

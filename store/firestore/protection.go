@@ -96,15 +96,8 @@ func (s *Store) DeleteProtected(ctx context.Context, pattern string) (discreet.P
 		if err != nil {
 			return err
 		}
-		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return notFound("protected entry")
-		}
+		d, err := txDoc[protectedDoc](tx, ref, "protected entry")
 		if err != nil {
-			return err
-		}
-		var d protectedDoc
-		if err := snap.DataTo(&d); err != nil {
 			return err
 		}
 		out = d.entry()
