@@ -248,28 +248,8 @@ func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibil
 			return err
 		}
 		e.Visibility = v
-		keys := unique(audience(e))
-		if err := store.CheckAudience(keys); err != nil {
+		if err := rewriteAudience(ctx, c, e, audience); err != nil {
 			return err
-		}
-		keysText := encodeList(keys)
-		sk := store.SortKey(e.Date, e.ID)
-		for _, ct := range unique(e.Contacts) {
-			if err := deleteAudience(ctx, c, ct, sk); err != nil {
-				return err
-			}
-			if _, err := c.exec(ctx, "UPDATE timeline SET keys = ? WHERE contact = ? AND sort_key = ?",
-				text(keysText), text(ct), text(sk)); err != nil {
-				return err
-			}
-			for _, k := range keys {
-				if _, err := c.exec(ctx, insertAudience, text(ct), text(k), text(sk), text(e.ID)); err != nil {
-					return err
-				}
-				if _, err := c.exec(ctx, countUp, text(ct), text(k)); err != nil {
-					return err
-				}
-			}
 		}
 		if _, err := c.exec(ctx, "UPDATE emails SET visibility = ? WHERE id = ?", text(string(v)), text(id)); err != nil {
 			return err
