@@ -311,15 +311,7 @@ func (s *Store) Email(ctx context.Context, id string) (discreet.Email, error) {
 
 // getEmail reads an email inside a transaction; not_found when absent.
 func getEmail(tx *firestore.Transaction, ref *firestore.DocumentRef) (emailDoc, error) {
-	var d emailDoc
-	snap, err := tx.Get(ref)
-	if isNotFound(err) {
-		return d, notFound("email")
-	}
-	if err != nil {
-		return d, err
-	}
-	return d, snap.DataTo(&d)
+	return txDoc[emailDoc](tx, ref, "email")
 }
 
 // SetVisibility rewrites the email and every timeline entry of it, with
