@@ -337,19 +337,6 @@ func (s *Store) ExpiredShares(ctx context.Context, now time.Time, limit int) ([]
 	if limit < 1 || limit > 1000 {
 		return nil, discreet.FieldError("limit", "must be between 1 and 1000")
 	}
-	var out []string
-	err := s.read(ctx, "expired shares", func(c *conn) error {
-		out = nil
-		rows, err := c.query(ctx, `SELECT id FROM emails WHERE share_expiry <> '' AND share_expiry <= ?
-			ORDER BY share_expiry, id LIMIT ?`, text(tsKey(now)), num(limit))
-		if err != nil {
-			return err
-		}
-		defer rows.close()
-		for rows.next() {
-			out = append(out, rows.text(0))
-		}
-		return rows.error()
-	})
-	return out, err
+	return s.ids(ctx, "expired shares", `SELECT id FROM emails WHERE share_expiry <> '' AND share_expiry <= ?
+		ORDER BY share_expiry, id LIMIT ?`, text(tsKey(now)), num(limit))
 }

@@ -59,20 +59,7 @@ func (s *Store) ContactAddresses(ctx context.Context, after string, limit int) (
 	if limit < 1 || limit > 1000 {
 		return nil, discreet.FieldError("limit", "must be between 1 and 1000")
 	}
-	var out []string
-	err := s.read(ctx, "contact addresses", func(c *conn) error {
-		out = nil
-		rows, err := c.query(ctx, "SELECT email FROM contacts WHERE email > ? ORDER BY email LIMIT ?", text(after), num(limit))
-		if err != nil {
-			return err
-		}
-		defer rows.close()
-		for rows.next() {
-			out = append(out, rows.text(0))
-		}
-		return rows.error()
-	})
-	return out, err
+	return s.ids(ctx, "contact addresses", "SELECT email FROM contacts WHERE email > ? ORDER BY email LIMIT ?", text(after), num(limit))
 }
 
 // EraseContact deletes the contact with its timeline rows and counts.
