@@ -305,7 +305,11 @@ func (s *Store) emailPage(ctx context.Context, q firestore.Query, after string, 
 		}
 		q = q.StartAfter(did)
 	}
-	it := q.Limit(limit).Documents(ctx)
+	return emailsOf(q.Limit(limit).Documents(ctx), "cannot list emails")
+}
+
+// emailsOf reads every email it yields; what says what failed.
+func emailsOf(it *firestore.DocumentIterator, what string) ([]discreet.Email, error) {
 	defer it.Stop()
 	var out []discreet.Email
 	for {
@@ -314,11 +318,11 @@ func (s *Store) emailPage(ctx context.Context, q firestore.Query, after string, 
 			return out, nil
 		}
 		if err != nil {
-			return nil, wrap(err, "cannot list emails")
+			return nil, wrap(err, what)
 		}
 		var d emailDoc
 		if err := snap.DataTo(&d); err != nil {
-			return nil, wrap(err, "cannot list emails")
+			return nil, wrap(err, what)
 		}
 		out = append(out, d.email())
 	}
@@ -369,22 +373,6 @@ func (s *Store) OwnedEmailsBefore(ctx context.Context, owner string, before time
 	if limit < 1 || limit > 1000 {
 		return nil, discreet.FieldError("limit", "must be between 1 and 1000")
 	}
-	it := s.c.Collection(colEmails).Where("owner", "==", owner).Where("date", "<", ts(before)).
-		OrderBy("date", firestore.Asc).Limit(limit).Documents(ctx)
-	defer it.Stop()
-	var out []discreet.Email
-	for {
-		snap, err := it.Next()
-		if err == iterator.Done {
-			return out, nil
-		}
-		if err != nil {
-			return nil, wrap(err, "cannot list the owner's emails")
-		}
-		var d emailDoc
-		if err := snap.DataTo(&d); err != nil {
-			return nil, wrap(err, "cannot list the owner's emails")
-		}
-		out = append(out, d.email())
-	}
+	return emailsOf(s.c.Collection(colEmails).Where("owner", "==", owner).Where("date", "<", ts(before)).
+		OrderBy("date", firestore.Asc).Limit(limit).Documents(ctx), "cannot list the owner's emails")
 }
