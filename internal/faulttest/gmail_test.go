@@ -80,10 +80,15 @@ func TestGmailFailures(t *testing.T) {
 		name   string
 		fault  func()
 		status int
+		// minAttempts: every attempt of the timeouts case waits out the
+		// client's timeout, so on a loaded machine the request's deadline
+		// may leave no room for the last one, and the retry gives up
+		// early by design (gmail.Do); it must still have retried.
+		minAttempts int
 	}{
-		{"429 with Retry-After", func() { fake.FailNext(100, http.StatusTooManyRequests, "1") }, http.StatusTooManyRequests},
-		{"500", func() { fake.FailNext(100, http.StatusInternalServerError, "") }, http.StatusServiceUnavailable},
-		{"timeouts", func() { fake.DelayNext(100, 10*time.Second) }, http.StatusServiceUnavailable},
+		{"429 with Retry-After", func() { fake.FailNext(100, http.StatusTooManyRequests, "1") }, http.StatusTooManyRequests, gmail.DefaultAttempts},
+		{"500", func() { fake.FailNext(100, http.StatusInternalServerError, "") }, http.StatusServiceUnavailable, gmail.DefaultAttempts},
+		{"timeouts", func() { fake.DelayNext(100, 10*time.Second) }, http.StatusServiceUnavailable, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(fake.Requests())
@@ -98,8 +103,8 @@ func TestGmailFailures(t *testing.T) {
 			if ra, err := strconv.Atoi(h.Get("Retry-After")); err != nil || ra < 1 {
 				t.Errorf("Retry-After %q, want seconds ≥ 1", h.Get("Retry-After"))
 			}
-			if attempts != gmail.DefaultAttempts {
-				t.Errorf("Gmail was asked %d times, want %d (bounded retries)", attempts, gmail.DefaultAttempts)
+			if attempts < tc.minAttempts || attempts > gmail.DefaultAttempts {
+				t.Errorf("Gmail was asked %d times, want %d to %d (bounded retries)", attempts, tc.minAttempts, gmail.DefaultAttempts)
 			}
 			if took > 10*time.Second {
 				t.Errorf("the request took %v; retries must be bounded in time", took)
