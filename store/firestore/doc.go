@@ -115,6 +115,19 @@
 //     decision's one read of it says whether the compiled set is current;
 //     the set is re-read whole when it is not. Every tombstone stored
 //     before a decision starts is honoured by every instance.
+//   - The compiled sensitivity rules (service, rulesCache) and protected
+//     contacts (service, protectedCache). No time bound, as for the
+//     tombstones: their versions ride in config/neverLog too (moved in the
+//     transaction that changes them), so a decision's one read of it says
+//     whether its compiled set is current; a rule or a protection stored
+//     before a decision starts is honoured by every instance. Timelines,
+//     search and the contact route read the protection version
+//     (config/protection) themselves: one small read.
+//   - Access grants and shares: not kept. Each read of an email, a
+//     timeline, search or a card queries the caller's grants, and shares
+//     travel on the email; whether either is in force is decided against
+//     one instant at read time, so every instance agrees the moment one
+//     ends (the sweep that audits and removes them only tidies).
 //   - The read audits an instance wrote (service, writtenAudits): ids only,
 //     to skip a create the store would refuse. A read of a private or team
 //     email by a non-owner is recorded once per viewer, email, day (UTC) and
