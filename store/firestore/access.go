@@ -361,53 +361,17 @@ func (s *Store) DeleteGrant(ctx context.Context, id string) error {
 // ChangeShares rewrites the email's shares and every timeline entry's
 // audience and summary shares in one transaction, as SetVisibility does.
 func (s *Store) ChangeShares(ctx context.Context, emailID string, change func(discreet.Email) ([]discreet.Share, error), audienceOf store.Audience) (discreet.Email, error) {
-	if audienceOf == nil {
-		return discreet.Email{}, store.CheckAudience(nil)
-	}
-	ref, err := s.emailRef(emailID)
-	if err != nil {
-		return discreet.Email{}, err
-	}
-	var e discreet.Email
-	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		d, err := getEmail(tx, ref)
-		if err != nil {
-			return err
-		}
-		e = d.email()
-		shares, err := change(e)
-		if err != nil {
-			return err
-		}
-		if store.SameShares(e.Shares, shares) {
-			return nil
-		}
-		e.Shares = slices.Clone(shares)
-		audience := audienceOf(e)
-		if err := store.CheckAudience(audience); err != nil {
-			return err
-		}
-		docs := toShareDocs(e.Shares)
-		if err := tx.Update(ref, []firestore.Update{
-			{Path: "shares", Value: docs},
-			{Path: "shareExpiry", Value: shareExpiry(e.Shares)},
-		}); err != nil {
-			return err
-		}
-		for _, c := range unique(e.Contacts) {
-			if err := tx.Update(s.timelineRef(c, e.ID), []firestore.Update{
-				{Path: "audience", Value: audience},
-				{Path: "summary.shares", Value: docs},
-			}); err != nil {
-				return err
+	return s.rewriteEmail(ctx, emailID, audienceOf, "cannot change the email's shares",
+		func(e *discreet.Email) (email, entry []firestore.Update, ok bool, err error) {
+			shares, err := change(*e)
+			if err != nil || store.SameShares(e.Shares, shares) {
+				return nil, nil, false, err
 			}
-		}
-		return nil
-	})
-	if err != nil {
-		return discreet.Email{}, wrap(err, "cannot change the email's shares")
-	}
-	return e, nil
+			e.Shares = slices.Clone(shares)
+			docs := toShareDocs(e.Shares)
+			return []firestore.Update{{Path: "shares", Value: docs}, {Path: "shareExpiry", Value: shareExpiry(e.Shares)}},
+				[]firestore.Update{{Path: "summary.shares", Value: docs}}, true, nil
+		})
 }
 
 func (s *Store) ExpiredShares(ctx context.Context, now time.Time, limit int) ([]string, error) {

@@ -320,6 +320,21 @@ func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibil
 	if !v.Valid() {
 		return discreet.Email{}, discreet.FieldError("visibility", "must be private, team or public")
 	}
+	return s.rewriteEmail(ctx, id, audienceOf, "cannot change the email's visibility",
+		func(e *discreet.Email) (email, entry []firestore.Update, ok bool, err error) {
+			e.Visibility = v
+			return []firestore.Update{{Path: "visibility", Value: string(v)}},
+				[]firestore.Update{{Path: "summary.visibility", Value: string(v)}}, true, nil
+		})
+}
+
+// rewriteEmail changes an email and every timeline entry of it in one
+// transaction, their audience recomputed with audienceOf: change edits e
+// and gives the updates of the email's document and of each entry (beside
+// the audience), or ok false when there is nothing to change. what names
+// a failure.
+func (s *Store) rewriteEmail(ctx context.Context, id string, audienceOf store.Audience, what string,
+	change func(e *discreet.Email) (email, entry []firestore.Update, ok bool, err error)) (discreet.Email, error) {
 	if audienceOf == nil {
 		return discreet.Email{}, store.CheckAudience(nil)
 	}
@@ -334,27 +349,27 @@ func (s *Store) SetVisibility(ctx context.Context, id string, v discreet.Visibil
 			return err
 		}
 		e = d.email()
-		e.Visibility = v
+		email, entry, ok, err := change(&e)
+		if err != nil || !ok {
+			return err
+		}
 		audience := audienceOf(e)
 		if err := store.CheckAudience(audience); err != nil {
 			return err
 		}
-		if err := tx.Update(ref, []firestore.Update{{Path: "visibility", Value: string(v)}}); err != nil {
+		if err := tx.Update(ref, email); err != nil {
 			return err
 		}
+		entry = append(entry, firestore.Update{Path: "audience", Value: audience})
 		for _, c := range unique(e.Contacts) {
-			err := tx.Update(s.timelineRef(c, e.ID), []firestore.Update{
-				{Path: "audience", Value: audience},
-				{Path: "summary.visibility", Value: string(v)},
-			})
-			if err != nil {
+			if err := tx.Update(s.timelineRef(c, e.ID), entry); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return discreet.Email{}, wrap(err, "cannot change the email's visibility")
+		return discreet.Email{}, wrap(err, what)
 	}
 	return e, nil
 }

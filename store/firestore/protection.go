@@ -223,52 +223,22 @@ func (s *Store) SetEmailOwner(ctx context.Context, id, owner string, audienceOf 
 	if owner == "" {
 		return discreet.Email{}, discreet.FieldError("owner", "is required")
 	}
-	if audienceOf == nil {
-		return discreet.Email{}, store.CheckAudience(nil)
-	}
-	ref, err := s.emailRef(id)
-	if err != nil {
-		return discreet.Email{}, err
-	}
-	var e discreet.Email
-	err = s.tx(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		d, err := getEmail(tx, ref)
-		if err != nil {
-			return err
-		}
-		e = d.email()
-		if e.Owner == owner {
-			return nil
-		}
-		e.Owner = owner
-		audience := audienceOf(e)
-		if err := store.CheckAudience(audience); err != nil {
-			return err
-		}
-		k := policy.EmailIndexKeys(e)
-		if err := tx.Update(ref, []firestore.Update{
-			{Path: "owner", Value: owner},
-			{Path: "matchAddresses", Value: k.Addresses},
-			{Path: "matchDomains", Value: k.Domains},
-		}); err != nil {
-			return err
-		}
-		for _, c := range unique(e.Contacts) {
-			err := tx.Update(s.timelineRef(c, e.ID), []firestore.Update{
-				{Path: "owner", Value: owner},
-				{Path: "audience", Value: audience},
-				{Path: "summary.owner", Value: owner},
-			})
-			if err != nil {
-				return err
+	return s.rewriteEmail(ctx, id, audienceOf, "cannot change the email's owner",
+		func(e *discreet.Email) (email, entry []firestore.Update, ok bool, err error) {
+			if e.Owner == owner {
+				return nil, nil, false, nil
 			}
-		}
-		return nil
-	})
-	if err != nil {
-		return discreet.Email{}, wrap(err, "cannot change the email's owner")
-	}
-	return e, nil
+			e.Owner = owner
+			k := policy.EmailIndexKeys(*e)
+			return []firestore.Update{
+					{Path: "owner", Value: owner},
+					{Path: "matchAddresses", Value: k.Addresses},
+					{Path: "matchDomains", Value: k.Domains},
+				}, []firestore.Update{
+					{Path: "owner", Value: owner},
+					{Path: "summary.owner", Value: owner},
+				}, true, nil
+		})
 }
 
 // The org setting visibilityPolicy is kept as JSON text: its maps are
