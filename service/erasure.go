@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/discreet-crm/discreet"
@@ -477,44 +476,22 @@ func (s *Service) tombstoneSecret(ctx context.Context) ([]byte, error) {
 // decision therefore sees every tombstone stored before it started, on any
 // instance; what was in flight when one was stored is purged by the
 // erasure's second pass. Memory: every tombstone, ~100 bytes each.
-type erasedCache struct {
-	mu      sync.Mutex
-	version int64
-	set     *policy.Tombstones
-}
+type erasedCache = versioned[*policy.Tombstones]
 
 // erased returns the org's tombstones at version v or later; nil when
 // there are none. An error (store unreadable) must stop the decision: fail
 // closed.
 func (s *Service) erased(ctx context.Context, v int64) (*policy.Tombstones, error) {
-	if v == 0 {
-		return nil, nil
-	}
-	c := &s.erasedSet
-	c.mu.Lock()
-	if c.set != nil && c.version >= v {
-		set := c.set
-		c.mu.Unlock()
-		return set, nil
-	}
-	c.mu.Unlock()
-	list, lv, err := s.store.Tombstones(ctx)
-	if err != nil {
-		return nil, discreet.Wrap(err, discreet.EUnavailable, "the erasure list could not be read; nothing was logged")
-	}
-	secret, err := s.tombstoneSecret(ctx)
-	if err != nil {
-		return nil, err
-	}
-	set, err := policy.CompileTombstones(secret, list)
-	if err != nil {
-		return nil, err
-	}
-	lv = max(lv, v) // the list read after the version holds at least it
-	c.mu.Lock()
-	if c.set == nil || lv > c.version {
-		c.set, c.version = set, lv
-	}
-	c.mu.Unlock()
-	return set, nil
+	return s.erasedSet.at(v, func() (*policy.Tombstones, int64, error) {
+		list, lv, err := s.store.Tombstones(ctx)
+		if err != nil {
+			return nil, 0, discreet.Wrap(err, discreet.EUnavailable, "the erasure list could not be read; nothing was logged")
+		}
+		secret, err := s.tombstoneSecret(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		set, err := policy.CompileTombstones(secret, list)
+		return set, lv, err
+	})
 }

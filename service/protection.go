@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/discreet-crm/discreet"
@@ -51,12 +50,7 @@ type ProtectResult struct {
 // sees every protection stored before it started, on any instance; what
 // decisions in flight logged meanwhile is narrowed by the job's second
 // pass (Config.DecisionWindow). Memory: every entry, ~100 bytes each.
-type protectedCache struct {
-	mu      sync.Mutex
-	version int64
-	set     *policy.Protected
-	loaded  bool
-}
+type protectedCache = versioned[*policy.Protected]
 
 // protectedSet returns the org's protected entries, current as of the
 // call. An error (store unreadable) stops the caller: fail closed.
@@ -91,31 +85,19 @@ func (s *Service) readOrgLists(ctx context.Context) (orgLists, error) {
 // protectedAt is the protected set at version v or later: the compiled one
 // when it is that new, else read again.
 func (s *Service) protectedAt(ctx context.Context, v int64) (*policy.Protected, error) {
-	c := &s.protection
-	c.mu.Lock()
-	if c.loaded && c.version >= v {
-		set := c.set
-		c.mu.Unlock()
-		return set, nil
-	}
-	c.mu.Unlock()
-	entries, lv, err := s.store.Protected(ctx)
-	if err != nil {
-		return nil, discreet.Wrap(err, discreet.EUnavailable, "the protected contacts could not be read; nothing was changed")
-	}
-	set, bad := policy.CompileProtected(entries)
-	if len(bad) > 0 {
-		// Stored entries were parsed when put: one that no longer parses
-		// is a bug, and matching without it could widen: refuse.
-		return nil, discreet.Errorf(discreet.EInternal, "a protected entry no longer reads as a pattern: %s", strings.Join(bad, ", "))
-	}
-	lv = max(lv, v)
-	c.mu.Lock()
-	if !c.loaded || lv > c.version {
-		c.set, c.version, c.loaded = set, lv, true
-	}
-	c.mu.Unlock()
-	return set, nil
+	return s.protection.at(v, func() (*policy.Protected, int64, error) {
+		entries, lv, err := s.store.Protected(ctx)
+		if err != nil {
+			return nil, 0, discreet.Wrap(err, discreet.EUnavailable, "the protected contacts could not be read; nothing was changed")
+		}
+		set, bad := policy.CompileProtected(entries)
+		if len(bad) > 0 {
+			// Stored entries were parsed when put: one that no longer
+			// parses is a bug, and matching without it could widen: refuse.
+			return nil, 0, discreet.Errorf(discreet.EInternal, "a protected entry no longer reads as a pattern: %s", strings.Join(bad, ", "))
+		}
+		return set, lv, nil
+	})
 }
 
 // protectedPattern parses what a caller names an entry by.

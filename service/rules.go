@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/discreet-crm/discreet"
@@ -278,42 +277,23 @@ func (s *Service) rulePurgeStep(ctx context.Context, j *store.Job) (stepNext, er
 // learns the version from the Never Log version it reads anyway, and
 // recompiles from one read of the rules when it moved, so it applies every
 // rule stored before it started. Memory: the rules, a few KB.
-type rulesCache struct {
-	mu      sync.Mutex
-	version int64
-	scanner *sensitive.Scanner
-}
+type rulesCache = versioned[*sensitive.Scanner]
 
 // sensitivityRules returns the org's compiled rules at version v or later;
 // nil when there are none. An error (rules unreadable, or a stored rule
 // that no longer compiles) must stop the decision: fail closed.
 func (s *Service) sensitivityRules(ctx context.Context, v int64) (*sensitive.Scanner, error) {
-	if v == 0 {
-		return nil, nil
-	}
-	c := &s.rules
-	c.mu.Lock()
-	if c.version >= v {
-		sc := c.scanner
-		c.mu.Unlock()
-		return sc, nil
-	}
-	c.mu.Unlock()
-	list, lv, err := s.store.Rules(ctx)
-	if err != nil {
-		return nil, discreet.Wrap(err, discreet.EUnavailable, "the sensitivity rules could not be read; nothing was logged")
-	}
-	sc, err := sensitive.Compile(list)
-	if err != nil {
-		return nil, discreet.Wrap(err, discreet.EUnavailable, "a stored sensitivity rule cannot be applied; nothing was logged until an admin removes it")
-	}
-	lv = max(lv, v)
-	c.mu.Lock()
-	if lv > c.version {
-		c.scanner, c.version = sc, lv
-	}
-	c.mu.Unlock()
-	return sc, nil
+	return s.rules.at(v, func() (*sensitive.Scanner, int64, error) {
+		list, lv, err := s.store.Rules(ctx)
+		if err != nil {
+			return nil, 0, discreet.Wrap(err, discreet.EUnavailable, "the sensitivity rules could not be read; nothing was logged")
+		}
+		sc, err := sensitive.Compile(list)
+		if err != nil {
+			return nil, 0, discreet.Wrap(err, discreet.EUnavailable, "a stored sensitivity rule cannot be applied; nothing was logged until an admin removes it")
+		}
+		return sc, lv, nil
+	})
 }
 
 // contentOf is what the rules read of a parsed message.
@@ -332,10 +312,7 @@ func contentOf(msg *message.Message) sensitive.Message {
 // for and does, a keyword rule without its keyword (which may itself be
 // confidential, like a project's name).
 func (s *Service) composeRules() []discreet.SensitivityRule {
-	c := &s.rules
-	c.mu.Lock()
-	sc := c.scanner
-	c.mu.Unlock()
+	sc := s.rules.current()
 	var out []discreet.SensitivityRule
 	for _, r := range sc.Rules() {
 		out = append(out, discreet.SensitivityRule{ID: r.ID, Detector: r.Detector, Action: r.Action})

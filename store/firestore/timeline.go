@@ -8,7 +8,6 @@ import (
 
 	"cloud.google.com/go/firestore"
 	firestorepb "cloud.google.com/go/firestore/apiv1/firestorepb"
-	"google.golang.org/api/iterator"
 
 	"github.com/discreet-crm/discreet"
 	"github.com/discreet-crm/discreet/policy"
@@ -93,7 +92,7 @@ func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.Time
 	// says whether there is a next page: one read less.
 	aheadFromCount := after == "" && countHidden && (q.All || anyVisible)
 	if listing {
-		wg.Go(func() { docs, errPage = readTimeline(ctx, listed.Limit(q.Limit)) })
+		wg.Go(func() { docs, errPage = allDocs[timelineDoc](ctx, listed.Limit(q.Limit)) })
 		if !aheadFromCount {
 			wg.Go(func() { ahead, errMore = countQuery(ctx, listed.Limit(q.Limit+1)) })
 		}
@@ -138,26 +137,6 @@ func (s *Store) Timeline(ctx context.Context, q store.TimelineQuery) (store.Time
 		}
 	}
 	return page, nil
-}
-
-func readTimeline(ctx context.Context, q firestore.Query) ([]timelineDoc, error) {
-	it := q.Documents(ctx)
-	defer it.Stop()
-	var out []timelineDoc
-	for {
-		snap, err := it.Next()
-		if err == iterator.Done {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		var d timelineDoc
-		if err := snap.DataTo(&d); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
 }
 
 // countQuery runs a COUNT aggregation: it reads index entries, not
