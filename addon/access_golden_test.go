@@ -1,9 +1,6 @@
 package addon
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -74,24 +71,7 @@ func accessScenarios() map[string]Response {
 
 func TestGoldenAccessCards(t *testing.T) {
 	for name, resp := range accessScenarios() {
-		t.Run(name, func(t *testing.T) {
-			got := marshal(t, resp)
-			validateResponse(t, name, got)
-			path := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./addon -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s; run go test ./addon -update and review the diff\n%s", name, path, got)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, name, marshal(t, resp)) })
 	}
 }
 
@@ -133,24 +113,7 @@ func TestGoldenAccessArea(t *testing.T) {
 			Mine:    []service.AccessRequestView{mine}})}),
 		"access_area_empty": render("", Navigation{PushCard: en.accessCard(accessModel{})}),
 	} {
-		t.Run(name, func(t *testing.T) {
-			got := marshal(t, resp)
-			validateResponse(t, name, got)
-			path := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./addon -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s\n%s", name, path, got)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, name, marshal(t, resp)) })
 	}
 	if rows := en.pendingDecisionRows(service.PendingDecisions{Requests: []service.AccessRequestView{req}, Expiring: []discreet.Grant{ending}}); len(rows) != 2 {
 		t.Errorf("homepage rows: %d, want one per request and per ending grant", len(rows))

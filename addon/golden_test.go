@@ -199,25 +199,29 @@ func marshal(t *testing.T, r Response) []byte {
 	return buf.Bytes()
 }
 
+// checkGolden compares resp with testdata/name.golden.json (written with
+// -update) after validating it against Gmail's schema.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	validateResponse(t, name, got)
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./addon -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s; run go test ./addon -update and review the diff\n%s", name, path, got)
+	}
+}
+
 func TestGoldenCards(t *testing.T) {
 	for name, resp := range scenarios() {
-		t.Run(name, func(t *testing.T) {
-			got := marshal(t, resp)
-			validateResponse(t, name, got)
-			path := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./addon -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s; run go test ./addon -update and review the diff\n%s", name, path, got)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, name, marshal(t, resp)) })
 	}
 }

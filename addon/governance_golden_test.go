@@ -1,8 +1,6 @@
 package addon
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/discreet-crm/discreet"
@@ -48,23 +46,6 @@ func governanceScenarios() map[string]Response {
 
 func TestGovernanceCards(t *testing.T) {
 	for name, resp := range governanceScenarios() {
-		t.Run(name, func(t *testing.T) {
-			got := marshal(t, resp)
-			validateResponse(t, name, got)
-			path := filepath.Join("testdata", "governance_"+name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./addon -update)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("%s differs from %s; run go test ./addon -update and review the diff\n%s", name, path, got)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, "governance_"+name, marshal(t, resp)) })
 	}
 }

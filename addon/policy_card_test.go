@@ -1,9 +1,6 @@
 package addon
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/discreet-crm/discreet"
@@ -56,24 +53,7 @@ func policyScenarios() map[string]Response {
 
 func TestGoldenPolicyCards(t *testing.T) {
 	for name, resp := range policyScenarios() {
-		t.Run(name, func(t *testing.T) {
-			got := marshal(t, resp)
-			validateResponse(t, name, got)
-			path := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./addon -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s; run go test ./addon -update and review the diff\n%s", name, path, got)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, name, marshal(t, resp)) })
 	}
 }
 
