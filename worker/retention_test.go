@@ -29,19 +29,7 @@ func TestRetentionRoute(t *testing.T) {
 	t.Cleanup(api.Close)
 	start := func(method, who string, cron bool) int {
 		t.Helper()
-		req, _ := http.NewRequestWithContext(ctx, method, api.URL+worker.RouteRetention, nil)
-		if who != "" {
-			req.Header.Set("Authorization", "Bearer "+authtest.Token(who, apiAudience))
-		}
-		if cron {
-			req.Header.Set("X-Appengine-Cron", "true")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return callCronRoute(t, method, api.URL+worker.RouteRetention, who, cron)
 	}
 	w.Start(ctx, o.svc)
 	defer w.Stop()

@@ -158,6 +158,26 @@ func TestEmbeddedResumesLeftJobs(t *testing.T) {
 	}
 }
 
+// callCronRoute calls one of the driver's cron routes as who (a signed-in
+// user, "" for no token), with App Engine's cron header when cron, and
+// returns the status.
+func callCronRoute(t *testing.T, method, url, who string, cron bool) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, url, nil)
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+authtest.Token(who, apiAudience))
+	}
+	if cron {
+		req.Header.Set("X-Appengine-Cron", "true")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // The embedded driver serves the sweep to App Engine cron (GET, trusted
 // header) and to admins (POST, ID token), to nobody else, and answers 503
 // until it has started.
@@ -172,19 +192,7 @@ func TestEmbeddedSweepRoute(t *testing.T) {
 	t.Cleanup(api.Close)
 	sweep := func(method, auth string, cron bool) int {
 		t.Helper()
-		req, _ := http.NewRequestWithContext(ctx, method, api.URL+worker.RouteSweep, nil)
-		if auth != "" {
-			req.Header.Set("Authorization", "Bearer "+authtest.Token(auth, apiAudience))
-		}
-		if cron {
-			req.Header.Set("X-Appengine-Cron", "true")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return callCronRoute(t, method, api.URL+worker.RouteSweep, auth, cron)
 	}
 	if code := sweep(http.MethodGet, "", true); code != http.StatusServiceUnavailable {
 		t.Fatalf("cron sweep before Start: %d, want 503", code)
