@@ -3,33 +3,14 @@ package gateway_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/internal/servicetest"
 	"github.com/discreet-crm/discreet/policy"
 	"github.com/discreet-crm/discreet/service"
 )
-
-// testClock is the service's clock in the access matrix: grants and
-// shares expire when the test moves it.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // accessWorld runs requests against the seed org and checks, for every
 // response, that it carries no marker (subject, body, participant) of an
@@ -173,14 +154,14 @@ func (w *accessWorld) auditActions(who string) map[string]int {
 // agree at each step.
 func TestAccessMatrix(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, st storeT) {
-		clock := &testClock{now: time.Now().UTC().Truncate(time.Second)}
+		clock := servicetest.NewClock(time.Now().UTC().Truncate(time.Second)) // grants and shares expire when the test moves it
 		e := newEnv(t, envOptions{store: st, now: clock.Now})
 		s := seed(t, e)
 		w := &accessWorld{t: t, e: e, s: s, extra: map[string]map[string]bool{},
 			emails: []*seedEmail{s.emails["kunde-public"], s.emails["kunde-team"], s.emails["kunde-private"], s.emails["einkauf-public"]}}
 		pub, team, priv := s.emails["kunde-public"], s.emails["kunde-team"], s.emails["kunde-private"]
 		t0 := clock.Now()
-		later := func(d time.Duration) { clock.set(clock.Now().Add(d)) }
+		later := clock.Add
 
 		w.agree("start", anna)
 

@@ -94,7 +94,7 @@ func TestExpireAccessFleet(t *testing.T) {
 	var fleet []*service.Service
 	for range 3 {
 		svc, c := newService(t, service.Config{Store: s.store})
-		c.t = s.clock.Now()
+		c.Set(s.clock.Now())
 		fleet = append(fleet, svc)
 	}
 	var wg sync.WaitGroup

@@ -11,35 +11,18 @@ import (
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/internal/servicetest"
 	"github.com/discreet-crm/discreet/service"
 	"github.com/discreet-crm/discreet/store"
 	"github.com/discreet-crm/discreet/store/sqlite"
 )
-
-// clock is a test clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // seed is the org of the scenario: Germany and Switzerland, an admin, two
 // reps and a Swiss manager.
 type seed struct {
 	svc                      *service.Service
 	store                    store.Store
-	clock                    *clock
+	clock                    *servicetest.Clock
 	admin, anna, beat, carla discreet.User
 }
 
@@ -47,12 +30,12 @@ const (
 	kunde = "kunde@zurich-bank.example"
 )
 
-func newService(t testing.TB, cfg service.Config) (*service.Service, *clock) {
+func newService(t testing.TB, cfg service.Config) (*service.Service, *servicetest.Clock) {
 	t.Helper()
 	if cfg.Store == nil {
 		cfg.Store = openStore(t)
 	}
-	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	c := servicetest.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	cfg.Now = c.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	return service.New(cfg), c
@@ -195,27 +178,5 @@ func wantCode(t *testing.T, err error, code discreet.Code, field string) *discre
 // as its starter sees it.
 func runJob(t *testing.T, s *seed, id string) service.JobView {
 	t.Helper()
-	ctx := context.Background()
-	for range 1000 {
-		run, err := s.svc.RunJob(ctx, id)
-		if err != nil {
-			t.Fatalf("RunJob: %v", err)
-		}
-		switch {
-		case run.State != store.JobRunning:
-			j, err := s.svc.Job(ctx, s.admin, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return j
-		case !run.Wait.IsZero():
-			if d := run.Wait.Sub(s.clock.Now()); d > 0 {
-				s.clock.Add(d)
-			}
-		case !run.More:
-			t.Fatalf("RunJob: %+v: neither finished, nor waiting, nor more", run)
-		}
-	}
-	t.Fatal("the job never finished")
-	return service.JobView{}
+	return servicetest.RunJob(t, context.Background(), s.svc, s.admin, s.clock, id)
 }

@@ -11,26 +11,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/internal/servicetest"
 	"github.com/discreet-crm/discreet/service"
 	"github.com/discreet-crm/discreet/store"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // mailbox is Gmail for the button path: message id to raw bytes.
 type mailbox map[string][]byte
@@ -45,7 +33,7 @@ func (m mailbox) Raw(_ context.Context, _ service.GmailTokens, id string) ([]byt
 type env struct {
 	st     store.Store
 	a, b   *service.Service // two instances on one store
-	clock  *clock
+	clock  *servicetest.Clock
 	gmail  mailbox
 	admin  discreet.User
 	rep    discreet.User
@@ -61,7 +49,7 @@ const (
 
 func newEnv(t *testing.T, open Open) *env {
 	ctx := t.Context()
-	e := &env{ctx: ctx, clock: &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}, gmail: mailbox{}, erased: lisa}
+	e := &env{ctx: ctx, clock: servicetest.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)), gmail: mailbox{}, erased: lisa}
 	st, st2 := open(t)
 	e.st = st
 	mk := func(name string, st store.Store) *service.Service {
@@ -111,28 +99,7 @@ func ptr[T any](v T) *T { return &v }
 
 func (e *env) runJob(t *testing.T, svc *service.Service, id string) service.JobView {
 	t.Helper()
-	for range 1000 {
-		run, err := svc.RunJob(e.ctx, id)
-		if err != nil {
-			t.Fatalf("RunJob: %v", err)
-		}
-		switch {
-		case run.State != store.JobRunning:
-			j, err := svc.Job(e.ctx, e.admin, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return j
-		case !run.Wait.IsZero():
-			if d := run.Wait.Sub(e.clock.Now()); d > 0 {
-				e.clock.Add(d)
-			}
-		case !run.More:
-			t.Fatalf("RunJob: %+v: neither finished, nor waiting, nor more", run)
-		}
-	}
-	t.Fatal("the job never finished")
-	return service.JobView{}
+	return servicetest.RunJob(t, e.ctx, svc, e.admin, e.clock, id)
 }
 
 // RunErasure is the end-to-end erasure scenario on the store open makes.
