@@ -44,8 +44,9 @@ func (s *Service) canReadKnowing(ctx context.Context, actor discreet.User, org d
 	return ok, nil
 }
 
-// readableEmail loads an email the caller may read; not_found otherwise.
-func (s *Service) readableEmail(ctx context.Context, actor discreet.User, id string) (discreet.Email, discreet.OrgSettings, error) {
+// loadEmail loads an email and the org settings for a signed-in caller,
+// whoever may read it; not_found when there is none.
+func (s *Service) loadEmail(ctx context.Context, actor discreet.User, id string) (discreet.Email, discreet.OrgSettings, error) {
 	if err := requireUser(actor); err != nil {
 		return discreet.Email{}, discreet.OrgSettings{}, err
 	}
@@ -60,6 +61,15 @@ func (s *Service) readableEmail(ctx context.Context, actor discreet.User, id str
 		return discreet.Email{}, discreet.OrgSettings{}, err
 	}
 	org, err := s.store.OrgSettings(ctx)
+	if err != nil {
+		return discreet.Email{}, discreet.OrgSettings{}, err
+	}
+	return e, org, nil
+}
+
+// readableEmail loads an email the caller may read; not_found otherwise.
+func (s *Service) readableEmail(ctx context.Context, actor discreet.User, id string) (discreet.Email, discreet.OrgSettings, error) {
+	e, org, err := s.loadEmail(ctx, actor, id)
 	if err != nil {
 		return discreet.Email{}, discreet.OrgSettings{}, err
 	}

@@ -14,21 +14,7 @@ func (s *Service) manageableEmail(ctx context.Context, actor discreet.User, id s
 	if actor.Role != discreet.RoleAdmin {
 		return s.readableEmail(ctx, actor, id)
 	}
-	if err := requireUser(actor); err != nil {
-		return discreet.Email{}, discreet.OrgSettings{}, err
-	}
-	e, err := s.store.Email(ctx, id)
-	if isNotFound(err) || id == "" {
-		return discreet.Email{}, discreet.OrgSettings{}, errEmailNotFound
-	}
-	if err != nil {
-		return discreet.Email{}, discreet.OrgSettings{}, err
-	}
-	org, err := s.store.OrgSettings(ctx)
-	if err != nil {
-		return discreet.Email{}, discreet.OrgSettings{}, err
-	}
-	return e, org, nil
+	return s.loadEmail(ctx, actor, id)
 }
 
 // SetVisibility changes an email's visibility (owner, admin).
