@@ -196,23 +196,20 @@ func ViewerAudience(v discreet.User, s discreet.OrgSettings, onContact discreet.
 			return []string{keyAll}
 		}
 		// Team keys too: a private email shared with one of their teams.
-		keys := []string{keyUser + v.Email, keyShared}
-		for _, t := range v.Teams {
-			if len(keys) == MaxViewerKeys {
-				break
-			}
-			if t != "" {
-				keys = append(keys, keyTeam+t)
-			}
-		}
-		return keys
+		return appendTeamKeys([]string{keyUser + v.Email, keyShared}, v.Teams)
 	}
 	keys := make([]string, 0, 2+len(v.Teams))
 	keys = append(keys, keyUser+v.Email)
 	if onContact == discreet.AccessFull {
 		keys = append(keys, keyPublic)
 	}
-	for _, t := range v.Teams {
+	return appendTeamKeys(keys, v.Teams)
+}
+
+// appendTeamKeys adds a key per team to keys, up to MaxViewerKeys in all:
+// a viewer past the bound loses keys, never gains them.
+func appendTeamKeys(keys, teams []string) []string {
+	for _, t := range teams {
 		if len(keys) == MaxViewerKeys {
 			break
 		}
