@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -44,8 +45,24 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 	// a protected recipient makes the email private. A draft's text is
 	// not sent to the add-on (draftAccess METADATA): the rules read it
 	// when the sent message is captured.
+	// The org's lists (for the decision) and the caller's grants (a contact
+	// grant shows the contact in full here too) at once; the lists carry
+	// the protected set the contacts' access needs.
+	var (
+		lists      orgLists
+		g          policy.Grants
+		lerr, gerr error
+	)
+	parallel(
+		func() { lists, lerr = s.readOrgLists(ctx) },
+		func() { g, gerr = s.heldGrants(ctx, actor) },
+	)
+	if err := errors.Join(lerr, gerr); err != nil {
+		return ComposeState{}, err
+	}
+	g.Protected = lists.prot
 	yes := true
-	d, domains, err := s.decide(ctx, actor, org, us, ps, &yes, "", sensitive.Message{}, nil)
+	d, domains, err := s.decide(ctx, actor, org, us, ps, &yes, "", sensitive.Message{}, &lists)
 	if err != nil {
 		return ComposeState{}, err
 	}
@@ -64,10 +81,6 @@ func (s *Service) ComposeState(ctx context.Context, actor discreet.User, recipie
 			raw = given[i]
 		}
 		st.Blocked = &CheckResult{Address: raw, Normalized: d.Address, Blocked: true, Entry: d.Entry, EntryID: d.EntryID, List: d.List}
-	}
-	g, err := s.grantsOf(ctx, actor) // a contact grant shows the contact in full here too
-	if err != nil {
-		return ComposeState{}, err
 	}
 	n := s.names()
 	var seen []string
