@@ -30,6 +30,9 @@ type trie struct {
 	// that keywords start with ("#intern"): the scan looks for them at
 	// every byte, not only where words start.
 	punctuation []byte
+	// starting are the folded keywords that start with an ASCII letter or
+	// digit, for the prefilter.
+	starting [][]byte
 }
 
 func has(set *[4]uint64, b byte) bool { return set[b>>6]&(1<<(b&63)) != 0 }
@@ -59,7 +62,9 @@ func (t *trie) addStart(k []byte) {
 	if k[0] >= utf8.RuneSelf {
 		return // started by a non-ASCII character: the scan asks the root
 	}
-	if ascii[k[0]]&cWord == 0 && !slices.Contains(t.punctuation, k[0]) {
+	if ascii[k[0]]&cWord != 0 {
+		t.starting = append(t.starting, k)
+	} else if !slices.Contains(t.punctuation, k[0]) {
 		t.punctuation = append(t.punctuation, k[0])
 	}
 	pairs, open := &t.pairs[k[0]], &t.open[k[0]]

@@ -76,6 +76,8 @@ type Scanner struct {
 	// rules out nearly every word. It is small enough to stay in the
 	// fastest cache.
 	starts *[64 * 64]uint8
+	// first is the scan's prefilter in front of starts.
+	first *prefilter
 }
 
 // class sorts bytes for starts: the letters (either case), the digits, any
@@ -159,6 +161,7 @@ func Compile(rules []discreet.SensitivityRule) (*Scanner, error) {
 	s.text = s.kw != nil || s.iban < none || s.card < none
 	if s.text {
 		s.starts = s.startTable()
+		s.first = s.prefilter()
 	}
 	return s, nil
 }
@@ -355,21 +358,28 @@ const (
 	low7 = 0x7f7f7f7f7f7f7f7f
 )
 
+// numberAhead reports whether the eight bytes w, a digit first, may start
+// a card number: all are digits, separators or not ASCII (the no-break
+// space), as the first eight bytes of a run of at least 13 digits are.
+func numberAhead(w uint64) bool {
+	v := w & low7
+	digit := (v + ones*(0x80-'0')) &^ (v + ones*(0x80-'9'-1))
+	return (digit|zeroBytes(w^ones*' ')|zeroBytes(w^ones*'-')|w)&high == high
+}
+
 // zeroBytes has the high bit of each byte of x set where that byte is 0,
 // and no other bit.
 func zeroBytes(x uint64) uint64 {
 	return ^((x&low7 + low7) | x | low7)
 }
 
-// maxPunctuation is how many punctuation characters keywords may start
-// with for the scan still to read eight bytes at a time.
-const maxPunctuation = 4
-
-// load64 is text[i:i+8] as a little-endian word.
+// load64 is text[i:i+8] as a little-endian word. The slice first, so that
+// the compiler sees eight bytes in bounds and makes one load of them (with
+// a bounds check per byte it makes eight, and it costs ten times more).
 func load64(text string, i int) uint64 {
-	_ = text[i+7]
-	return uint64(text[i]) | uint64(text[i+1])<<8 | uint64(text[i+2])<<16 | uint64(text[i+3])<<24 |
-		uint64(text[i+4])<<32 | uint64(text[i+5])<<40 | uint64(text[i+6])<<48 | uint64(text[i+7])<<56
+	b := text[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // wordBits has the high bit of each byte of x set where that byte is an
@@ -382,83 +392,73 @@ func wordBits(x uint64) uint64 {
 	return (digit | letter) & high
 }
 
-// scan is the one pass over a text. It moves from word start to word
-// start: a keyword that starts with a letter or digit, an IBAN and a card
-// number can only start where a word does, and there a table lookup or two
-// rule out nearly every word. Runs of ASCII are read eight bytes at a time,
-// their word starts found with a few arithmetic operations. Only the digit
-// groups of a number candidate and the bytes of a keyword candidate are
-// read again, by the detector that checks them.
+// block is how many bytes the scan reads at a time: a bit of a uint64 per
+// byte.
+const block = 64
+
+// pack gathers the high bits of x's eight bytes into its low eight bits.
+func pack(x uint64) uint64 { return (x & high >> 7) * 0x0102040810204080 >> 56 }
+
+// scan is the one pass over a text. A keyword that starts with a letter
+// or digit, an IBAN and a card number can only start where a word does,
+// and there the prefilter rules out nearly every word with a few
+// arithmetic operations and no branch. So the scan reads 64 bytes at a
+// time: it finds their word starts with arithmetic on eight bytes at a
+// time, runs the prefilter at each, and then, in the order of the text,
+// runs the detectors (at) where the prefilter let a word through, at each
+// character that is not ASCII or follows one, and at ASCII punctuation a
+// keyword starts with. The last bytes, or all of them when keywords start
+// with many kinds of punctuation, are read a character at a time. Only
+// the digit groups of a number candidate and the bytes of a keyword
+// candidate are read again, by the detector that checks them.
 func (p *pass) scan(text string, where Where) {
 	if !p.s.text || p.best == 0 {
 		return
 	}
 	p.text, p.where, p.numEnd = text, where, 0
 	p.update()
-	kw := p.s.kw
-	// Eight at a time unless keywords start with many kinds of ASCII
-	// punctuation, which must then be looked for at every byte.
-	var punctuation []byte
-	if kw != nil {
-		punctuation = kw.punctuation
-	}
-	fast := len(punctuation) <= maxPunctuation
-	starts := p.s.starts
-	prevWord := false
-	for i := 0; i < len(text); {
-		if fast && i+8 <= len(text) {
-			x := load64(text, i)
-			n := 8 // the ASCII bytes at the start of x
-			if na := x & high; na != 0 {
-				n = bits.TrailingZeros64(na) >> 3
-				x &= 1<<(8*n) - 1
-			}
-			if n > 0 {
-				word := wordBits(x)
-				var carry uint64
-				if prevWord {
-					carry = 0x80
+	kw, f := p.s.kw, p.s.first
+	i := 0
+	// Of the byte before text[i]: an ASCII letter or digit, or part of a
+	// character that is not ASCII; as bit 0.
+	var prevWord, prevNonASCII uint64
+	for ; f.eight && i+block+8 <= len(text); i += block {
+		at, word, nonASCII := f.block(text[i:i+block+8], prevWord, prevNonASCII, p.keyword)
+		prevWord, prevNonASCII = word>>63, nonASCII>>63
+		for at != 0 {
+			j := i + bits.TrailingZeros64(at)
+			at &= at - 1
+			// Answered here, as they are most of them: inside a word, at
+			// or after a letter of Latin-1 (ü, é), nothing starts.
+			switch b := text[j]; {
+			case b >= utf8.RuneSelf:
+				if j > 0 && latin1Letter(text, j) && ascii[text[j-1]]&cWord != 0 {
+					continue
 				}
-				for ws := word &^ (word<<8 | carry); ws != 0; ws &= ws - 1 {
-					j := i + bits.TrailingZeros64(ws)>>3
-					var e uint8
-					if j+4 <= len(text) {
-						// startsAt, written out: this runs at every word.
-						e = starts[int(class[text[j]])<<6|int(class[text[j+1]])] & (^uint8(startIBAN) | ibanNext[text[j+2]])
-						if e&startTriple != 0 && !kw.third(text, j) {
-							e &^= startTriple
-						}
-					} else {
-						e = p.startsAt(j)
-					}
-					if e != 0 && !p.wordStart(j, e) {
-						return
-					}
+			case ascii[b]&cDigit != 0:
+				// Unless a keyword starts with a digit, only a card may
+				// start here: not inside a number already read, and not
+				// where the next eight bytes are more than digits and
+				// separators (most are a year or a postcode).
+				if !f.digitKeyword && (j < p.numEnd || !numberAhead(load64(text, j))) {
+					continue
 				}
-				// Keywords that start with punctuation start anywhere.
-				for _, b := range punctuation {
-					for at := zeroBytes(x ^ ones*uint64(b)); p.keyword && at != 0; at &= at - 1 {
-						if j := i + bits.TrailingZeros64(at)>>3; j < i+n {
-							kw.walk(p, j)
-							p.update()
-						}
-					}
-				}
-				if p.best == 0 {
-					return
-				}
-				prevWord = word&(0x80<<(8*(n-1))) != 0
-				i += n
+			case ascii[b]&cLetter != 0 && j >= 2 && latin1Letter(text, j-2):
 				continue
 			}
+			if !p.at(j) {
+				return
+			}
 		}
-		// One character at a time: near the end, at a non-ASCII
-		// character, or when keywords start with much punctuation.
+	}
+	// The rest a character at a time.
+	prevW := wordBefore(text, i)
+	for i < len(text) {
 		b := text[i]
 		if b < utf8.RuneSelf {
 			c := ascii[b]
 			w := c&cWord != 0
-			if w && !prevWord {
+			if w && !prevW {
 				if e := p.startsAt(i); e != 0 && !p.wordStart(i, e) {
 					return
 				}
@@ -468,17 +468,119 @@ func (p *pass) scan(text string, where Where) {
 				kw.walk(p, i)
 				p.update()
 			}
-			prevWord = w
+			prevW = w
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		w := isWordRune(r)
-		if (!w || !prevWord) && p.keyword && kw.root[firstByte(r)] != 0 {
+		if (!w || !prevW) && p.keyword && kw.root[firstByte(r)] != 0 {
 			kw.walk(p, i)
 			p.update()
 		}
-		prevWord = w
+		prevW = w
 		i += size
 	}
+}
+
+// at runs the detectors that may start at text[j] as the character-at-a-
+// time scan would, finding out for itself whether a word starts there. It
+// reports false when nothing can beat the hit it found.
+func (p *pass) at(j int) bool {
+	text, kw := p.text, p.s.kw
+	b := text[j]
+	if b < utf8.RuneSelf {
+		if ascii[b]&cWord != 0 {
+			if wordBefore(text, j) {
+				return true
+			}
+			e := p.startsAt(j)
+			if e&(startKeyword|startTriple) != 0 && j+8 <= len(text) && !p.s.first.longer(load64(text, j)) {
+				e &^= startKeyword | startTriple
+			}
+			if e != 0 {
+				return p.wordStart(j, e)
+			}
+			return true
+		}
+		if p.keyword && kw.root[b] != 0 {
+			kw.walk(p, j)
+			p.update()
+		}
+		return p.best > 0
+	}
+	if !p.keyword {
+		return true
+	}
+	if latin1Letter(text, j) && wordBefore(text, j) {
+		return true // inside a word: nothing starts here
+	}
+	r, _ := utf8.DecodeRuneInString(text[j:])
+	if (!isWordRune(r) || !wordBefore(text, j)) && kw.root[firstByte(r)] != 0 {
+		kw.walk(p, j)
+		p.update()
+	}
+	return p.best > 0
+}
+
+// wordBefore reports whether the character before text[j] is part of a
+// word.
+func wordBefore(text string, j int) bool {
+	if j == 0 {
+		return false
+	}
+	if b := text[j-1]; b < utf8.RuneSelf {
+		return ascii[b]&cWord != 0
+	}
+	if j >= 2 && latin1Letter(text, j-2) {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(text[:j])
+	return isWordRune(r)
+}
+
+// latin1Letter reports whether text[j:] starts with a letter of Latin-1
+// (à to ÿ, À to Þ, ß, but not × or ÷): the letters of Western mail that
+// are not ASCII, answered without decoding them.
+func latin1Letter(text string, j int) bool {
+	if j+1 >= len(text) || text[j] != 0xC3 {
+		return false
+	}
+	b := text[j+1]
+	return 0x80 <= b && b <= 0xBF && b != 0x97 && b != 0xB7
+}
+
+func (f *prefilter) block(text string, prevWord, prevNonASCII uint64, keyword bool) (at, word, nonASCII uint64) {
+	var cont, punct uint64
+	for c := 0; c < block; c += 8 {
+		x := load64(text, c)
+		na := x & high
+		x7 := x &^ (na >> 7 * 0xff) // ASCII only: other bytes 0
+		word |= pack(wordBits(x7)) << (c & 63)
+		if na != 0 {
+			nonASCII |= pack(na) << (c & 63)
+			cont |= pack(x&^(x<<1)) << (c & 63) // 10xxxxxx
+		}
+		if f.punctuation {
+			u := zeroBytes(x7 ^ f.punct[0])
+			if f.punct[1] != f.punct[0] {
+				u |= zeroBytes(x7^f.punct[1]) | zeroBytes(x7^f.punct[2]) | zeroBytes(x7^f.punct[3])
+			}
+			punct |= pack(u) << (c & 63)
+		}
+	}
+	at = word&(nonASCII<<1|prevNonASCII) | punct
+	if keyword {
+		at |= nonASCII &^ cont
+	}
+	for ws := word &^ (word<<1 | nonASCII<<1 | prevWord | prevNonASCII); ws != 0; ws &= ws - 1 {
+		j := bits.TrailingZeros64(ws)
+		// The prefilter's question, written out: a call would double
+		// the cost of this loop, which runs at every word.
+		key := prefixKey(load64(text, j))
+		h := keyHash(key)
+		c := f.keys[h>>6]>>(h&63)&1 | uint64(f.short[byte(key)])
+		at |= (c | -c) >> 63 << j
+	}
+	return at, word, nonASCII
 }
