@@ -14,7 +14,7 @@ import (
 // It reads the first four bytes of a word as a key: each byte with bit
 // 0x20 set, which lower-cases an ASCII letter and otherwise only merges
 // bytes (say '@' with '`'), and every digit as '0'; from the first byte
-// that is not ASCII on, every byte is the marker 0x80, since such a
+// that is not ASCII on, every byte is the marker 0, since such a
 // character may fold to anything (the Kelvin sign is k, ß is ss). Equal
 // bytes stay equal, so a word at which a keyword may start has the key of
 // one of the keyword's possible beginnings; and the beginnings of IBANs
@@ -58,11 +58,12 @@ func prefixKey(w uint64) uint64 {
 	digit := (v + ones*(0x80-'0')) &^ (v + ones*(0x80-'9'-1)) & high
 	na := w & high
 	ascii := (na&-na)>>7 - 1 // the bytes before the first that is not ASCII
-	return ((w|ones*0x20)&^(digit>>7*0x0F)&ascii | high&^ascii) & 0xFFFFFFFF
+	return (w | ones*0x20) &^ (digit >> 7 * 0x0F) & ascii & 0xFFFFFFFF
 }
 
-// marker is a key's byte from the first byte that is not ASCII on.
-const marker = 0x80
+// marker is a key's byte from the first byte that is not ASCII on: no
+// ASCII byte has it, as every one has bit 0x20 set.
+const marker = 0
 
 // keyByte is a byte of a key: what prefixKey makes of an ASCII byte.
 func keyByte(b byte) byte {

@@ -555,8 +555,8 @@ func (f *prefilter) block(text string, prevWord, prevNonASCII uint64, keyword bo
 	for c := 0; c < block; c += 8 {
 		x := load64(text, c)
 		na := x & high
-		x7 := x &^ (na >> 7 * 0xff) // ASCII only: other bytes 0
-		word |= pack(wordBits(x7)) << (c & 63)
+		x7 := x & low7 // wordBits reads ASCII only; other bytes are dropped after
+		word |= pack(wordBits(x7)&^na) << (c & 63)
 		if na != 0 {
 			nonASCII |= pack(na) << (c & 63)
 			cont |= pack(x&^(x<<1)) << (c & 63) // 10xxxxxx
@@ -566,7 +566,7 @@ func (f *prefilter) block(text string, prevWord, prevNonASCII uint64, keyword bo
 			if f.punct[1] != f.punct[0] {
 				u |= zeroBytes(x7^f.punct[1]) | zeroBytes(x7^f.punct[2]) | zeroBytes(x7^f.punct[3])
 			}
-			punct |= pack(u) << (c & 63)
+			punct |= pack(u&^na) << (c & 63)
 		}
 	}
 	at = word&(nonASCII<<1|prevNonASCII) | punct
