@@ -443,8 +443,16 @@ func (p *pass) scan(text string, where Where) {
 				if !f.digitKeyword && (j < p.numEnd || !numberAhead(load64(text, j))) {
 					continue
 				}
-			case ascii[b]&cLetter != 0 && j >= 2 && latin1Letter(text, j-2):
-				continue
+			case ascii[b]&cLetter != 0:
+				if j >= 2 && latin1Letter(text, j-2) {
+					continue
+				}
+				// Only a keyword or an IBAN may start at a letter: not
+				// where no keyword's beginning agrees with the word's and
+				// no digit or separator follows two letters.
+				if ibanNext[text[j+2]] == 0 && !f.longer(load64(text, j)) {
+					continue
+				}
 			}
 			if !p.at(j) {
 				return
@@ -494,11 +502,7 @@ func (p *pass) at(j int) bool {
 			if wordBefore(text, j) {
 				return true
 			}
-			e := p.startsAt(j)
-			if e&(startKeyword|startTriple) != 0 && j+8 <= len(text) && !p.s.first.longer(load64(text, j)) {
-				e &^= startKeyword | startTriple
-			}
-			if e != 0 {
+			if e := p.startsAt(j); e != 0 {
 				return p.wordStart(j, e)
 			}
 			return true
