@@ -428,8 +428,10 @@ func (p *pass) scan(text string, where Where) {
 		for at != 0 {
 			j := i + bits.TrailingZeros64(at)
 			at &= at - 1
-			// Answered here, as they are most of them: inside a word, at
-			// or after a letter of Latin-1 (ü, é), nothing starts.
+			// Most places are answered here, without a call: inside a
+			// word, at or after a letter of Latin-1 (ü, é), nothing
+			// starts; nor at a digit or letter where its first eight
+			// bytes rule out everything that may start with one.
 			switch b := text[j]; {
 			case b >= utf8.RuneSelf:
 				if j > 0 && latin1Letter(text, j) && ascii[text[j-1]]&cWord != 0 {
@@ -554,6 +556,13 @@ func latin1Letter(text string, j int) bool {
 	return 0x80 <= b && b <= 0xBF && b != 0x97 && b != 0xB7
 }
 
+// block reads the 64 bytes at the start of text (and up to eight more, the
+// first bytes of a word that starts in them), and returns, a bit per byte,
+// where the scan must run at: the word starts the prefilter lets through,
+// and, as scan says, the bytes that need a closer look. word and nonASCII
+// mark ASCII letters and digits, and bytes that are not ASCII; prevWord
+// and prevNonASCII say the same of the byte before, as bit 0. A function
+// of its own, so that its loop keeps its values in registers.
 func (f *prefilter) block(text string, prevWord, prevNonASCII uint64, keyword bool) (at, word, nonASCII uint64) {
 	var cont, punct uint64
 	for c := 0; c < block; c += 8 {
