@@ -1,6 +1,7 @@
 package sensitive
 
 import (
+	"math/bits"
 	"slices"
 	"unicode/utf8"
 )
@@ -184,15 +185,25 @@ func longHash(x uint64, n int) uint64 { return (x ^ uint64(n)<<59) * hashMul >> 
 // keyword, as long as it is, agrees with the word's. It tells "Vertrag"
 // from "vertraulich", which four bytes do not, before the trie walk does,
 // at a tenth of the walk's cost. A byte that is not ASCII agrees with
-// anything.
+// anything (the Kelvin sign folds to k, ß to ss), except the first byte of
+// a Latin-1 letter other than ß: it folds to a letter that is not ASCII
+// either, which no keyword's beginning has.
 func (f *prefilter) longer(w uint64) bool {
 	folded := w | ones*0x20
+	na := w & high
+	// latin is set when the first byte that is not ASCII starts a Latin-1
+	// letter other than ß: 0xC3, then anything but 0x9F (within w).
+	first := bits.TrailingZeros64(na) >> 3 // 8 when all are ASCII
+	latin := first < 7 && byte(w>>(8*first)) == 0xC3 && byte(w>>(8*first+8)) != 0x9F
 	for _, n := range f.lens {
 		mask := uint64(1)<<(8*n&63) - 1
 		if n == 8 {
 			mask = ^uint64(0)
 		}
-		if w&high&mask != 0 {
+		if na&mask != 0 {
+			if latin {
+				continue // a letter that is not ASCII inside the beginning
+			}
 			return true
 		}
 		h := longHash(folded&mask, n)
