@@ -126,6 +126,8 @@ type VisibilityRefusal struct {
 	Rule   string
 	Locked bool
 	Max    discreet.Visibility
+	// Owners: the rule is the email's owner's, not the caller's.
+	Owners bool
 }
 
 // Message is the sentence the 403 carries: it names the rule and what it
@@ -134,7 +136,22 @@ func (r VisibilityRefusal) Message() string {
 	if r.Locked {
 		return fmt.Sprintf("the visibility policy (%s) locks the visibility at %s: %s is not allowed", r.Rule, r.Max, r.Chosen)
 	}
+	if r.Owners {
+		return fmt.Sprintf("the visibility policy of the email's owner (%s) allows at most %s: %s is not allowed", r.Rule, r.Max, r.Chosen)
+	}
 	return fmt.Sprintf("the visibility policy (%s) allows at most %s: %s is not allowed", r.Rule, r.Max, r.Chosen)
+}
+
+// Cap is the refusal of v when it is wider than the ceiling, nil when it
+// is within. The ceiling of an email's owner binds whoever changes the
+// email: an admin under no rule may not widen a Legal rep's email past
+// Legal's ceiling. Only the ceiling: the default and the lock are about
+// the owner's own choices.
+func (f VisibilityInForce) Cap(v discreet.Visibility) *VisibilityRefusal {
+	if f.MaxBy == "" || visibilityRank(v) <= visibilityRank(f.Max) {
+		return nil
+	}
+	return &VisibilityRefusal{Chosen: v, Rule: f.MaxBy, Max: rankedVisibility(f.Max)}
 }
 
 // Resolve is the visibility to use for chosen ("" when the user did not

@@ -109,6 +109,13 @@ func FuzzVisibilityPolicy(f *testing.F) {
 		if !slices.Contains(allowed, def) {
 			t.Fatalf("default %q not among allowed %v", def, allowed)
 		}
+		// Cap, the owner's ceiling that binds others, refuses exactly what
+		// is wider than the ceiling, and never what the owner may choose.
+		if c := in.Cap(discreet.Visibility(chosen)); (c != nil) != (in.MaxBy != "" && visibilityRank(discreet.Visibility(chosen)) > visibilityRank(in.Max)) {
+			t.Fatalf("Cap(%q) = %+v, max %q by %q", chosen, c, in.Max, in.MaxBy)
+		} else if c != nil && slices.Contains(allowed, discreet.Visibility(chosen)) {
+			t.Fatalf("Cap refuses %q, which the owner may choose", chosen)
+		}
 		got, ref := in.Resolve(discreet.Visibility(chosen), fb)
 		if ref != nil {
 			if ref.Message() == "" {

@@ -201,6 +201,14 @@ func TestVisibilityPolicyEnforced(t *testing.T) {
 	if _, err := s.svc.SetVisibility(ctx, s.beat, res.Email.ID, discreet.VisibilityTeam); err != nil {
 		t.Fatalf("within the ceiling: %v", err)
 	}
+	// The owner's ceiling binds an admin too, who is under no rule.
+	_, err = s.svc.SetVisibility(ctx, s.admin, res.Email.ID, discreet.VisibilityPublic)
+	if e := wantCode(t, err, discreet.EPermission, "visibility"); !strings.Contains(e.Message, "owner (team ch)") {
+		t.Fatalf("the refusal does not name the owner's rule: %q", e.Message)
+	}
+	if _, err := s.svc.SetVisibility(ctx, s.admin, res.Email.ID, discreet.VisibilityPrivate); err != nil {
+		t.Fatalf("an admin narrowing within the owner's ceiling: %v", err)
+	}
 	_, err = s.svc.PutIntent(ctx, s.beat, service.IntentRequest{To: []string{kunde}, Log: true, Visibility: discreet.VisibilityPublic})
 	wantCode(t, err, discreet.EPermission, "visibility")
 	// Anna (team de) is under no rule.

@@ -50,9 +50,10 @@ func (s *Service) SetVisibility(ctx context.Context, actor discreet.User, id str
 
 // mayChangeVisibility refuses a change the protection or the visibility
 // policy forbids: an email with a protected participant stays private,
-// and the caller's policy caps and locks what they may set. The caller
-// manages the email and may read it, so naming the protected participant
-// tells them nothing new.
+// the caller's policy caps and locks what they may set, and the owner's
+// ceiling caps what anyone may set on their email. The caller manages the
+// email and may read it, so naming the protected participant tells them
+// nothing new.
 func (s *Service) mayChangeVisibility(ctx context.Context, actor discreet.User, org discreet.OrgSettings, e discreet.Email, v discreet.Visibility) error {
 	if v != discreet.VisibilityPrivate {
 		prot, err := s.protectedSet(ctx)
@@ -62,6 +63,20 @@ func (s *Service) mayChangeVisibility(ctx context.Context, actor discreet.User, 
 		if _, who, ok := prot.CoversEmail(e); ok {
 			return &discreet.Error{Code: discreet.EPermission, Field: "visibility",
 				Message: "this email is with a protected contact (" + who + "): it stays private"}
+		}
+	}
+	if e.Owner != actor.Email {
+		owner, err := s.store.User(ctx, e.Owner)
+		switch {
+		case isNotFound(err):
+			// No longer a user: no role or team, so no rule of theirs.
+		case err != nil:
+			return err
+		default:
+			if r := policy.VisibilityPolicyFor(owner, org.VisibilityPolicy).Cap(v); r != nil {
+				r.Owners = true
+				return policyRefusal(r)
+			}
 		}
 	}
 	f := policy.VisibilityPolicyFor(actor, org.VisibilityPolicy)
