@@ -36,10 +36,14 @@ func blockRules(extra ...string) []discreet.SensitivityRule {
 // block, after ASCII, after Latin-1 letters and after other characters.
 func blockTexts(text string) []string {
 	var out []string
-	for _, pad := range []string{"a ", "ü ", "für", "\u00a0", "—", "ß", "\u212a", "x"} {
+	for _, pad := range []string{"a ", "ü ", "für", "\u00a0", "—", "ß", "\u212a", "x", "дом ", "Договор", "家", "\x80"} {
 		for n := range 70 {
 			out = append(out, strings.Repeat(pad, n/len(pad)+1)[:n]+text+strings.Repeat(" y", 40))
 		}
+		// Long stretches that are not ASCII, before and after: the scan
+		// goes a character at a time there and back.
+		long := strings.Repeat(pad, 200/len(pad))
+		out = append(out, long+text+long+text, text+long+" "+text)
 	}
 	return out
 }
@@ -59,6 +63,7 @@ func TestBlockAgreesWithCharacters(t *testing.T) {
 		"2025 8012 302-1234567-1234567", "GB82 WEST 1234 5698 7654 32 west",
 		"Project\r\n  PHOENIX", "2FA", "hr.", "über#intern", "U\u0308bernahme", "KÜNDIGUNG", "vertraulich",
 		"\u212aündigung", "Vertrag", "ü4111 1111 1111 1111", "×vertraulich", "ü×#intern",
+		"Договор vertraulich", "家#intern",
 	} {
 		quiet := text == "Vertrag" || text == "+41 4111 1111 1111 1111" || text == "2025 8012 302-1234567-1234567" || text == "ü4111 1111 1111 1111"
 		if h := s.Scan(Message{Body: text}); h.Fired() == quiet {

@@ -2,6 +2,7 @@ package sensitive
 
 import (
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -33,6 +34,8 @@ type trie struct {
 	// starting are the folded keywords that start with an ASCII letter or
 	// digit, for the prefilter.
 	starting [][]byte
+	// replacement: a keyword starts with U+FFFD.
+	replacement bool
 }
 
 func has(set *[4]uint64, b byte) bool { return set[b>>6]&(1<<(b&63)) != 0 }
@@ -160,6 +163,7 @@ func buildTrie(keywords []string, ranks []int) *trie {
 		f := foldKeyword(k)
 		add(f, int32(ranks[i]), wordEnd)
 		t.addStart(f)
+		t.replacement = t.replacement || strings.HasPrefix(k, "\uFFFD")
 		if d := norm.NFD.String(k); d != k {
 			f := foldKeyword(d)
 			add(f, int32(ranks[i]), wordEnd)

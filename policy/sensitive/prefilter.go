@@ -266,7 +266,10 @@ func (s *Scanner) prefilter() *prefilter {
 			f.addLonger(k)
 			f.digitKeyword = f.digitKeyword || isDigit(k[0])
 		}
-		if ps := s.kw.punctuation; len(ps) > maxPunctuation {
+		if ps := s.kw.punctuation; len(ps) > maxPunctuation || s.kw.replacement {
+			// Also when a keyword starts with U+FFFD, which a byte that
+			// is not text decodes to: the 64-byte scan looks for keywords
+			// only where a character starts.
 			f.eight = false
 		} else if len(ps) > 0 {
 			f.punctuation = true

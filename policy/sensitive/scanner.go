@@ -417,14 +417,30 @@ func (p *pass) scan(text string, where Where) {
 	}
 	p.text, p.where, p.numEnd = text, where, 0
 	p.update()
-	kw, f := p.s.kw, p.s.first
+	f := p.s.first
 	i := 0
-	// Of the byte before text[i]: an ASCII letter or digit, or part of a
-	// character that is not ASCII; as bit 0.
+	// characters: the last stretch was mostly not ASCII (Cyrillic, Greek,
+	// CJK), where a character at a time is cheaper than 64 bytes at a time,
+	// which would look at every character apart.
+	characters := false
+	// Of the byte before text[i]: an ASCII letter or digit; not ASCII. As
+	// bit 0.
 	var prevWord, prevNonASCII uint64
-	for ; f.eight && i+block+8 <= len(text); i += block {
+	for f.eight && i+block+8 <= len(text) {
+		if characters {
+			var ok bool
+			var nonASCII int
+			if i, nonASCII, ok = p.characters(i, i+block); !ok {
+				return
+			}
+			characters = nonASCII > block/4
+			b := text[i-1]
+			prevWord, prevNonASCII = uint64(ascii[b]&cWord), uint64(b>>7)
+			continue
+		}
 		at, word, nonASCII := f.block(text[i:i+block+8], prevWord, prevNonASCII, p.keyword)
 		prevWord, prevNonASCII = word>>63, nonASCII>>63
+		characters = bits.OnesCount64(nonASCII) > block/4
 		for at != 0 {
 			j := i + bits.TrailingZeros64(at)
 			at &= at - 1
@@ -460,23 +476,44 @@ func (p *pass) scan(text string, where Where) {
 				return
 			}
 		}
+		i += block
 	}
 	// The rest a character at a time.
+	p.characters(i, len(text))
+}
+
+// characters runs the detectors from text[i] to text[end] (or a little
+// past it, to the end of a character) a character at a time, as the scan
+// of a short text or of one mostly not ASCII does. It returns where it
+// stopped, how many bytes were not ASCII, and false when nothing can beat
+// the hit it found.
+func (p *pass) characters(i, end int) (next, nonASCII int, ok bool) {
+	text, kw := p.text, p.s.kw
+	// Not inside a character: the 64-byte scan looked at its first byte.
+	// A stray continuation byte (not text) starts no keyword either: no
+	// keyword starts with U+FFFD (see prefilter).
+	for i < end && text[i]&0xC0 == 0x80 {
+		i++
+		nonASCII++
+	}
 	prevW := wordBefore(text, i)
-	for i < len(text) {
+	for i < end {
 		b := text[i]
 		if b < utf8.RuneSelf {
 			c := ascii[b]
 			w := c&cWord != 0
 			if w && !prevW {
 				if e := p.startsAt(i); e != 0 && !p.wordStart(i, e) {
-					return
+					return i, nonASCII, false
 				}
 			} else if !w && p.keyword && kw.root[b] != 0 {
 				// A keyword may start with a character that is not part
 				// of a word ("#phoenix"); then anywhere.
 				kw.walk(p, i)
 				p.update()
+				if p.best == 0 {
+					return i, nonASCII, false
+				}
 			}
 			prevW = w
 			i++
@@ -487,10 +524,15 @@ func (p *pass) scan(text string, where Where) {
 		if (!w || !prevW) && p.keyword && kw.root[firstByte(r)] != 0 {
 			kw.walk(p, i)
 			p.update()
+			if p.best == 0 {
+				return i, nonASCII, false
+			}
 		}
 		prevW = w
 		i += size
+		nonASCII += size
 	}
+	return i, nonASCII, true
 }
 
 // at runs the detectors that may start at text[j] as the character-at-a-
