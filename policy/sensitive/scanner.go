@@ -407,9 +407,10 @@ func pack(x uint64) uint64 { return (x & high >> 7) * 0x0102040810204080 >> 56 }
 // time, runs the prefilter at each, and then, in the order of the text,
 // runs the detectors (at) where the prefilter let a word through, at each
 // character that is not ASCII or follows one, and at ASCII punctuation a
-// keyword starts with. The last bytes, or all of them when keywords start
-// with many kinds of punctuation, are read a character at a time. Only
-// the digit groups of a number candidate and the bytes of a keyword
+// keyword starts with. A character at a time are read: the last bytes;
+// the text after a block mostly not ASCII, until a block is mostly ASCII
+// again; and all of it when keywords start with many kinds of punctuation.
+// Only the digit groups of a number candidate and the bytes of a keyword
 // candidate are read again, by the detector that checks them.
 func (p *pass) scan(text string, where Where) {
 	if !p.s.text || p.best == 0 {
