@@ -635,8 +635,7 @@ func (f *prefilter) block(text string, prevWord, prevNonASCII uint64, keyword bo
 		// the cost of this loop, which runs at every word.
 		key := prefixKey(load64(text, j))
 		h := keyHash(key)
-		c := f.keys[h>>6]>>(h&63)&1 | uint64(f.short[byte(key)])
-		at |= (c | -c) >> 63 << j
+		at |= (f.keys[h>>6]>>(h&63) | uint64(f.short[byte(key)])) & 1 << j
 	}
 	return at, word, nonASCII
 }
