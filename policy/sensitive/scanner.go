@@ -607,6 +607,7 @@ func latin1Letter(text string, j int) bool {
 // and prevNonASCII say the same of the byte before, as bit 0. A function
 // of its own, so that its loop keeps its values in registers.
 func (f *prefilter) block(text string, prevWord, prevNonASCII uint64, keyword bool) (at, word, nonASCII uint64) {
+	text = text[:block+8] // a length the compiler knows: no bounds checks below
 	var cont, punct uint64
 	for c := 0; c < block; c += 8 {
 		x := load64(text, c)
