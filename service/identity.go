@@ -75,6 +75,11 @@ func (s *Service) identify(ctx context.Context, msg *message.Message, gmailID st
 // this message's content; a record there with other content is another
 // email that reused the Message-ID.
 func (s *Service) legacyCopy(ctx context.Context, id identity) (discreet.Email, bool, error) {
+	// A store that proves it holds no email under a legacy id spares the
+	// read (store.LegacyIDs): a log then costs one read less.
+	if may, err := s.store.MayHoldLegacyIDs(ctx); err != nil || !may {
+		return discreet.Email{}, false, err
+	}
 	e, err := s.store.Email(ctx, id.legacyID)
 	if isNotFound(err) {
 		return discreet.Email{}, false, nil
@@ -124,7 +129,7 @@ func (s *Service) logOnce(ctx context.Context, actor discreet.User, org discreet
 // (the email exists) writes none and a committed one always has it.
 func (s *Service) emailWrite(actor discreet.User, e discreet.Email, id string) store.EmailWrite {
 	e.ID = id
-	return store.EmailWrite{Email: e, Audience: policy.EmailAudience(e), Audit: &discreet.AuditRecord{
+	return store.EmailWrite{Email: e, Audience: policy.EmailAudience(e), KeyedID: true, Audit: &discreet.AuditRecord{
 		ID: s.cfg.NewID(), At: s.now(), Actor: actor.Email, Action: discreet.AuditLog, EmailID: id, EmailOwner: e.Owner,
 		Detail: map[string]string{"visibility": string(e.Visibility), "source": string(e.Source)},
 	}}

@@ -14,6 +14,11 @@ type EmailWrite struct {
 	// stored in the commit that creates the email, so a log that commits
 	// is audited and a retried log (the email exists) writes none.
 	Audit *discreet.AuditRecord
+	// KeyedID says Email.ID is policy.EmailID of the email's identity,
+	// never a legacy id (LegacyIDs). Only the service, which derives the
+	// id, sets it; an email written without it may be under a legacy id,
+	// and the store then answers MayHoldLegacyIDs with true.
+	KeyedID bool
 }
 
 // Audience gives the audience keys of an email as it stands: the service

@@ -123,6 +123,7 @@ type Store interface {
 	Seeding    // what start-up writes once, see seed.go
 	Jobs       // long work, see job.go
 	Secrets    // keys the service derives ids with, see secrets.go
+	LegacyIDs  // whether emails may be under legacy ids, see legacyids.go
 	Governance // erasure of a person, see governance.go
 	Protection // protected contacts, custodian transfer, see protection.go
 	Access     // access requests, grants and shares, see access.go

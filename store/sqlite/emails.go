@@ -181,8 +181,16 @@ func (s *Store) LogEmail(ctx context.Context, w store.EmailWrite) (discreet.Emai
 	err := s.write(ctx, "log email", func(ctx context.Context, c *conn) error {
 		var err error
 		stored, created, err = logOne(ctx, c, e, w.Audience)
-		if err != nil || !created || w.Audit == nil {
+		if err != nil || !created {
 			return err
+		}
+		if !w.KeyedID {
+			if err := markLegacyIDs(ctx, c); err != nil {
+				return err
+			}
+		}
+		if w.Audit == nil {
+			return nil
 		}
 		return appendAudit(ctx, c, *w.Audit)
 	})
@@ -201,6 +209,9 @@ func (s *Store) logBatch(ctx context.Context, emails []discreet.Email) error {
 		}
 	}
 	return s.write(ctx, "log emails", func(ctx context.Context, c *conn) error {
+		if err := markLegacyIDs(ctx, c); err != nil { // their ids are the caller's
+			return err
+		}
 		for _, e := range emails {
 			if _, _, err := logOne(ctx, c, e, policy.EmailAudience(e)); err != nil {
 				return err

@@ -45,6 +45,7 @@ const (
 	tabCounters
 	tabNeverLogChanges
 	tabTombstones
+	tabLegacyIDs
 	tabCount = iota
 	tabAll   = 1<<tabCount - 1
 )
@@ -52,7 +53,7 @@ const (
 var cachedTables = map[string]uint32{
 	"users": tabUsers, "org_settings": tabOrgSettings, "user_settings": tabUserSettings,
 	"counters": tabCounters, "never_log_changes": tabNeverLogChanges,
-	"tombstones": tabTombstones,
+	"tombstones": tabTombstones, "legacy_ids": tabLegacyIDs,
 }
 
 var writeTarget = regexp.MustCompile(`(?is)^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+(\w+)`)

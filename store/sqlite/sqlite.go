@@ -39,6 +39,7 @@ type Store struct {
 	org          *memo[struct{}, discreet.OrgSettings]
 	userSettings *memo[string, discreet.UserSettings]
 	neverLog     *memo[struct{}, store.NeverLogChanges]
+	legacyIDs    *memo[struct{}, bool]
 
 	w *conn // the one writer connection, used by the leading writer only
 	// readers are the read-only connections not in use; nil slots are
@@ -96,6 +97,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	s.org = newMemo[struct{}, discreet.OrgSettings](&s.vs, tabOrgSettings, off)
 	s.userSettings = newMemo[string, discreet.UserSettings](&s.vs, tabUserSettings, off)
 	s.neverLog = newMemo[struct{}, store.NeverLogChanges](&s.vs, tabCounters|tabNeverLogChanges|tabTombstones, off)
+	s.legacyIDs = newMemo[struct{}, bool](&s.vs, tabLegacyIDs, off)
 	for range n {
 		s.readers <- nil
 	}

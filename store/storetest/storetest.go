@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Seeding", func(t *testing.T) { RunSeeding(t, open) })
 	t.Run("Jobs", func(t *testing.T) { RunJobs(t, open) })
 	t.Run("Secrets", func(t *testing.T) { RunSecrets(t, open) })
+	t.Run("LegacyIDs", func(t *testing.T) { RunLegacyIDs(t, open) })
 	t.Run("Governance", func(t *testing.T) { RunGovernance(t, open) })
 	t.Run("Holds", func(t *testing.T) { RunHolds(t, open) })
 	t.Run("Protection", func(t *testing.T) { RunProtection(t, open) })
