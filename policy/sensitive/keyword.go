@@ -261,6 +261,22 @@ func (t *trie) walk(p *pass, i int) {
 
 // firstByte is the first byte of r folded, which the root is indexed by.
 func firstByte(r rune) byte {
+	if r < twoByteRunes {
+		return firstBytes[r]
+	}
+	return firstByteSlow(r)
+}
+
+// firstBytes is firstByte of the two-byte runes (and ASCII), by table: the
+// scan of Cyrillic or Greek mail asks it at every word.
+var firstBytes = func() (t [twoByteRunes]byte) {
+	for r := range rune(twoByteRunes) {
+		t[r] = firstByteSlow(r)
+	}
+	return t
+}()
+
+func firstByteSlow(r rune) byte {
 	f, _ := foldRune(r)
 	if f < utf8.RuneSelf {
 		return byte(f)

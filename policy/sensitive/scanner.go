@@ -520,7 +520,7 @@ func (p *pass) characters(i, end int) (next, nonASCII int, ok bool) {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(text[i:])
+		r, size := decodeRune(text, i)
 		w := isWordRune(r)
 		if (!w || !prevW) && p.keyword && kw.root[firstByte(r)] != 0 {
 			kw.walk(p, i)
@@ -586,6 +586,18 @@ func wordBefore(text string, j int) bool {
 	}
 	r, _ := utf8.DecodeLastRuneInString(text[:j])
 	return isWordRune(r)
+}
+
+// decodeRune is utf8.DecodeRuneInString(text[i:]) for a byte that is not
+// ASCII, with the two-byte characters (Cyrillic, Greek, Latin-1) decoded
+// here, where the library takes its slow path for all of them.
+func decodeRune(text string, i int) (rune, int) {
+	if b := text[i]; b >= 0xC2 && b <= 0xDF && i+1 < len(text) {
+		if c := text[i+1]; c&0xC0 == 0x80 {
+			return rune(b&0x1F)<<6 | rune(c&0x3F), 2
+		}
+	}
+	return utf8.DecodeRuneInString(text[i:])
 }
 
 // latin1Letter reports whether text[j:] starts with a letter of Latin-1

@@ -77,6 +77,30 @@ func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return ascii[r]&cWord != 0
 	}
+	if r < twoByteRunes {
+		return wordRunes[r>>6]>>(r&63)&1 != 0
+	}
+	return wordRuneSlow(r)
+}
+
+// twoByteRunes are the runes UTF-8 writes in at most two bytes: Latin,
+// Greek, Cyrillic, Armenian, Hebrew, Arabic. Whether they are part of a
+// word is a table, as mail in those scripts asks at every character.
+const twoByteRunes = 0x800
+
+var wordRunes = func() (t [twoByteRunes / 64]uint64) {
+	for r := range rune(twoByteRunes) {
+		if wordRuneSlow(r) {
+			t[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return t
+}()
+
+func wordRuneSlow(r rune) bool {
+	if r < utf8.RuneSelf {
+		return ascii[r]&cWord != 0
+	}
 	if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
 		return false
 	}
