@@ -21,9 +21,7 @@ import (
 // to the same Message for every input this one accepts.
 func readPlainText(raw []byte) (root *enmime.Part, env *enmime.Envelope, ok bool) {
 	rd := bytes.NewReader(raw)
-	// No bigger buffer than the message: most are far under bufio's 4 KiB,
-	// which was a tenth of the bytes an ingest allocated.
-	br := bufio.NewReaderSize(rd, min(len(raw), 4096))
+	br := bufio.NewReader(rd)
 	var errs countErrors
 	hdr, err := enmime.ReadHeader(br, &errs)
 	if err != nil || errs > 0 {
