@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -95,4 +97,36 @@ func TestExportRoute(t *testing.T) {
 	if emls != 1 {
 		t.Fatalf("%d .eml files, want 1", emls)
 	}
+}
+
+// TestRulesReadEveryReading: a body that is UTF-8 but for one stray byte is
+// read as Windows-1252 for the record, where "Kündigung" becomes
+// "KÃ¼ndigung" and a card's no-break spaces "Â "; the rules read it as
+// UTF-8 too, so neither slips through (it did: found by probing the binary).
+func TestRulesReadEveryReading(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.must(http.StatusOK, req{method: "GET", path: "/v1/me", as: admin})
+	e.must(http.StatusOK, req{method: "PUT", path: "/v1/teams/de", as: admin, json: map[string]string{"name": "Germany"}})
+	e.must(http.StatusOK, req{method: "PUT", path: "/v1/users/" + anna, as: admin, json: map[string]any{"name": "Anna", "role": "rep", "teams": []string{"de"}}})
+	e.must(http.StatusCreated, req{method: "POST", path: "/v1/rules", as: admin, json: map[string]any{"detector": "keyword", "keyword": "Kündigung", "action": "never_log"}})
+	e.must(http.StatusCreated, req{method: "POST", path: "/v1/rules", as: admin, json: map[string]any{"detector": "card", "action": "never_log"}})
+	for i, body := range []string{
+		"\xff Ihre Kündigung haben wir erhalten.",
+		"\xff Karte 4111\u00a01111\u00a01111\u00a01111, danke.",
+	} {
+		raw := mail{from: anna, to: []string{kunde}, subject: "Brief", body: body, messageID: fmt.Sprintf("<reading-%d@acme.example>", i)}
+		resp := e.must(http.StatusOK, req{method: "POST", path: "/v1/emails", as: anna, json: map[string]any{"raw": raw.base64url(), "log": true}})
+		if b := string(resp.body); !strings.Contains(b, `"sensitive_content"`) {
+			t.Fatalf("%q was logged: %s", body, b)
+		}
+	}
+	// A raw 8-bit subject with a stray byte, the same.
+	raw8 := []byte("From: " + anna + "\r\nTo: " + kunde + "\r\nSubject: \xff K\xc3\xbcndigung\r\nMessage-ID: <reading-subject@acme.example>\r\n\r\nHallo\r\n")
+	resp := e.must(http.StatusOK, req{method: "POST", path: "/v1/emails", as: anna, json: map[string]any{"raw": base64.RawURLEncoding.EncodeToString(raw8), "log": true}})
+	if b := string(resp.body); !strings.Contains(b, `"sensitive_content"`) {
+		t.Fatalf("an 8-bit subject was logged: %s", b)
+	}
+	// The same without the stray byte is read one way and refused too.
+	raw := mail{from: anna, to: []string{kunde}, subject: "Brief", body: "Ihre Kündigung", messageID: "<reading-ok@acme.example>"}
+	e.must(http.StatusOK, req{method: "POST", path: "/v1/emails", as: anna, json: map[string]any{"raw": raw.base64url(), "log": true}})
 }

@@ -100,6 +100,17 @@ type Message struct {
 	// parse (bad charsets, broken multipart, unreadable date).
 	Warnings []string
 
+	// BodyAsUTF8 is the body read as UTF-8 (what is not UTF-8 replaced by
+	// U+FFFD) when it is not valid in its declared charset, and BodyText
+	// is its reading as Windows-1252; "" otherwise. The sensitivity rules
+	// read both: a body that is mostly UTF-8 with one stray byte would
+	// otherwise hide its "Kündigung" as "KÃ¼ndigung" and its card number's
+	// no-break spaces as "Â ". Never stored.
+	BodyAsUTF8 string
+	// SubjectAsUTF8 is the same for a Subject header with 8-bit bytes that
+	// are not UTF-8 (Subject reads them as Windows-1252).
+	SubjectAsUTF8 string
+
 	// content holds From, To, Cc and Subject as the email's identity reads
 	// them (Content, LegacyContent): frozen, unlike the fields above.
 	content struct {
@@ -241,6 +252,9 @@ func parse(raw []byte, opts Options, plain bool) (*Message, error) {
 		}
 	}
 	m.Subject = h.text("Subject")
+	if vs := h.fields["subject"]; len(vs) > 0 && !utf8.ValidString(vs[0]) {
+		m.SubjectAsUTF8 = strings.TrimSpace(stripControls(strings.ToValidUTF8(vs[0], "\uFFFD")))
+	}
 	m.content.fromText = h.contentList("From")
 	m.content.from = policy.ContentAddresses(m.content.fromText)
 	m.content.to, m.content.cc = policy.ContentAddresses(h.contentList("To")), policy.ContentAddresses(h.contentList("Cc"))
@@ -277,6 +291,9 @@ func parse(raw []byte, opts Options, plain bool) (*Message, error) {
 	}
 	m.HasAttachments = m.AttachmentCount > 0
 
+	if !utf8.ValidString(text) {
+		m.BodyAsUTF8 = normalizeNewlines(strings.ToValidUTF8(text, "\uFFFD"))
+	}
 	text = validUTF8(text, func() { m.warn("the body is not valid in its declared charset; read as Windows-1252") })
 	text = normalizeNewlines(text)
 	m.Snippet = snippet(text, SnippetRunes)

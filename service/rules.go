@@ -299,6 +299,12 @@ func (s *Service) sensitivityRules(ctx context.Context, v int64) (*sensitive.Sca
 // contentOf is what the rules read of a parsed message.
 func contentOf(msg *message.Message) sensitive.Message {
 	m := sensitive.Message{Subject: msg.Subject, Body: msg.BodyText}
+	if msg.SubjectAsUTF8 != "" {
+		m.Alternates = append(m.Alternates, sensitive.Reading{Where: sensitive.WhereSubject, Text: msg.SubjectAsUTF8})
+	}
+	if msg.BodyAsUTF8 != "" {
+		m.Alternates = append(m.Alternates, sensitive.Reading{Where: sensitive.WhereBody, Text: msg.BodyAsUTF8})
+	}
 	if a := msg.Automation; a != nil {
 		m.Header = func(name string) string { return a[strings.ToLower(name)] }
 	} else {

@@ -25,9 +25,19 @@ const (
 type Message struct {
 	Subject string
 	Body    string
+	// Alternates are other readings of the subject or body (the same
+	// bytes in another charset), scanned after them: a rule that fires on
+	// any reading fires.
+	Alternates []Reading
 	// Header returns a header's value, "" when absent; nil when there are
 	// no headers (a draft being composed).
 	Header func(name string) string
+}
+
+// Reading is a text as some charset reads it, and where it is.
+type Reading struct {
+	Where Where
+	Text  string
 }
 
 // Hit is the outcome of a scan: the rule that fired, or the zero Hit.
@@ -250,6 +260,9 @@ func (s *Scanner) scan(m Message) Hit {
 	}
 	p.scan(m.Subject, WhereSubject)
 	p.scan(m.Body, WhereBody)
+	for _, a := range m.Alternates {
+		p.scan(a.Text, a.Where)
+	}
 	if p.best == none {
 		return Hit{}
 	}

@@ -202,3 +202,17 @@ func TestNilAndEmptyScanner(t *testing.T) {
 		t.Errorf("empty scanner: %+v", h)
 	}
 }
+
+// TestAlternates: a rule that fires on another reading of the body fires.
+func TestAlternates(t *testing.T) {
+	s := keywordScanner(t, "Kündigung")
+	if h := s.Scan(Message{Body: "KÃ¼ndigung"}); h.Fired() {
+		t.Fatalf("fired on the Windows-1252 reading alone: %+v", h)
+	}
+	if h := s.Scan(Message{Body: "KÃ¼ndigung", Alternates: []Reading{{WhereBody, "K\uFFFD Kündigung"}}}); !h.Fired() || h.Where != WhereBody {
+		t.Fatalf("not fired on the UTF-8 reading: %+v", h)
+	}
+	if h := s.Scan(Message{Subject: "KÃ¼ndigung", Alternates: []Reading{{WhereSubject, "Kündigung"}}}); !h.Fired() || h.Where != WhereSubject {
+		t.Fatalf("not fired on the subject's UTF-8 reading: %+v", h)
+	}
+}
