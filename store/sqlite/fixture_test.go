@@ -143,20 +143,28 @@ func checkJobsAndKey(t *testing.T, _ *fixtureSet, s *Store, raw *sql.DB) {
 	same(t, "EmailIDKey", key, got)
 }
 
+// fixtureDir is a new data directory holding the fixture database written
+// by the code at name.
+func fixtureDir(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("testdata", "fixtures", name+".db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "discreet.db"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // TestFixtures opens each database written by older code with this code,
 // migrating it, and reads every record back exactly; then writes to it.
 func TestFixtures(t *testing.T) {
 	for _, ff := range fixtureFiles {
 		t.Run(ff.name, func(t *testing.T) {
-			dir := t.TempDir()
-			data, err := os.ReadFile(filepath.Join("testdata", "fixtures", ff.name+".db"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir := fixtureDir(t, ff.name)
 			path := filepath.Join(dir, "discreet.db")
-			if err := os.WriteFile(path, data, 0o600); err != nil {
-				t.Fatal(err)
-			}
 			raw, err := sql.Open("sqlite", path+"?_query_only=1")
 			if err != nil {
 				t.Fatal(err)
@@ -180,15 +188,8 @@ func TestFixtures(t *testing.T) {
 // 0006 has copied the records, before it drops the old tables) leaves the
 // database as the old code wrote it, and the next Open migrates it whole.
 func TestMigrationFailsWhole(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile(filepath.Join("testdata", "fixtures", "816438a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := fixtureDir(t, "816438a")
 	path := filepath.Join(dir, "discreet.db")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	for _, fault := range []func() error{
 		func() error { return errors.New("the disk went away") },
 		func() error { panic("killed") },

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"database/sql"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -50,14 +49,7 @@ func TestLegacyIDsDurable(t *testing.T) {
 func TestLegacyIDsAfterUpgrade(t *testing.T) {
 	for _, ff := range fixtureFiles {
 		t.Run(ff.name, func(t *testing.T) {
-			dir := t.TempDir()
-			data, err := os.ReadFile(filepath.Join("testdata", "fixtures", ff.name+".db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "discreet.db"), data, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			dir := fixtureDir(t, ff.name)
 			if !mayHoldLegacy(t, openDir(t, dir)) {
 				t.Fatal("an upgraded database holding emails says it holds no legacy ids")
 			}
