@@ -103,6 +103,7 @@ func TestExportRoute(t *testing.T) {
 // read as Windows-1252 for the record, where "Kündigung" becomes
 // "KÃ¼ndigung" and a card's no-break spaces "Â "; the rules read it as
 // UTF-8 too, so neither slips through (it did: found by probing the binary).
+// So for a raw 8-bit subject, and for UTF-8 labelled Latin-1.
 func TestRulesReadEveryReading(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.must(http.StatusOK, req{method: "GET", path: "/v1/me", as: admin})
@@ -125,6 +126,12 @@ func TestRulesReadEveryReading(t *testing.T) {
 	resp := e.must(http.StatusOK, req{method: "POST", path: "/v1/emails", as: anna, json: map[string]any{"raw": base64.RawURLEncoding.EncodeToString(raw8), "log": true}})
 	if b := string(resp.body); !strings.Contains(b, `"sensitive_content"`) {
 		t.Fatalf("an 8-bit subject was logged: %s", b)
+	}
+	// UTF-8 labelled Latin-1 reads "KÃ¼ndigung" as declared: refused too.
+	rawL1 := []byte("From: " + anna + "\r\nTo: " + kunde + "\r\nSubject: Brief\r\nMessage-ID: <reading-latin1@acme.example>\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nIhre K\xc3\xbcndigung\r\n")
+	resp = e.must(http.StatusOK, req{method: "POST", path: "/v1/emails", as: anna, json: map[string]any{"raw": base64.RawURLEncoding.EncodeToString(rawL1), "log": true}})
+	if b := string(resp.body); !strings.Contains(b, `"sensitive_content"`) {
+		t.Fatalf("a mislabelled body was logged: %s", b)
 	}
 	// The same without the stray byte is read one way and refused too.
 	raw := mail{from: anna, to: []string{kunde}, subject: "Brief", body: "Ihre Kündigung", messageID: "<reading-ok@acme.example>"}

@@ -100,15 +100,16 @@ type Message struct {
 	// parse (bad charsets, broken multipart, unreadable date).
 	Warnings []string
 
-	// BodyAsUTF8 is the body read as UTF-8 (what is not UTF-8 replaced by
-	// U+FFFD) when it is not valid in its declared charset, and BodyText
-	// is its reading as Windows-1252; "" otherwise. The sensitivity rules
-	// read both: a body that is mostly UTF-8 with one stray byte would
-	// otherwise hide its "Kündigung" as "KÃ¼ndigung" and its card number's
-	// no-break spaces as "Â ". Never stored.
+	// BodyAsUTF8 is the body's bytes read as UTF-8 when BodyText is
+	// another reading of them; "" otherwise. Either the body is not valid
+	// in its declared charset (BodyText reads it as Windows-1252, and here
+	// what is not UTF-8 is U+FFFD), or it reads as UTF-8 that was labelled
+	// Windows-1252 or Latin-1 ("KÃ¼ndigung"). The sensitivity rules read
+	// both: otherwise "Kündigung" and a card number's no-break spaces ("Â ")
+	// hide in the reading that was recorded. Never stored.
 	BodyAsUTF8 string
-	// SubjectAsUTF8 is the same for a Subject header with 8-bit bytes that
-	// are not UTF-8 (Subject reads them as Windows-1252).
+	// SubjectAsUTF8 is the same for the Subject: a header with 8-bit bytes
+	// that are not UTF-8, or an encoded word in the wrong charset.
 	SubjectAsUTF8 string
 
 	// content holds From, To, Cc and Subject as the email's identity reads
@@ -254,6 +255,8 @@ func parse(raw []byte, opts Options, plain bool) (*Message, error) {
 	m.Subject = h.text("Subject")
 	if vs := h.fields["subject"]; len(vs) > 0 && !utf8.ValidString(vs[0]) {
 		m.SubjectAsUTF8 = strings.TrimSpace(stripControls(strings.ToValidUTF8(vs[0], "\uFFFD")))
+	} else {
+		m.SubjectAsUTF8 = mislabelled(m.Subject)
 	}
 	m.content.fromText = h.contentList("From")
 	m.content.from = policy.ContentAddresses(m.content.fromText)
@@ -296,6 +299,9 @@ func parse(raw []byte, opts Options, plain bool) (*Message, error) {
 	}
 	text = validUTF8(text, func() { m.warn("the body is not valid in its declared charset; read as Windows-1252") })
 	text = normalizeNewlines(text)
+	if m.BodyAsUTF8 == "" {
+		m.BodyAsUTF8 = mislabelled(text)
+	}
 	m.Snippet = snippet(text, SnippetRunes)
 	m.BodyHash = bodyHash(text)
 	if opts.StoreBody {
@@ -347,6 +353,22 @@ func readParts(raw []byte) (*enmime.Part, *enmime.Envelope, error) {
 		return root, nil, nil
 	}
 	return root, env, nil
+}
+
+// mislabelled is s's bytes read as UTF-8 when s looks like UTF-8 that was
+// read as Windows-1252 or Latin-1 (a part labelled with the wrong charset:
+// "KÃ¼ndigung" for "Kündigung"), else "". Only texts with Ã or Â, what the
+// first byte of a Latin-1 letter or symbol in UTF-8 reads as, are tried:
+// German mail has Ä, Ö, Ü and ß but seldom these, so it pays nothing.
+func mislabelled(s string) string {
+	if !strings.Contains(s, "Ã") && !strings.Contains(s, "Â") {
+		return ""
+	}
+	b, err := charmap.Windows1252.NewEncoder().String(s)
+	if err != nil || b == s || !utf8.ValidString(b) {
+		return ""
+	}
+	return b
 }
 
 // recoverUTF8 undoes enmime's reading of a us-ascii part as Windows-1252

@@ -29,3 +29,27 @@ func TestBodyAsUTF8(t *testing.T) {
 		t.Fatalf("a valid body: text %q, as UTF-8 %q", m.BodyText, m.BodyAsUTF8)
 	}
 }
+
+// TestMislabelledCharset: UTF-8 labelled Latin-1 reads "KÃ¼ndigung" as
+// declared, and "Kündigung" beside it for the rules, in the body and in an
+// encoded-word subject; true Latin-1 text has no second reading.
+func TestMislabelledCharset(t *testing.T) {
+	raw := "From: a@acme.example\r\nSubject: =?iso-8859-1?Q?K=C3=BCndigung?=\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nIhre K\xc3\xbcndigung, Karte 4111\xc2\xa01111\r\n"
+	m, err := Parse([]byte(raw), Options{StoreBody: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.BodyText != "Ihre KÃ¼ndigung, Karte 4111Â\u00a01111\n" || m.BodyAsUTF8 != "Ihre Kündigung, Karte 4111\u00a01111\n" {
+		t.Fatalf("body %q, as UTF-8 %q", m.BodyText, m.BodyAsUTF8)
+	}
+	if m.Subject != "KÃ¼ndigung" || m.SubjectAsUTF8 != "Kündigung" {
+		t.Fatalf("subject %q, as UTF-8 %q", m.Subject, m.SubjectAsUTF8)
+	}
+	m, err = Parse([]byte("From: a@acme.example\r\nSubject: =?iso-8859-1?Q?K=FCndigung?=\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nIhre K\xfcndigung\r\n"), Options{StoreBody: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.BodyText != "Ihre Kündigung\n" || m.BodyAsUTF8 != "" || m.Subject != "Kündigung" || m.SubjectAsUTF8 != "" {
+		t.Fatalf("true Latin-1: body %q / %q, subject %q / %q", m.BodyText, m.BodyAsUTF8, m.Subject, m.SubjectAsUTF8)
+	}
+}
