@@ -81,15 +81,8 @@ func (s *Store) LegalHolds(ctx context.Context) ([]discreet.LegalHold, error) {
 func (s *Store) DeleteLegalHold(ctx context.Context, id string) (discreet.LegalHold, error) {
 	var out discreet.LegalHold
 	err := s.write(ctx, "lift legal hold", func(ctx context.Context, c *conn) error {
-		found, err := c.one(ctx, func(r *stmt) error { out = scanHold(r); return nil },
-			"SELECT "+holdColumns+" FROM legal_holds WHERE id = ?", text(id))
-		if err != nil {
-			return err
-		}
-		if !found {
-			return notFound("legal hold")
-		}
-		_, err = c.exec(ctx, "DELETE FROM legal_holds WHERE id = ?", text(id))
+		var err error
+		out, err = takeRow(ctx, c, "legal_holds", holdColumns, "id", id, "legal hold", scanHold)
 		return err
 	})
 	return out, err
@@ -171,15 +164,8 @@ func (s *Store) Rule(ctx context.Context, id string) (discreet.SensitivityRule, 
 func (s *Store) DeleteRule(ctx context.Context, id string) (discreet.SensitivityRule, error) {
 	var out discreet.SensitivityRule
 	err := s.write(ctx, "delete rule", func(ctx context.Context, c *conn) error {
-		found, err := c.one(ctx, func(r *stmt) error { out = scanRule(r); return nil },
-			"SELECT "+ruleColumns+" FROM sensitivity_rules WHERE id = ?", text(id))
-		if err != nil {
-			return err
-		}
-		if !found {
-			return notFound("rule")
-		}
-		if _, err := c.exec(ctx, "DELETE FROM sensitivity_rules WHERE id = ?", text(id)); err != nil {
+		var err error
+		if out, err = takeRow(ctx, c, "sensitivity_rules", ruleColumns, "id", id, "rule", scanRule); err != nil {
 			return err
 		}
 		return bumpRules(ctx, c)

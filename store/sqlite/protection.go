@@ -45,17 +45,8 @@ func (s *Store) PutProtected(ctx context.Context, p discreet.ProtectedEntry) (bo
 func (s *Store) DeleteProtected(ctx context.Context, pattern string) (discreet.ProtectedEntry, error) {
 	var out discreet.ProtectedEntry
 	err := s.write(ctx, "delete protected", func(ctx context.Context, c *conn) error {
-		found, err := c.one(ctx, func(r *stmt) error {
-			out = scanProtected(r)
-			return nil
-		}, "SELECT pattern, note, added_by, added_at FROM protected WHERE pattern = ?", text(pattern))
-		if err != nil {
-			return err
-		}
-		if !found {
-			return notFound("protected entry")
-		}
-		if _, err := c.exec(ctx, "DELETE FROM protected WHERE pattern = ?", text(pattern)); err != nil {
+		var err error
+		if out, err = takeRow(ctx, c, "protected", "pattern, note, added_by, added_at", "pattern", pattern, "protected entry", scanProtected); err != nil {
 			return err
 		}
 		return bumpProtected(ctx, c)

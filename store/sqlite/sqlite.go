@@ -511,6 +511,23 @@ func (s *Store) fail(ctx context.Context, err error, op string) error {
 // tsKey formats t as fixed-width UTC text that sorts as time does.
 func tsKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
+// takeRow reads the row of table whose key column is key, with scan, and
+// deletes it: a delete that answers with what it removed. what names the
+// row in the not-found error when there is none.
+func takeRow[T any](ctx context.Context, c *conn, table, columns, keyColumn, key, what string, scan func(*stmt) T) (T, error) {
+	var out T
+	found, err := c.one(ctx, func(r *stmt) error { out = scan(r); return nil },
+		"SELECT "+columns+" FROM "+table+" WHERE "+keyColumn+" = ?", text(key))
+	if err != nil {
+		return out, err
+	}
+	if !found {
+		return out, notFound(what)
+	}
+	_, err = c.exec(ctx, "DELETE FROM "+table+" WHERE "+keyColumn+" = ?", text(key))
+	return out, err
+}
+
 func notFound(what string) error {
 	return discreet.Errorf(discreet.ENotFound, "the %s does not exist", what)
 }
