@@ -178,82 +178,54 @@ func TestEntryActionsReturnToTheList(t *testing.T) {
 // entryIDs are the ids on the Manage buttons of a card.
 func entryIDs(resp any) []string {
 	var ids []string
-	var walk func(any)
-	walk = func(x any) {
-		switch x := x.(type) {
-		case map[string]any:
-			if ps, ok := x["parameters"].([]any); ok {
-				var action, id string
-				for _, p := range ps {
-					p := p.(map[string]any)
-					switch p["key"] {
-					case "action":
-						action, _ = p["value"].(string)
-					case "id":
-						id, _ = p["value"].(string)
-					}
-				}
-				if action == "manageEntry" {
-					ids = append(ids, id)
-				}
-			}
-			for _, v := range x {
-				walk(v)
-			}
-		case []any:
-			for _, v := range x {
-				walk(v)
+	eachNode(resp, func(v any) {
+		x, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		ps, ok := x["parameters"].([]any)
+		if !ok {
+			return
+		}
+		var action, id string
+		for _, p := range ps {
+			p := p.(map[string]any)
+			switch p["key"] {
+			case "action":
+				action, _ = p["value"].(string)
+			case "id":
+				id, _ = p["value"].(string)
 			}
 		}
-	}
-	walk(resp)
+		if action == "manageEntry" {
+			ids = append(ids, id)
+		}
+	})
 	return ids
 }
 
 // actionParamValues counts the values of action parameter key in a card.
 func actionParamValues(resp any, key string) map[string]int {
 	out := map[string]int{}
-	var walk func(any)
-	walk = func(x any) {
-		switch x := x.(type) {
-		case map[string]any:
-			if x["key"] == key {
-				if v, ok := x["value"].(string); ok {
-					out[v]++
-				}
-			}
-			for _, v := range x {
-				walk(v)
-			}
-		case []any:
-			for _, v := range x {
-				walk(v)
+	eachNode(resp, func(v any) {
+		if x, ok := v.(map[string]any); ok && x["key"] == key {
+			if v, ok := x["value"].(string); ok {
+				out[v]++
 			}
 		}
-	}
-	walk(resp)
+	})
 	return out
 }
 
 // widgets counts the widgets of the cards in a response.
 func widgets(resp any) int {
 	n := 0
-	var walk func(any)
-	walk = func(x any) {
-		switch x := x.(type) {
-		case map[string]any:
+	eachNode(resp, func(v any) {
+		if x, ok := v.(map[string]any); ok {
 			if ws, ok := x["widgets"].([]any); ok {
 				n += len(ws)
 			}
-			for _, v := range x {
-				walk(v)
-			}
-		case []any:
-			for _, v := range x {
-				walk(v)
-			}
 		}
-	}
-	walk(resp)
+	})
 	return n
 }

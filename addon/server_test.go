@@ -170,26 +170,31 @@ func eventJSON(gmail ev, params map[string]string, form map[string][]string) str
 	return string(b)
 }
 
+// eachNode calls visit on x and on every value inside it, depth first: the
+// walk the checks of a card's JSON share.
+func eachNode(x any, visit func(any)) {
+	visit(x)
+	switch x := x.(type) {
+	case map[string]any:
+		for _, v := range x {
+			eachNode(v, visit)
+		}
+	case []any:
+		for _, v := range x {
+			eachNode(v, visit)
+		}
+	}
+}
+
 // text is every string in a response, for "the card says …" checks.
 func text(x any) string {
 	var b bytes.Buffer
-	var walk func(any)
-	walk = func(x any) {
-		switch x := x.(type) {
-		case map[string]any:
-			for _, v := range x {
-				walk(v)
-			}
-		case []any:
-			for _, v := range x {
-				walk(v)
-			}
-		case string:
-			b.WriteString(x)
+	eachNode(x, func(v any) {
+		if s, ok := v.(string); ok {
+			b.WriteString(s)
 			b.WriteByte('\n')
 		}
-	}
-	walk(x)
+	})
 	return b.String()
 }
 
