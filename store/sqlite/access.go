@@ -92,15 +92,8 @@ func getAccessRequest(ctx context.Context, c *conn, id string) (discreet.AccessR
 	if err != nil {
 		return r, err
 	}
-	rows, err := c.query(ctx, "SELECT key FROM access_request_deciders WHERE request_id = ? ORDER BY key", text(id))
-	if err != nil {
-		return r, err
-	}
-	defer rows.close()
-	for rows.next() {
-		r.Deciders = append(r.Deciders, rows.text(0))
-	}
-	return r, rows.error()
+	r.Deciders, err = queryAll(ctx, c, firstText, "SELECT key FROM access_request_deciders WHERE request_id = ? ORDER BY key", text(id))
+	return r, err
 }
 
 func (s *Store) AccessRequest(ctx context.Context, id string) (discreet.AccessRequest, error) {

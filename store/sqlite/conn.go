@@ -413,6 +413,20 @@ func (c *conn) one(ctx context.Context, scan func(r *stmt) error, query string, 
 	return true, scan(st)
 }
 
+// queryAll reads every row of a query with scan, in order.
+func queryAll[T any](ctx context.Context, c *conn, scan func(r *stmt) T, query string, args ...arg) ([]T, error) {
+	st, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer st.release()
+	var out []T
+	for st.next() {
+		out = append(out, scan(st))
+	}
+	return out, st.err
+}
+
 // text returns column i as a string ("" for NULL).
 func (st *stmt) text(i int) string {
 	n := sqlite3.Xsqlite3_column_bytes(st.c.tls, st.p, int32(i))

@@ -29,18 +29,13 @@ func (s *Store) PutTombstone(ctx context.Context, t discreet.Tombstone) (bool, e
 func (s *Store) Tombstones(ctx context.Context) ([]discreet.Tombstone, int64, error) {
 	var out []discreet.Tombstone
 	err := s.read(ctx, "tombstones", func(c *conn) error {
-		out = nil
-		rows, err := c.query(ctx, "SELECT hash, kind, erased_by, erased_at FROM tombstones ORDER BY hash")
-		if err != nil {
-			return err
-		}
-		defer rows.close()
-		for rows.next() {
-			t := discreet.Tombstone{Hash: rows.text(0), Kind: discreet.TombstoneKind(rows.text(1)), ErasedBy: rows.text(2)}
-			t.ErasedAt, _ = parseTSKey(rows.text(3))
-			out = append(out, t)
-		}
-		return rows.error()
+		var err error
+		out, err = queryAll(ctx, c, func(r *stmt) discreet.Tombstone {
+			t := discreet.Tombstone{Hash: r.text(0), Kind: discreet.TombstoneKind(r.text(1)), ErasedBy: r.text(2)}
+			t.ErasedAt, _ = parseTSKey(r.text(3))
+			return t
+		}, "SELECT hash, kind, erased_by, erased_at FROM tombstones ORDER BY hash")
+		return err
 	})
 	return out, int64(len(out)), err
 }

@@ -64,16 +64,9 @@ func (s *Store) PutLegalHold(ctx context.Context, h discreet.LegalHold) (discree
 func (s *Store) LegalHolds(ctx context.Context) ([]discreet.LegalHold, error) {
 	var out []discreet.LegalHold
 	err := s.read(ctx, "legal holds", func(c *conn) error {
-		out = nil
-		rows, err := c.query(ctx, "SELECT "+holdColumns+" FROM legal_holds ORDER BY created_at, id")
-		if err != nil {
-			return err
-		}
-		defer rows.close()
-		for rows.next() {
-			out = append(out, scanHold(rows))
-		}
-		return rows.error()
+		var err error
+		out, err = queryAll(ctx, c, scanHold, "SELECT "+holdColumns+" FROM legal_holds ORDER BY created_at, id")
+		return err
 	})
 	return out, err
 }
@@ -135,15 +128,8 @@ func (s *Store) Rules(ctx context.Context) ([]discreet.SensitivityRule, int64, e
 		if v, err = rulesVersion(ctx, c); err != nil {
 			return err
 		}
-		rows, err := c.query(ctx, "SELECT "+ruleColumns+" FROM sensitivity_rules ORDER BY added_at, id")
-		if err != nil {
-			return err
-		}
-		defer rows.close()
-		for rows.next() {
-			out = append(out, scanRule(rows))
-		}
-		return rows.error()
+		out, err = queryAll(ctx, c, scanRule, "SELECT "+ruleColumns+" FROM sensitivity_rules ORDER BY added_at, id")
+		return err
 	})
 	return out, v, err
 }

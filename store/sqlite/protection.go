@@ -70,15 +70,8 @@ func (s *Store) Protected(ctx context.Context) ([]discreet.ProtectedEntry, int64
 		if v, err = counter(ctx, c, protectedCounter); err != nil {
 			return err
 		}
-		rows, err := c.query(ctx, "SELECT pattern, note, added_by, added_at FROM protected ORDER BY pattern")
-		if err != nil {
-			return err
-		}
-		defer rows.close()
-		for rows.next() {
-			out = append(out, scanProtected(rows))
-		}
-		return rows.error()
+		out, err = queryAll(ctx, c, scanProtected, "SELECT pattern, note, added_by, added_at FROM protected ORDER BY pattern")
+		return err
 	})
 	return out, v, err
 }
@@ -101,20 +94,16 @@ func checkPage(limit int) error {
 	return nil
 }
 
+// firstText is a row's first column as text.
+func firstText(r *stmt) string { return r.text(0) }
+
 // ids runs a query whose one column is the listing.
 func (s *Store) ids(ctx context.Context, op, q string, args ...arg) ([]string, error) {
 	var out []string
 	err := s.read(ctx, op, func(c *conn) error {
-		out = nil
-		rows, err := c.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.close()
-		for rows.next() {
-			out = append(out, rows.text(0))
-		}
-		return rows.error()
+		var err error
+		out, err = queryAll(ctx, c, firstText, q, args...)
+		return err
 	})
 	return out, err
 }

@@ -147,15 +147,10 @@ func (s *Store) PutTeam(ctx context.Context, t discreet.Team) error {
 func (s *Store) Teams(ctx context.Context) ([]discreet.Team, error) {
 	var out []discreet.Team
 	err := s.read(ctx, "teams", func(c *conn) error {
-		rows, err := c.query(ctx, "SELECT id, name FROM teams ORDER BY id")
-		if err != nil {
-			return err
-		}
-		defer rows.close()
-		for rows.next() {
-			out = append(out, discreet.Team{ID: rows.text(0), Name: rows.text(1)})
-		}
-		return rows.error()
+		var err error
+		out, err = queryAll(ctx, c, func(r *stmt) discreet.Team { return discreet.Team{ID: r.text(0), Name: r.text(1)} },
+			"SELECT id, name FROM teams ORDER BY id")
+		return err
 	})
 	return out, err
 }
