@@ -223,46 +223,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 		public := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /v1/openapi.yaml": true}
 		rows := 0
-		for _, ep := range matrixEndpoints() {
-			targets := []*seedEmail{nil}
-			if ep.perEmail {
-				targets = emails
+		eachMatrixCase(matrixEndpoints(), emails, func(ep endpoint, em *seedEmail, who, name string) {
+			rq := ep.request(s, em, who)
+			want := ep.want(s, em, who)
+			if !public[ep.name] && (who == "" || who == eve) {
+				want = http.StatusUnauthorized
 			}
-			for _, em := range targets {
-				for _, r := range matrixRoles {
-					name := ep.name + "/" + r.role
-					if em != nil {
-						name += "/" + em.name
-					}
-					rq := ep.request(s, em, r.who)
-					want := ep.want(s, em, r.who)
-					if !public[ep.name] && (r.who == "" || r.who == eve) {
-						want = http.StatusUnauthorized
-					}
-					resp := e.do(rq)
-					rows++
-					if resp.status != want {
-						t.Errorf("%s: %s, want %d", name, resp, want)
-					}
-					if resp.status >= 400 {
-						resp.problem(t)
-					}
-					for _, hidden := range emails {
-						if hidden.readableBy(r.who) {
-							continue
-						}
-						for _, m := range hidden.markers() {
-							if strings.Contains(string(resp.body), m) {
-								t.Errorf("%s: response reveals %q of %s: %s", name, m, hidden.name, resp.body)
-							}
-						}
-					}
-					if ep.after != nil {
-						ep.after(t, e, s, em, r.who, resp.status)
-					}
-				}
+			resp := e.do(rq)
+			rows++
+			if resp.status != want {
+				t.Errorf("%s: %s, want %d", name, resp, want)
 			}
-		}
+			if resp.status >= 400 {
+				resp.problem(t)
+			}
+			rejectHidden(t, name, string(resp.body), emails, who)
+			if ep.after != nil {
+				ep.after(t, e, s, em, who, resp.status)
+			}
+		})
 		// Timelines show readers the subjects of what they may read.
 		for _, who := range []string{beat, ivo, carla} {
 			body := string(e.must(http.StatusOK, get("/v1/contacts/"+kunde+"/timeline")(s, nil, who)).body)
@@ -340,4 +319,40 @@ func TestForgedTokens(t *testing.T) {
 	}
 	// The genuine token works.
 	e.must(http.StatusOK, req{method: "GET", path: "/v1/me", as: anna})
+}
+
+// eachMatrixCase calls f for every endpoint, as every role, and for an
+// endpoint about one email, on every seeded email; name says which case.
+func eachMatrixCase(endpoints []endpoint, emails []*seedEmail, f func(ep endpoint, em *seedEmail, who, name string)) {
+	for _, ep := range endpoints {
+		targets := []*seedEmail{nil}
+		if ep.perEmail {
+			targets = emails
+		}
+		for _, em := range targets {
+			for _, r := range matrixRoles {
+				name := ep.name + "/" + r.role
+				if em != nil {
+					name += "/" + em.name
+				}
+				f(ep, em, r.who, name)
+			}
+		}
+	}
+}
+
+// rejectHidden fails when body reveals a marker (subject, body, part) of
+// a seeded email who may not read.
+func rejectHidden(t *testing.T, name, body string, emails []*seedEmail, who string) {
+	t.Helper()
+	for _, hidden := range emails {
+		if hidden.readableBy(who) {
+			continue
+		}
+		for _, m := range hidden.markers() {
+			if strings.Contains(body, m) {
+				t.Errorf("%s: response reveals %q of %s: %s", name, m, hidden.name, body)
+			}
+		}
+	}
 }
