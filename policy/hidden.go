@@ -7,3 +7,9 @@ import "slices"
 // on. Every email's audience holds that key, so such a viewer has nothing
 // hidden, and a store need not count.
 func SeesEveryEmail(keys []string) bool { return slices.Contains(keys, keyAll) }
+
+// CarriedByEveryEmail reports whether key is the one EmailAudience gives
+// every email, whatever its visibility. A store may then answer that key
+// from the timeline itself rather than keep an index entry per email for
+// it (store.CheckAudience holds every write to carrying it).
+func CarriedByEveryEmail(key string) bool { return key == keyAll }

@@ -33,3 +33,30 @@ func TestSeesEveryEmail(t *testing.T) {
 		}
 	}
 }
+
+// Every email's audience carries the key CarriedByEveryEmail names, and
+// exactly one key of any audience or viewer's keys is that key or none is.
+func TestCarriedByEveryEmail(t *testing.T) {
+	for _, vis := range []discreet.Visibility{discreet.VisibilityPrivate, discreet.VisibilityTeam, discreet.VisibilityPublic, "unknown"} {
+		for _, e := range []discreet.Email{
+			{Owner: "x@acme.com", Team: "ch", Visibility: vis},
+			{Owner: "y@acme.com", Visibility: vis, Internal: []string{"w@acme.com"}},
+			{Owner: "z@acme.com", Team: "de", Visibility: vis, Shares: []discreet.Share{{Users: []string{"v@acme.com"}, Teams: []string{"fr"}}}},
+		} {
+			n := 0
+			for _, k := range EmailAudience(e) {
+				if CarriedByEveryEmail(k) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%+v: %d keys carried by every email in %q, want 1", e, n, EmailAudience(e))
+			}
+		}
+	}
+	for _, k := range []string{"", "u:x@acme.com", "t:de", "x:public", "x:shared", "x:ALL", " x:all"} {
+		if CarriedByEveryEmail(k) {
+			t.Errorf("CarriedByEveryEmail(%q) = true", k)
+		}
+	}
+}

@@ -1,6 +1,11 @@
 package store
 
-import "github.com/discreet-crm/discreet"
+import (
+	"slices"
+
+	"github.com/discreet-crm/discreet"
+	"github.com/discreet-crm/discreet/policy"
+)
 
 // EmailWrite is one logged email as the service decided it: the email,
 // the audience keys its timeline entries carry, and the audit record
@@ -30,10 +35,15 @@ type Audience func(discreet.Email) []string
 
 // CheckAudience refuses a write without audience keys: every email is
 // visible to someone (its owner), so none means the caller forgot them,
-// and a store must not guess who may read an email.
+// and a store must not guess who may read an email. Keys without the one
+// every email carries (policy.CarriedByEveryEmail) are refused too, so a
+// store may answer that key from the timeline itself.
 func CheckAudience(keys []string) error {
 	if len(keys) == 0 {
 		return discreet.FieldError("audience", "is required (policy.EmailAudience, computed by the service)")
+	}
+	if !slices.ContainsFunc(keys, policy.CarriedByEveryEmail) {
+		return discreet.FieldError("audience", "must hold the key every email carries (policy.EmailAudience, computed by the service)")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -204,7 +205,7 @@ func testSetVisibility(t *testing.T, s store.Store) {
 
 // testAudienceFromCaller: who may read an email is the service's call. A
 // store writes exactly the audience keys it is given, refuses a write
-// without them, and computes a visibility change's keys with the caller's
+// without them or without the key every email carries, and computes a visibility change's keys with the caller's
 // function on the record as it stands in the change.
 func testAudienceFromCaller(t *testing.T, s store.Store) {
 	ctx := t.Context()
@@ -215,7 +216,11 @@ func testAudienceFromCaller(t *testing.T, s store.Store) {
 	_, err = s.Email(ctx, e.ID)
 	wantCode(t, err, discreet.ENotFound, "an email without audience keys is not stored")
 
-	onlyMarker := func(e discreet.Email) []string { return []string{"x:marker-" + string(e.Visibility)} }
+	_, _, err = s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: []string{"x:marker-public"}})
+	wantCode(t, err, discreet.EInvalid, "LogEmail without the key every email carries")
+
+	every := policy.EmailAudience(e)[slices.IndexFunc(policy.EmailAudience(e), policy.CarriedByEveryEmail)]
+	onlyMarker := func(e discreet.Email) []string { return []string{every, "x:marker-" + string(e.Visibility)} }
 	_, created, err := s.LogEmail(ctx, store.EmailWrite{Email: e, Audience: onlyMarker(e)})
 	must(t, err, "LogEmail with the caller's keys")
 	if !created {
