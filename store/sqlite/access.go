@@ -314,13 +314,8 @@ func rewriteAudience(ctx context.Context, c *conn, e discreet.Email, audience st
 			text(keysText), text(ct), text(sk)); err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if _, err := c.exec(ctx, insertAudience, text(ct), text(k), text(sk), text(e.ID)); err != nil {
-				return err
-			}
-			if _, err := c.exec(ctx, countUp, text(ct), text(k)); err != nil {
-				return err
-			}
+		if err := addAudience(ctx, c, ct, sk, e.ID, keys); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -360,7 +360,10 @@ func checkFixture(t *testing.T, s *Store, f fixtureSet, ff fixtureFile) {
 				if !ok {
 					audience = policy.EmailAudience(e)
 				}
-				if policy.SharesKey(audience, keys) {
+				// Since 0013 a viewer holding the key every email carries
+				// reads every entry: e-audience was written with keys that
+				// lack it, which CheckAudience now refuses.
+				if policy.SharesKey(audience, keys) || policy.SeesEveryEmail(keys) {
 					sum := e
 					sum.Body, sum.Participants, sum.Lenient = "", nil, nil
 					entry.Visible, entry.Email = true, &sum

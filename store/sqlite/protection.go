@@ -184,10 +184,8 @@ func (s *Store) SetEmailOwner(ctx context.Context, id, owner string, audience st
 				return err
 			}
 		}
-		for _, t := range newTerms {
-			if _, err := c.exec(ctx, insertMatch, text(t), text(id)); err != nil {
-				return err
-			}
+		if err := addMatch(ctx, c, id, newTerms); err != nil {
+			return err
 		}
 		if _, err := c.exec(ctx, "UPDATE emails SET owner = ?, match_terms = ? WHERE id = ?",
 			text(owner), text(encodeList(newTerms)), text(id)); err != nil {

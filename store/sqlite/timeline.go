@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,12 @@ func timelineVisible(ctx context.Context, c *conn, contact string, keys []string
 	var b strings.Builder
 	args := make([]arg, 0, 3+len(keys))
 	args = append(args, text(contact), text(before), num(limit+1))
+	if slices.ContainsFunc(keys, policy.CarriedByEveryEmail) {
+		// Every entry carries that key, and it has no audience rows
+		// (addAudience): the timeline's own range is the answer.
+		b.WriteString("SELECT sort_key FROM timeline WHERE contact = ?1 AND sort_key < ?2 ORDER BY sort_key DESC LIMIT ?3")
+		keys = nil
+	}
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteString(" UNION ")
@@ -109,6 +116,7 @@ func timelineVisible(ctx context.Context, c *conn, contact string, keys []string
 
 // timelineAll reads every entry, marking those the viewer's keys admit.
 func timelineAll(ctx context.Context, c *conn, contact string, keys []string, before string, limit int) ([]store.TimelineEntry, string, bool, error) {
+	every := slices.ContainsFunc(keys, policy.CarriedByEveryEmail) // as timelineVisible reads it
 	rows, err := c.query(ctx, `SELECT t.sort_key, t.email_id, t.owner, t.keys, e.`+strings.ReplaceAll(emailSummaryColumns+", shares", ", ", ", e.")+`
 		FROM timeline t CROSS JOIN emails e ON e.id = t.email_id
 		WHERE t.contact = ? AND t.sort_key < ? ORDER BY t.sort_key DESC LIMIT ?`, text(contact), text(before), num(limit+1))
@@ -122,7 +130,7 @@ func timelineAll(ctx context.Context, c *conn, contact string, keys []string, be
 			return store.TimelineEntry{}, err
 		}
 		entry := store.TimelineEntry{EmailID: rows.text(1), Date: sortKeyDate(sk), Owner: rows.text(2)}
-		if policy.SharesKey(emailKeys, keys) {
+		if every || policy.SharesKey(emailKeys, keys) {
 			e, err := scanEmailSummary(rows, 4)
 			if err != nil {
 				return store.TimelineEntry{}, err
@@ -157,11 +165,15 @@ func pageOf(rows *stmt, limit int, entry func(sk string) (store.TimelineEntry, e
 	return out, lastKey, false, rows.error()
 }
 
-// countHidden is the contact's total minus the entries keys admit. The
+// countHidden is the contact's total minus the entries keys admit. A
+// viewer holding the key every email carries has none hidden. Otherwise the
 // largest key set is taken from audience_count; only entries of the other
-// keys that lack that key are scanned, so an admin's "x:all" costs nothing
-// and a viewer's cost is bounded by their smaller key sets.
+// keys that lack that key are scanned, so a viewer's cost is bounded by
+// their smaller key sets.
 func countHidden(ctx context.Context, c *conn, contact string, keys []string) (int, error) {
+	if slices.ContainsFunc(keys, policy.CarriedByEveryEmail) {
+		return 0, nil // every entry carries that key
+	}
 	var total int
 	found, err := c.one(ctx, func(r *stmt) error { total = int(r.int(0)); return nil },
 		"SELECT total FROM contacts WHERE email = ?", text(contact))
