@@ -314,3 +314,16 @@ func TestDomainSuffixes(t *testing.T) {
 		}
 	}
 }
+
+func TestLDHHostName(t *testing.T) {
+	for d, want := range map[string]bool{
+		"acme.example": true, "mail.kunde-1.example": true, "a.b": true, "1.2": true,
+		"example": false, "Acme.example": false, "xn--bcher-kva.example": false, "ab--c.example": false,
+		"-a.example": false, "a-.example": false, "a..example": false, "a.example.": false, "a_b.example": false,
+		"b\u00fccher.example": false, "a b.example": false, "": false,
+	} {
+		if got := ldhHostName(d); got != want {
+			t.Errorf("ldhHostName(%q) = %v, want %v", d, got, want)
+		}
+	}
+}

@@ -360,3 +360,24 @@ func FuzzContentAddresses(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLDHHostName: a domain ldhHostName takes as it is, the IDNA profile
+// takes as it is too.
+func FuzzLDHHostName(f *testing.F) {
+	for _, s := range []string{"acme.example", "a.b", "xn--bcher-kva.example", "ab--c.example", "abc--d.example", "-a.example",
+		"a-.example", "a..example", ".a.example", "a.example.", "Acme.example", "a_b.example", "1.2", strings.Repeat("a", 63) + ".example",
+		strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 126) + "ab", "b\u00fccher.example", "a b.example", "example"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, d string) {
+		if !ldhHostName(d) {
+			return
+		}
+		if a, err := idnaProfile.ToASCII(d); err != nil || a != d {
+			t.Fatalf("ldhHostName(%q) but ToASCII = %q, %v", d, a, err)
+		}
+		if !strings.Contains(d, ".") {
+			t.Fatalf("ldhHostName(%q) without a dot", d)
+		}
+	})
+}
