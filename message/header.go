@@ -353,6 +353,9 @@ func validUTF8(s string, fallback func()) string {
 // codes among them) a header value or a decoded word may smuggle into a
 // one-line header; tabs and line breaks become spaces.
 func stripControls(s string) string {
+	if printableASCII(s) {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\t' || r == '\r' || r == '\n':
@@ -367,6 +370,9 @@ func stripControls(s string) string {
 // dropC0Controls drops C0 controls and DEL, tabs and line breaks becoming
 // spaces: how identity has always read decoded words (contentList).
 func dropC0Controls(s string) string {
+	if printableASCII(s) {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\t' || r == '\r' || r == '\n':
@@ -380,6 +386,9 @@ func dropC0Controls(s string) string {
 
 // controlsToSpace turns every C0 and C1 control character into a space.
 func controlsToSpace(s string) string {
+	if printableASCII(s) {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		if isControl(r) {
 			return ' '
@@ -389,6 +398,19 @@ func controlsToSpace(s string) string {
 }
 
 func isControl(r rune) bool { return r < 0x20 || 0x7f <= r && r < 0xa0 }
+
+// printableASCII reports whether s is all ASCII from space to '~': no
+// control character, nothing the three functions above change. Most
+// header values are, and a byte loop is cheaper than strings.Map's call
+// per rune.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 

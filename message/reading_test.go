@@ -53,3 +53,31 @@ func TestMislabelledCharset(t *testing.T) {
 		t.Fatalf("true Latin-1: body %q / %q, subject %q / %q", m.BodyText, m.BodyAsUTF8, m.Subject, m.SubjectAsUTF8)
 	}
 }
+
+// printableASCII's shortcut is exact: for every printable ASCII byte the
+// three control filters, forced onto their strings.Map path by a control
+// character after it, keep the byte as it is; every other byte takes that
+// path.
+func TestPrintableASCIIUnchanged(t *testing.T) {
+	for b := range 256 {
+		s := string([]byte{'a', byte(b), 'z'})
+		if !printableASCII(s) {
+			if b >= 0x20 && b <= 0x7e {
+				t.Errorf("printableASCII(%q) = false", s)
+			}
+			continue
+		}
+		if b < 0x20 || b > 0x7e {
+			t.Errorf("printableASCII(%q) = true", s)
+		}
+		for _, f := range []struct {
+			name string
+			fn   func(string) string
+			tail string
+		}{{"stripControls", stripControls, ""}, {"dropC0Controls", dropC0Controls, ""}, {"controlsToSpace", controlsToSpace, " "}} {
+			if got := f.fn(s + "\x01"); got != s+f.tail {
+				t.Errorf("%s(%q) = %q, want %q", f.name, s+"\x01", got, s+f.tail)
+			}
+		}
+	}
+}
