@@ -388,6 +388,12 @@ func (g *gateway) logEmail(c echo.Context) error {
 // decodeRaw reads base64url as the contract says, and standard base64 as
 // clients often send, padded or not, line-wrapped or not.
 func decodeRaw(s string) ([]byte, error) {
+	// Gmail's own form first: it is what nearly every client sends, and
+	// then the clean-up below would change nothing (the decoder skips line
+	// breaks; '=', '+' and '/' fail it).
+	if b, err := base64.RawURLEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
 	s = strings.Map(func(r rune) rune {
 		if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
 			return -1
