@@ -37,6 +37,8 @@ type conn struct {
 	// touched are the cached tables (memo.go) the statements run since the
 	// writer last took it may have changed.
 	touched uint32
+	// rows holds the arguments of a rowsInsert while it is built (rows.go).
+	rows []arg
 }
 
 // maxCachedStmts bounds a connection's statements: the store's texts are a

@@ -128,7 +128,7 @@ var (
 
 // addMatch writes the email_match rows of email id's index terms.
 func addMatch(ctx context.Context, c *conn, id string, terms []string) error {
-	rows := make([]arg, 0, 2*len(terms))
+	rows := c.rows[:0]
 	for _, t := range terms {
 		rows = append(rows, text(t), text(id))
 	}
@@ -140,16 +140,20 @@ func addMatch(ctx context.Context, c *conn, id string, terms []string) error {
 // (policy.CarriedByEveryEmail): the timeline itself answers that one
 // (timelineVisible, countHidden), so its rows would only copy it.
 func addAudience(ctx context.Context, c *conn, contact, sk, id string, keys []string) error {
-	rows := make([]arg, 0, 4*len(keys))
-	counts := make([]arg, 0, 2*len(keys))
+	rows := c.rows[:0]
 	for _, k := range keys {
 		if !policy.CarriedByEveryEmail(k) {
 			rows = append(rows, text(contact), text(k), text(sk), text(id))
-			counts = append(counts, text(contact), text(k))
 		}
 	}
 	if err := insertAudience.exec(ctx, c, rows); err != nil {
 		return err
+	}
+	counts := c.rows[:0]
+	for _, k := range keys {
+		if !policy.CarriedByEveryEmail(k) {
+			counts = append(counts, text(contact), text(k))
+		}
 	}
 	return countUp.exec(ctx, c, counts)
 }

@@ -10,6 +10,9 @@ import (
 // several statements. It bounds the statement texts a connection caches.
 const maxRows = 8
 
+// maxKeptRows bounds the rows whose argument memory a connection keeps.
+const maxKeptRows = 64
+
 // rowsInsert is an INSERT of one to maxRows rows of the same shape, its
 // statement texts made once.
 type rowsInsert struct {
@@ -27,7 +30,16 @@ func newRowsInsert(head, row, tail string) *rowsInsert {
 }
 
 // exec writes one row per width args, maxRows at a time; none is nothing.
+// args may be c.rows grown: exec keeps its memory for the next rows and
+// drops its strings (binding copied them).
 func (r *rowsInsert) exec(ctx context.Context, c *conn, args []arg) error {
+	all := args
+	defer func() {
+		clear(all)
+		if cap(all) <= maxKeptRows*r.width {
+			c.rows = all[:0]
+		}
+	}()
 	if len(args)%r.width != 0 {
 		return fmt.Errorf("sqlite: %d arguments for rows of %d", len(args), r.width)
 	}
