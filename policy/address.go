@@ -82,8 +82,8 @@ func normalizeHostName(d string) (string, error) {
 // two or more labels of lower-case letters, digits and inner hyphens, none
 // empty or longer than 63, no "--" at the third and fourth place (where
 // punycode's "xn--" goes), at most 253 bytes. That is nearly every domain
-// mail carries, and the two ToASCII calls it saves were a twentieth of
-// logging an email. FuzzLDHHostName holds it to ToASCII.
+// mail carries, and the two ToASCII calls it saves were four per cent of
+// the instructions of logging an email. FuzzLDHHostName holds it to ToASCII.
 func ldhHostName(d string) bool {
 	if len(d) > 253 {
 		return false

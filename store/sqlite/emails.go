@@ -115,9 +115,9 @@ const (
 	insertTimeline = "INSERT INTO timeline (contact, sort_key, email_id, owner, keys) VALUES (?, ?, ?, ?, ?)"
 )
 
-// Statements that write one row per audience key or index term, as many
-// rows per statement as there are (up to maxRows): a statement's fixed
-// cost was a third of the rows' own.
+// Statements that write one row per audience key or index term, up to
+// maxRows rows each: an email's rows of one kind cost one statement, not
+// one per row.
 var (
 	insertAudience = newRowsInsert("INSERT INTO audience (contact, key, sort_key, email_id) VALUES ", "(?, ?, ?, ?)", "")
 	// countUp counts one more entry of a contact with each audience key.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,7 +78,7 @@ func timelineVisible(ctx context.Context, c *conn, contact string, keys []string
 	var b strings.Builder
 	args := make([]arg, 0, 3+len(keys))
 	args = append(args, text(contact), text(before), num(limit+1))
-	if slices.ContainsFunc(keys, policy.CarriedByEveryEmail) {
+	if policy.SeesEveryEmail(keys) {
 		// Every entry carries that key, and it has no audience rows
 		// (addAudience): the timeline's own range is the answer.
 		b.WriteString("SELECT sort_key FROM timeline WHERE contact = ?1 AND sort_key < ?2 ORDER BY sort_key DESC LIMIT ?3")
@@ -116,7 +115,7 @@ func timelineVisible(ctx context.Context, c *conn, contact string, keys []string
 
 // timelineAll reads every entry, marking those the viewer's keys admit.
 func timelineAll(ctx context.Context, c *conn, contact string, keys []string, before string, limit int) ([]store.TimelineEntry, string, bool, error) {
-	every := slices.ContainsFunc(keys, policy.CarriedByEveryEmail) // as timelineVisible reads it
+	every := policy.SeesEveryEmail(keys) // as timelineVisible reads it
 	rows, err := c.query(ctx, `SELECT t.sort_key, t.email_id, t.owner, t.keys, e.`+strings.ReplaceAll(emailSummaryColumns+", shares", ", ", ", e.")+`
 		FROM timeline t CROSS JOIN emails e ON e.id = t.email_id
 		WHERE t.contact = ? AND t.sort_key < ? ORDER BY t.sort_key DESC LIMIT ?`, text(contact), text(before), num(limit+1))
@@ -171,7 +170,7 @@ func pageOf(rows *stmt, limit int, entry func(sk string) (store.TimelineEntry, e
 // keys that lack that key are scanned, so a viewer's cost is bounded by
 // their smaller key sets.
 func countHidden(ctx context.Context, c *conn, contact string, keys []string) (int, error) {
-	if slices.ContainsFunc(keys, policy.CarriedByEveryEmail) {
+	if policy.SeesEveryEmail(keys) {
 		return 0, nil // every entry carries that key
 	}
 	var total int
