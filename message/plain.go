@@ -21,7 +21,11 @@ import (
 // to the same Message for every input this one accepts.
 func readPlainText(raw []byte) (root *enmime.Part, env *enmime.Envelope, ok bool) {
 	rd := bytes.NewReader(raw)
-	br := bufio.NewReader(rd)
+	// The whole message and one byte more, as bufio's default 4 KiB is for
+	// any message shorter: the reader then never fills with a line it has
+	// not ended (which a buffer of exactly the message's length did to a
+	// header of one unended line), and a short message does not pay 4 KiB.
+	br := bufio.NewReaderSize(rd, min(len(raw)+1, 4096))
 	var errs countErrors
 	hdr, err := enmime.ReadHeader(br, &errs)
 	if err != nil || errs > 0 {
