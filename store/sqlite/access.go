@@ -133,16 +133,7 @@ func (s *Store) AccessRequests(ctx context.Context, q store.AccessRequestQuery) 
 	var out []discreet.AccessRequest
 	err := s.read(ctx, "access requests", func(c *conn) error {
 		out = nil
-		rows, err := c.query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		var ids []string
-		for rows.next() {
-			ids = append(ids, rows.text(0))
-		}
-		err = rows.error()
-		rows.close()
+		ids, err := queryAll(ctx, c, firstText, query, args...)
 		if err != nil {
 			return err
 		}

@@ -240,16 +240,7 @@ func copyEmails(ctx context.Context, c *conn) error {
 		}
 		// The terms it was indexed by, as they were: the index is the truth
 		// a purge goes by, whatever the rules of the day would compute.
-		terms := []string{}
-		rows, err := c.query(ctx, "SELECT term FROM email_match WHERE email_id = ? ORDER BY term", text(e.ID))
-		if err != nil {
-			return err
-		}
-		for rows.next() {
-			terms = append(terms, rows.text(0))
-		}
-		err = rows.error()
-		rows.close()
+		terms, err := queryAll(ctx, c, firstText, "SELECT term FROM email_match WHERE email_id = ? ORDER BY term", text(e.ID))
 		if err != nil {
 			return err
 		}

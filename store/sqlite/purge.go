@@ -60,16 +60,8 @@ func (s *Store) PurgeMatching(ctx context.Context, m store.Match, batch int) (st
 	for {
 		var ids []string
 		err := s.write(ctx, "purge", func(ctx context.Context, c *conn) error {
-			ids = ids[:0]
-			rows, err := c.query(ctx, q, append(terms[:len(terms):len(terms)], num(batch))...)
-			if err != nil {
-				return err
-			}
-			for rows.next() {
-				ids = append(ids, rows.text(0))
-			}
-			err = rows.error()
-			rows.close()
+			var err error
+			ids, err = queryAll(ctx, c, firstText, q, append(terms[:len(terms):len(terms)], num(batch))...)
 			if err != nil {
 				return err
 			}
